@@ -1,0 +1,117 @@
+import Foundation
+import Storage
+
+/// Every setting of Gatehouse, read once from the environment into one typed value.
+/// `description` never shows a password or the secret key.
+public struct Configuration: Sendable, CustomStringConvertible {
+    /// The issuer and the base of every absolute URL (`GATEHOUSE_PUBLIC_URL`).
+    public var publicURL: URL
+    /// Address to listen on (`GATEHOUSE_HOST`).
+    public var host: String
+    /// Port to listen on (`GATEHOUSE_PORT`).
+    public var port: Int
+    /// Folder for the SQLite file and the key file (`GATEHOUSE_DATA_DIR`).
+    public var dataDirectory: String
+    /// The database (`GATEHOUSE_DATABASE_URL`).
+    public var database: DatabaseLocation
+    /// The owner's email on first start (`GATEHOUSE_ADMIN_EMAIL`).
+    public var adminEmail: String?
+    /// The owner's password on first start (`GATEHOUSE_ADMIN_PASSWORD`).
+    public var adminPassword: String?
+    /// The secret key as given (`GATEHOUSE_SECRET_KEY`); `nil` means the key file in the data folder.
+    public var secretKey: String?
+    /// bcrypt work factor for passwords (`GATEHOUSE_BCRYPT_COST`).
+    public var bcryptCost: UInt8
+    /// Browser session lifetime in seconds (`GATEHOUSE_SESSION_TTL`).
+    public var sessionLifetime: TimeInterval
+    /// Portal API token lifetime in seconds (`GATEHOUSE_API_TOKEN_TTL`).
+    public var apiTokenLifetime: TimeInterval
+    /// Log level (`GATEHOUSE_LOG_LEVEL`).
+    public var logLevel: String
+
+    /// Cookies are `Secure` when the public URL is https.
+    public var secureCookies: Bool { publicURL.scheme == "https" }
+
+    /// Reads the settings from `environment`, or names the first variable that is wrong.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Configuration
+    {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let raw = value(name) else { return fallback }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigurationError(variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+
+        let publicText = value("GATEHOUSE_PUBLIC_URL") ?? "http://127.0.0.1:8080"
+        guard let publicURL = URL(string: publicText.hasSuffix("/") ? String(publicText.dropLast()) : publicText),
+              let scheme = publicURL.scheme, scheme == "http" || scheme == "https",
+              let host = publicURL.host, !host.isEmpty,
+              publicURL.query == nil, publicURL.fragment == nil
+        else {
+            throw ConfigurationError(variable: "GATEHOUSE_PUBLIC_URL", reason: "must be an absolute http(s) URL such as https://portal.example.com")
+        }
+        let port = try integer("GATEHOUSE_PORT", default: 8080, range: 1...65535)
+        let dataDirectory = value("GATEHOUSE_DATA_DIR") ?? "./data"
+        let database: DatabaseLocation
+        if let url = value("GATEHOUSE_DATABASE_URL") {
+            guard let parsed = DatabaseLocation.parse(url) else {
+                throw ConfigurationError(
+                    variable: "GATEHOUSE_DATABASE_URL",
+                    reason: "must be postgres://user:password@host:port/database or sqlite:///path/to/file.sqlite"
+                )
+            }
+            database = parsed
+        } else {
+            database = .sqlite(path: (dataDirectory as NSString).appendingPathComponent("gatehouse.sqlite"))
+        }
+        if let secret = value("GATEHOUSE_SECRET_KEY"), secret.count < 32 {
+            throw ConfigurationError(variable: "GATEHOUSE_SECRET_KEY", reason: "must be at least 32 characters (for example 32 random bytes in base64)")
+        }
+        let level = value("GATEHOUSE_LOG_LEVEL") ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        return Configuration(
+            publicURL: publicURL,
+            host: value("GATEHOUSE_HOST") ?? "127.0.0.1",
+            port: port,
+            dataDirectory: dataDirectory,
+            database: database,
+            adminEmail: value("GATEHOUSE_ADMIN_EMAIL"),
+            adminPassword: value("GATEHOUSE_ADMIN_PASSWORD"),
+            secretKey: value("GATEHOUSE_SECRET_KEY"),
+            bcryptCost: UInt8(try integer("GATEHOUSE_BCRYPT_COST", default: 12, range: 4...31)),
+            sessionLifetime: TimeInterval(try integer("GATEHOUSE_SESSION_TTL", default: 8 * 3600, range: 60...31_536_000)),
+            apiTokenLifetime: TimeInterval(try integer("GATEHOUSE_API_TOKEN_TTL", default: 30 * 86400, range: 60...31_536_000)),
+            logLevel: level
+        )
+    }
+
+    /// The settings with secrets replaced by `***`.
+    public var description: String {
+        [
+            "public_url=\(publicURL.absoluteString)", "host=\(host)", "port=\(port)", "data_dir=\(dataDirectory)",
+            "database=\(database)", "admin_email=\(adminEmail ?? "-")",
+            "admin_password=\(adminPassword == nil ? "-" : "***")",
+            "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
+            "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "log_level=\(logLevel)",
+        ].joined(separator: " ")
+    }
+}
+
+/// A setting that cannot be used, named so the operator can fix it.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// The environment variable at fault.
+    public let variable: String
+    /// What it must be.
+    public let reason: String
+
+    /// `GATEHOUSE_PORT must be …`: one line.
+    public var description: String { "\(variable) \(reason)" }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import OAuthCore
+import PortalCore
+import Storage
+
+/// Creating accounts from the command line and on first start.
+public struct PeopleAdministration: Sendable {
+    let people: any PersonStore
+    let hasher: PasswordHasher
+    let clock: any TimeSource
+
+    /// Administration on `database`.
+    public init(database: any Database, bcryptCost: UInt8, clock: any TimeSource = SystemTime()) {
+        self.people = SQLPersonStore(database: database)
+        self.hasher = PasswordHasher(cost: bcryptCost)
+        self.clock = clock
+    }
+
+    /// Adds an account; throws `PersonInputError` for bad input or a taken email.
+    @discardableResult
+    public func add(email: String, password: String, role: Role, firstName: String = "", lastName: String = "") async throws
+        -> Person
+    {
+        let input = try NewPerson.validate(
+            email: email, password: password, firstName: firstName, lastName: lastName, role: role
+        ).get()
+        let now = clock.now
+        let person = Person(
+            id: .generate(), email: input.email, firstName: input.firstName, lastName: input.lastName,
+            role: input.role, createdAt: now, updatedAt: now
+        )
+        try await people.create(person, passwordHash: try await hasher.hash(input.password))
+        return person
+    }
+
+    /// When the portal has no owner yet, creates one from the configured email and password, or
+    /// `admin@localhost` with a random password that is printed once through `announce`.
+    public func ensureOwner(email: String?, password: String?, announce: @Sendable (String) -> Void) async throws {
+        guard try await !people.hasOwner() else { return }
+        let ownerEmail = email ?? "admin@localhost"
+        let ownerPassword = password ?? OpaqueToken.generate(byteCount: 15)
+        do {
+            try await add(email: ownerEmail, password: ownerPassword, role: .owner, firstName: "Portal", lastName: "Owner")
+        } catch PersonInputError.emailTaken {
+            return  // another process starting at the same moment made it
+        } catch let error as PersonInputError {
+            throw ConfigurationError(
+                variable: email == nil ? "GATEHOUSE_ADMIN_PASSWORD" : "GATEHOUSE_ADMIN_EMAIL/GATEHOUSE_ADMIN_PASSWORD",
+                reason: "cannot make the owner account: \(error)"
+            )
+        }
+        if password == nil {
+            announce("""
+                Created the portal owner \(ownerEmail) with the password: \(ownerPassword)
+                It is shown only this once; sign in at /login and keep it somewhere safe.
+                """)
+        } else {
+            announce("Created the portal owner \(ownerEmail) from GATEHOUSE_ADMIN_EMAIL.")
+        }
+    }
+}

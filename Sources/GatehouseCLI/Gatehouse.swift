@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import GatehouseApp
+import Hummingbird
+import Logging
+import PortalCore
+
+/// `gatehouse`: the server and its administration commands.
+@main
+struct GatehouseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "OAuth 2.0 and OpenID Connect server for a document-collaboration portal.",
+        subcommands: [Serve.self, Migrate.self, Users.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Reads the configuration, or prints the one line naming the bad variable and exits non-zero.
+func loadConfiguration() -> Configuration {
+    do {
+        return try Configuration.fromEnvironment()
+    } catch {
+        fail("\(error)")
+    }
+}
+
+/// Prints `gatehouse: message` on standard error and exits with status 1.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("gatehouse: \(message)\n".utf8))
+    exit(1)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Migrate the database and serve the portal (settings from GATEHOUSE_* variables)."
+    )
+
+    func run() async throws {
+        let configuration = loadConfiguration()
+        let app: any ApplicationProtocol
+        do {
+            app = try await buildApplication(configuration: configuration)
+        } catch {
+            fail("\(error)")
+        }
+        print("Gatehouse serving \(configuration.publicURL.absoluteString) on \(configuration.host):\(configuration.port)")
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+
+    func run() async throws {
+        let configuration = loadConfiguration()
+        do {
+            let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.migrate"))
+            await database.close()
+            print("Database is up to date.")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage people.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a person to the portal.")
+
+        @Option(help: "Sign-in email.") var email: String
+        @Option(help: "Password (8 to 1024 characters).") var password: String
+        @Option(help: "owner, admin, user or guest.") var role: String = "user"
+        @Option(name: .customLong("first-name"), help: "Given name.") var firstName: String = ""
+        @Option(name: .customLong("last-name"), help: "Family name.") var lastName: String = ""
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else { fail("--role must be one of owner, admin, user, guest") }
+            let configuration = loadConfiguration()
+            do {
+                let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.users"))
+                let administration = PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost)
+                let person: Person
+                do {
+                    person = try await administration.add(
+                        email: email, password: password, role: role, firstName: firstName, lastName: lastName
+                    )
+                } catch {
+                    await database.close()
+                    throw error
+                }
+                await database.close()
+                print("Added \(person.email) (\(person.role.rawValue)) with id \(person.id)")
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Storage of people, as the portal's rules need it.
+public protocol PersonStore: Sendable {
+    /// Stores a new person with a password hash; `PersonInputError.emailTaken` when the email is in use.
+    func create(_ person: Person, passwordHash: String) async throws
+    /// The person with this id.
+    func find(id: PersonID) async throws -> Person?
+    /// The person with this (lowercased) email and their password hash.
+    func credentials(email: String) async throws -> (person: Person, passwordHash: String)?
+    /// How many people there are.
+    func count() async throws -> Int
+    /// `true` when someone has the `owner` role.
+    func hasOwner() async throws -> Bool
+}
+
+/// What kind of sign-in a session came from.
+public enum SessionKind: String, Sendable, Codable {
+    /// A browser cookie from `POST /login`.
+    case browser
+    /// A token from `POST /api/2.0/authentication`.
+    case api
+}
+
+/// A signed-in session; the token itself is never stored, only its hash.
+public struct Session: Sendable, Equatable {
+    /// SHA-256 of the session token.
+    public var tokenHash: String
+    /// Who signed in.
+    public var personID: PersonID
+    /// Browser or API.
+    public var kind: SessionKind
+    /// When the person proved their password (OIDC `auth_time`).
+    public var authenticatedAt: Date
+    /// When the session stops working.
+    public var expiresAt: Date
+
+    /// Creates a session value.
+    public init(tokenHash: String, personID: PersonID, kind: SessionKind, authenticatedAt: Date, expiresAt: Date) {
+        self.tokenHash = tokenHash
+        self.personID = personID
+        self.kind = kind
+        self.authenticatedAt = authenticatedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Storage of sessions, shared by every process.
+public protocol SessionStore: Sendable {
+    /// Stores a new session.
+    func create(_ session: Session) async throws
+    /// The live session with this token hash and its person; `nil` when unknown or expired.
+    func find(tokenHash: String, now: Date) async throws -> (session: Session, person: Person)?
+    /// Ends one session.
+    func delete(tokenHash: String) async throws
+    /// Ends every session of a person.
+    func deleteAll(for personID: PersonID) async throws
+}
+
+/// Storage of failed sign-in attempts, shared by every process so limits hold across them.
+public protocol SignInFailureStore: Sendable {
+    /// The instants of failures recorded for `key` after `since`.
+    func failures(key: String, since: Date) async throws -> [Date]
+    /// Records one failure for each key.
+    func recordFailure(keys: [String], at: Date) async throws
+    /// Forgets the failures of `key` (after a successful sign-in).
+    func clear(key: String) async throws
+}

@@ -1,0 +1,70 @@
+import Foundation
+import OAuthCore
+import PortalCore
+import SQLKit
+
+/// `PersonStore` on SQL.
+public struct SQLPersonStore: PersonStore {
+    private let database: any Database
+
+    /// A store on `database`.
+    public init(database: any Database) { self.database = database }
+
+    public func create(_ person: Person, passwordHash: String) async throws {
+        let inserted = try await database.write { sql in
+            try await sql.raw("""
+                INSERT INTO people (id, email, password_hash, first_name, last_name, role, created_at, updated_at)
+                VALUES (\(bind: person.id.rawValue), \(bind: person.email), \(bind: passwordHash),
+                        \(bind: person.firstName), \(bind: person.lastName), \(bind: person.role.rawValue),
+                        \(bind: person.createdAt.unixSeconds), \(bind: person.updatedAt.unixSeconds))
+                ON CONFLICT (email) DO NOTHING
+                RETURNING id
+                """).first()
+        }
+        if inserted == nil { throw PersonInputError.emailTaken }
+    }
+
+    public func find(id: PersonID) async throws -> Person? {
+        try await database.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM people WHERE id = \(bind: id.rawValue)")
+                .first().map(Self.person)
+        }
+    }
+
+    public func credentials(email: String) async throws -> (person: Person, passwordHash: String)? {
+        try await database.read { sql in
+            guard let row = try await sql.raw("""
+                SELECT \(unsafeRaw: Self.columns), password_hash FROM people WHERE email = \(bind: email.lowercased())
+                """).first()
+            else { return nil }
+            return (try Self.person(row), try row.decode(column: "password_hash", as: String.self))
+        }
+    }
+
+    public func count() async throws -> Int {
+        try await database.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM people").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    public func hasOwner() async throws -> Bool {
+        try await database.read { sql in
+            try await sql.raw("SELECT id FROM people WHERE role = \(bind: Role.owner.rawValue) LIMIT 1").first() != nil
+        }
+    }
+
+    static let columns = "id, email, first_name, last_name, role, created_at, updated_at"
+
+    static func person(_ row: any SQLRow) throws -> Person {
+        let roleName = try row.decode(column: "role", as: String.self)
+        return Person(
+            id: PersonID(rawValue: try row.decode(column: "id", as: String.self)),
+            email: try row.decode(column: "email", as: String.self),
+            firstName: try row.decode(column: "first_name", as: String.self),
+            lastName: try row.decode(column: "last_name", as: String.self),
+            role: Role(rawValue: roleName) ?? .guest,
+            createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Date(unixSeconds: try row.decode(column: "updated_at", as: Int64.self))
+        )
+    }
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+import NIOCore
+import PortalCore
+
+/// Who is making a request, once the session middleware has looked.
+public struct SignedIn: Sendable {
+    /// The person.
+    public var person: Person
+    /// The session or portal token they came with.
+    public var session: Session
+}
+
+/// The request context of every Gatehouse route.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The signed-in person, when a valid session cookie or portal token came with the request.
+    public var signedIn: SignedIn?
+    /// The peer's IP address (the direct peer; a proxy in front should be trusted explicitly).
+    public let clientAddress: String
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "local"
+    }
+
+    /// Request bodies are read with explicit limits by each route; this is the outer bound.
+    public var maxUploadSize: Int { 1024 * 1024 }
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+import PortalCore
+
+/// Finds who is calling: the `gh_session` cookie for pages, `Authorization: Bearer <portal token>`
+/// for the API. A bearer value shaped like a JWT (three dot-separated parts) is an OAuth access
+/// token and is left to the bearer-token middleware of the portal API.
+struct SessionMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    static let cookieName = "gh_session"
+    let signIn: SignInService
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let token = Self.portalToken(request) ?? request.cookies[Self.cookieName]?.value,
+           token.count <= 128
+        {
+            context.signedIn = try await signIn.resolve(token: token)
+        }
+        return try await next(request, context)
+    }
+
+    /// The portal token of an `Authorization: Bearer` header, when it is not a JWT.
+    static func portalToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty || token.contains(".") ? nil : token
+    }
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+import Storage
+
+extension StorageError: StorageUnavailable {}
+
+/// Turns every error thrown below it into an `AppError` response, so no request ends in a stack
+/// trace or an empty 500. Faults are logged with their type only: error values may carry input.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let appError = AppError.from(error)
+            if appError == .internalError || appError == .unavailable {
+                context.logger.error("request failed", metadata: [
+                    "error.type": "\(type(of: error))", "path": "\(request.uri.path)",
+                ])
+            }
+            return try appError.response(from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The process's Prometheus registry and the HTTP instruments in it.
+public final class AppMetrics: Sendable {
+    /// Everything `/metrics` shows.
+    public let registry = PrometheusCollectorRegistry()
+
+    /// Creates an empty registry.
+    public init() {}
+
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+        .seconds(5),
+    ]
+
+    static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "http_requests", unitName: "total", helpText: "HTTP requests by method, route pattern and status.")
+    }
+    static var latency: MetricNameDescriptor {
+        MetricNameDescriptor(
+        metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer an HTTP request, by route pattern."
+        )
+    }
+
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// Counts requests by route and status and times them; logs one line per request with its id.
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let metrics: AppMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let duration = ContinuousClock.now - start
+        // The route pattern, never the concrete path: ids in paths would make labels unbounded.
+        let route = context.endpointPath ?? "unmatched"
+        metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code, duration: duration)
+        context.logger.debug("request", metadata: [
+            "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(response.status.code)",
+        ])
+        return response
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// Renders the Mustache pages under `Resources/templates`, all sharing `layout.mustache`.
+public struct PageRenderer: Sendable {
+    private let library: MustacheLibrary
+    /// The stylesheet under `Resources/static`, served from memory.
+    let stylesheet: String
+
+    /// Loads the templates and the stylesheet from the module's resources.
+    public static func load() async throws -> PageRenderer {
+        // `.copy("Resources")` keeps the folder; some platforms' bundles add a `Resources` level too.
+        guard let root = Bundle.module.resourceURL,
+              let base = [root.appendingPathComponent("Resources"), root].first(where: {
+                  FileManager.default.fileExists(atPath: $0.appendingPathComponent("templates").path)
+              })
+        else { throw AppError.internalError }
+        let library = try await MustacheLibrary(directory: base.appendingPathComponent("templates").path)
+        let stylesheet = try String(contentsOf: base.appendingPathComponent("static/gatehouse.css"), encoding: .utf8)
+        return PageRenderer(library: library, stylesheet: stylesheet)
+    }
+
+    /// The HTML of `template` with `data`.
+    func html(_ template: String, _ data: [String: Any]) -> String {
+        library.render(data, withTemplate: template) ?? ErrorPage.render(status: .internalServerError, detail: "The page could not be shown.")
+    }
+
+    /// A `text/html` response of `template`.
+    func response(_ template: String, _ data: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let body = html(template, data)
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+}
+
+extension Response {
+    /// `303 See Other` to `location` (after a form post the browser follows with GET).
+    static func seeOther(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// `302 Found` to `location`.
+    static func found(_ location: String) -> Response {
+        Response(status: .found, headers: [.location: location])
+    }
+}
+
+/// Renders pages with what every page needs: the CSRF token for its forms (setting the CSRF
+/// cookie when the browser has none yet) and whether someone is signed in.
+struct Pages: Sendable {
+    let renderer: PageRenderer
+    let csrf: CSRFProtection
+
+    /// The page `template` with `data`, the layout's values and the CSRF cookie.
+    func render(
+        _ template: String, _ data: [String: Any], request: Request, context: AppRequestContext?,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let csrfState = csrf.token(for: request)
+        var data = data
+        data["csrfToken"] = csrfState.token
+        data["signedIn"] = context?.signedIn != nil
+        var response = renderer.response(template, data, status: status)
+        if let cookie = csrfState.newCookie { response.setCookie(cookie) }
+        return response
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+import PortalCore
+
+/// `GET /login`, `POST /login` and `POST /logout`: the portal's web sign-in (SPEC §1).
+struct SignInController {
+    let signIn: SignInService
+    let pages: Pages
+    let csrf: CSRFProtection
+    let secureCookies: Bool
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/login") { request, context in try await showForm(request, context) }
+        routes.post("/login") { request, context in try await submit(request, context) }
+        routes.post("/logout") { request, context in try await logout(request, context) }
+        routes.get("/") { request, context in try await home(request, context) }
+        routes.get("/static/gatehouse.css") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: pages.renderer.stylesheet))
+            )
+        }
+    }
+
+    private func showForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let redirect = request.uri.queryParameters["redirect"].map(String.init)
+        if context.signedIn != nil {
+            return .found(LocalRedirect.resolve(redirect))
+        }
+        return renderForm(request, redirect: redirect, email: "", error: nil, status: .ok)
+    }
+
+    private func submit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await RequestBody.form(from: request)
+        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else {
+            throw AppError.forbidden("The form has expired or did not come from this site. Reload the page and try again.")
+        }
+        let email = form["email"] ?? ""
+        let redirect = form["redirect"]
+        do {
+            let person = try await signIn.authenticate(
+                email: email, password: form["password"] ?? "", clientAddress: context.clientAddress
+            )
+            if let old = request.cookies[SessionMiddleware.cookieName]?.value, old.count <= 128 {
+                try await signIn.end(token: old)
+            }
+            let opened = try await signIn.openSession(for: person, kind: .browser)
+            context.logger.info("signed in", metadata: ["person_id": "\(person.id)"])
+            var response = Response.seeOther(LocalRedirect.resolve(redirect))
+            response.setCookie(sessionCookie(opened.token, maxAge: Int(opened.session.expiresAt.timeIntervalSince(opened.session.authenticatedAt))))
+            return response
+        } catch let error as AppError {
+            switch error {
+            case .badRequest(let message), .unauthorized(let message), .tooManyRequests(_, let message):
+                var response = renderForm(
+                    request, redirect: redirect, email: String(email.prefix(NewPerson.maximumEmailLength)),
+                    error: message, status: error.status
+                )
+                if case .tooManyRequests(let retryAfter, _) = error {
+                    response.headers[.retryAfter] = String(retryAfter)
+                }
+                return response
+            default:
+                throw error
+            }
+        }
+    }
+
+    private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await RequestBody.form(from: request)
+        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else {
+            throw AppError.forbidden("The form has expired or did not come from this site. Reload the page and try again.")
+        }
+        if let token = request.cookies[SessionMiddleware.cookieName]?.value, token.count <= 128 {
+            try await signIn.end(token: token)
+        }
+        var response = Response.seeOther("/login")
+        response.setCookie(sessionCookie("", maxAge: 0))
+        return response
+    }
+
+    private func home(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let signedIn = context.signedIn else { return .found("/login?redirect=%2F") }
+        let data: [String: Any] = [
+            "displayName": signedIn.person.displayName, "email": signedIn.person.email,
+            "role": signedIn.person.role.rawValue,
+        ]
+        return pages.render("home", data, request: request, context: context)
+    }
+
+    private func renderForm(_ request: Request, redirect: String?, email: String, error: String?, status: HTTPResponse.Status) -> Response {
+        var data: [String: Any] = ["email": email, "hasEmail": !email.isEmpty, "redirect": LocalRedirect.resolve(redirect)]
+        if let error { data["error"] = error }
+        if request.uri.queryParameters["type"] == "oauth2" { data["forApp"] = true }
+        return pages.render("login", data, request: request, context: nil, status: status)
+    }
+
+    private func sessionCookie(_ value: String, maxAge: Int) -> Cookie {
+        Cookie(
+            name: SessionMiddleware.cookieName, value: value, maxAge: maxAge, path: "/",
+            secure: secureCookies, httpOnly: true, sameSite: .lax
+        )
+    }
+}

@@ -1,0 +1,45 @@
+import Crypto
+import Foundation
+import Hummingbird
+import OAuthCore
+
+/// Cross-site request forgery protection for forms (OWASP CSRF Prevention, "signed double submit").
+///
+/// The browser holds a random HttpOnly `gh_csrf` cookie; every form carries
+/// `HMAC-SHA256(secret key, cookie)`. A forged cross-site form cannot read the cookie, and an
+/// attacker who plants a cookie cannot sign it without the server's key.
+public struct CSRFProtection: Sendable {
+    /// The cookie's name.
+    public static let cookieName = "gh_csrf"
+    /// The hidden form field's name.
+    public static let fieldName = "csrf_token"
+
+    private let key: SymmetricKey
+    private let secureCookies: Bool
+
+    /// Protection keyed by the server's secret key.
+    public init(secretKey: SymmetricKey, secureCookies: Bool) {
+        self.key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("csrf".utf8), using: secretKey))
+        self.secureCookies = secureCookies
+    }
+
+    /// The token for the request's cookie, and the cookie to set when the request had none.
+    public func token(for request: Request) -> (token: String, newCookie: Cookie?) {
+        if let existing = request.cookies[Self.cookieName]?.value, existing.count == 43 {
+            return (sign(existing), nil)
+        }
+        let value = OpaqueToken.generate()
+        let cookie = Cookie(name: Self.cookieName, value: value, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
+        return (sign(value), cookie)
+    }
+
+    /// `true` when `submitted` is the token of the request's cookie.
+    public func verify(_ submitted: String?, request: Request) -> Bool {
+        guard let submitted, let cookie = request.cookies[Self.cookieName]?.value else { return false }
+        return ConstantTime.equals(sign(cookie), submitted)
+    }
+
+    private func sign(_ value: String) -> String {
+        Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key))
+    }
+}

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+import Hummingbird
+import OAuthCore
+import PortalCore
+import Storage
+
+/// Everything the HTTP layer needs, made by the composition root (`buildApplication`).
+public struct WebDependencies: Sendable {
+    /// The database behind every store.
+    public var database: any Database
+    /// People.
+    public var people: any PersonStore
+    /// Sessions.
+    public var sessions: any SessionStore
+    /// Failed sign-ins.
+    public var signInFailures: any SignInFailureStore
+    /// bcrypt for passwords.
+    public var passwordHasher: PasswordHasher
+    /// The sign-in throttling policy.
+    public var signInThrottle: SignInThrottle
+    /// The clock.
+    public var clock: any TimeSource
+    /// The server's secret key (CSRF tokens; later key encryption).
+    public var secretKey: SymmetricKey
+    /// `true` when the public URL is https: cookies get `Secure`.
+    public var secureCookies: Bool
+    /// How long a browser session lasts.
+    public var browserSessionLifetime: TimeInterval
+    /// How long a portal API token lasts.
+    public var apiTokenLifetime: TimeInterval
+    /// The Mustache pages.
+    public var pages: PageRenderer
+    /// The Prometheus registry.
+    public var metrics: AppMetrics
+
+    /// Collects the dependencies.
+    public init(
+        database: any Database, people: any PersonStore, sessions: any SessionStore,
+        signInFailures: any SignInFailureStore, passwordHasher: PasswordHasher, signInThrottle: SignInThrottle,
+        clock: any TimeSource, secretKey: SymmetricKey, secureCookies: Bool,
+        browserSessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, pages: PageRenderer, metrics: AppMetrics
+    ) {
+        self.database = database
+        self.people = people
+        self.sessions = sessions
+        self.signInFailures = signInFailures
+        self.passwordHasher = passwordHasher
+        self.signInThrottle = signInThrottle
+        self.clock = clock
+        self.secretKey = secretKey
+        self.secureCookies = secureCookies
+        self.browserSessionLifetime = browserSessionLifetime
+        self.apiTokenLifetime = apiTokenLifetime
+        self.pages = pages
+        self.metrics = metrics
+    }
+}
+
+/// Builds the router with every middleware and route.
+public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
+    let signIn = SignInService(
+        people: dependencies.people, sessions: dependencies.sessions, failures: dependencies.signInFailures,
+        hasher: dependencies.passwordHasher, throttle: dependencies.signInThrottle, clock: dependencies.clock,
+        browserSessionLifetime: dependencies.browserSessionLifetime, apiTokenLifetime: dependencies.apiTokenLifetime
+    )
+    let csrf = CSRFProtection(secretKey: dependencies.secretKey, secureCookies: dependencies.secureCookies)
+    let pages = Pages(renderer: dependencies.pages, csrf: csrf)
+
+    // Order matters: metrics see the final status; security headers go on error pages too;
+    // the error middleware turns every thrown error into a response before them.
+    router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: SessionMiddleware(signIn: signIn))
+
+    let routes = Routes(router: router)
+    OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
+    SignInController(signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies)
+        .addRoutes(to: routes)
+    AuthenticationController(signIn: signIn).addRoutes(to: routes)
+    routes.finish()
+    return router
+}

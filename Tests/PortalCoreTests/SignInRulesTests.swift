@@ -1,0 +1,100 @@
+import Foundation
+import PortalCore
+import Testing
+
+@Suite struct LocalRedirectTests {
+    @Test(arguments: [
+        ("/", true), ("/developer-tools/oauth", true), ("/oauth2/authorize?client_id=a&state=b", true),
+        ("//evil.example", false), ("/\\evil.example", false), ("https://evil.example/", false),
+        ("javascript:alert(1)", false), ("", false), ("relative/path", false), ("/a\nb", false),
+        ("/a b", false), ("/\u{7f}", false),
+    ])
+    func onlyLocalPathsAreFollowed(target: String, local: Bool) {
+        #expect(LocalRedirect.isLocalPath(target) == local)
+        #expect(LocalRedirect.resolve(target) == (local ? target : "/"))
+    }
+
+    @Test func missingTargetFallsBack() {
+        #expect(LocalRedirect.resolve(nil, fallback: "/home") == "/home")
+    }
+}
+
+@Suite struct SignInThrottleTests {
+    let policy = SignInThrottle(perAccountLimit: 3, perAddressLimit: 5, window: 600)
+    let now = Date(timeIntervalSince1970: 1_000_000)
+
+    @Test func belowTheLimitIsAllowed() {
+        let failures = [now.addingTimeInterval(-10), now.addingTimeInterval(-5)]
+        #expect(policy.decide(accountFailures: failures, addressFailures: failures, now: now) == .allowed)
+    }
+
+    @Test func atTheAccountLimitWaitsUntilTheOldestCountedFailureAges() {
+        let failures = [now.addingTimeInterval(-100), now.addingTimeInterval(-50), now.addingTimeInterval(-1)]
+        #expect(policy.decide(accountFailures: failures, addressFailures: [], now: now) == .throttled(retryAfter: 500))
+    }
+
+    @Test func failuresOutsideTheWindowDoNotCount() {
+        let failures = [now.addingTimeInterval(-700), now.addingTimeInterval(-650), now.addingTimeInterval(-1)]
+        #expect(policy.decide(accountFailures: failures, addressFailures: [], now: now) == .allowed)
+    }
+
+    @Test func theAddressLimitHoldsAcrossAccounts() {
+        let failures = (1...5).map { now.addingTimeInterval(-Double($0)) }
+        #expect(policy.decide(accountFailures: [], addressFailures: failures, now: now) == .throttled(retryAfter: 595))
+    }
+
+    @Test func theLongerWaitWins() {
+        let account = [now.addingTimeInterval(-300), now.addingTimeInterval(-2), now.addingTimeInterval(-1)]
+        let address = (1...5).map { now.addingTimeInterval(-Double($0) * 10) }
+        #expect(policy.decide(accountFailures: account, addressFailures: address, now: now) == .throttled(retryAfter: 550))
+    }
+
+    @Test func keysAreCaseInsensitiveForEmails() {
+        #expect(SignInThrottle.accountKey("Ann@Example.com") == SignInThrottle.accountKey("ann@example.com"))
+        #expect(SignInThrottle.accountKey("a") != SignInThrottle.addressKey("a"))
+    }
+}
+
+@Suite struct NewPersonTests {
+    @Test func normalizesEmailAndNames() throws {
+        let person = try NewPerson.validate(
+            email: "  Ann@Example.COM ", password: "correct horse", firstName: " Ann ", lastName: "Lee", role: .user
+        ).get()
+        #expect(person.email == "ann@example.com")
+        #expect(person.firstName == "Ann")
+    }
+
+    @Test(arguments: [
+        ("not-an-email", "password1", PersonInputError.invalidEmail),
+        ("a@b", "short", .invalidPassword),
+        ("a@b", String(repeating: "x", count: 1025), .invalidPassword),
+        (String(repeating: "a", count: 250) + "@b.cd", "password1", .invalidEmail),
+        ("a b@c.d", "password1", .invalidEmail),
+        ("@c.d", "password1", .invalidEmail),
+        ("a@", "password1", .invalidEmail),
+    ])
+    func refusesBadInput(email: String, password: String, error: PersonInputError) {
+        let result = NewPerson.validate(email: email, password: password, firstName: "", lastName: "", role: .user)
+        #expect(throws: error) { try result.get() }
+    }
+
+    @Test func refusesOverlongNames() {
+        let result = NewPerson.validate(
+            email: "a@b.c", password: "password1", firstName: String(repeating: "n", count: 256), lastName: "", role: .user
+        )
+        #expect(throws: PersonInputError.nameTooLong) { try result.get() }
+    }
+
+    @Test func displayNameFallsBackToEmail() {
+        let now = Date()
+        var person = Person(id: .generate(), email: "a@b.c", firstName: "", lastName: "", role: .guest, createdAt: now, updatedAt: now)
+        #expect(person.displayName == "a@b.c")
+        person.firstName = "Ann"
+        person.lastName = "Lee"
+        #expect(person.displayName == "Ann Lee")
+    }
+
+    @Test func onlyOwnersAndAdminsAdministrate() {
+        #expect(Role.allCases.filter(\.isAdministrator) == [.owner, .admin])
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GatehouseTestSupport
+import SQLKit
+import Storage
+import Testing
+
+@Suite struct MigratorTests {
+    @Test(arguments: TestDatabaseKind.available)
+    func appliesEveryMigrationOnceAndInOrder(kind: TestDatabaseKind) async throws {
+        let scratch = try await ScratchDatabase.make(kind)
+        let database = try await scratch.open(migrated: false)
+        let migrator = Migrator(database: database)
+        let first = try await migrator.migrate()
+        let second = try await migrator.migrate()
+        let versions = try await migrator.appliedVersions()
+        await database.close()
+        await scratch.remove()
+        #expect(first == Migrator.all.map(\.version))
+        #expect(second.isEmpty)
+        #expect(versions == Migrator.all.map(\.version))
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func aFailingMigrationLeavesNothingBehind(kind: TestDatabaseKind) async throws {
+        let broken = Migration(version: 999, name: "broken") { _ in
+            ["CREATE TABLE half_done (id TEXT PRIMARY KEY)", "THIS IS NOT SQL"]
+        }
+        try await withScratchDatabase(kind) { database, _ in
+            await #expect(throws: (any Error).self) {
+                try await Migrator(database: database, migrations: Migrator.all + [broken]).migrate()
+            }
+            let versions = try await Migrator(database: database).appliedVersions()
+            #expect(!versions.contains(999))
+            // The table from the failed migration's first statement was rolled back with it.
+            await #expect(throws: (any Error).self) {
+                try await database.read { try await $0.raw("SELECT id FROM half_done").all() }
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func processesMigratingTogetherTakeTurns(kind: TestDatabaseKind) async throws {
+        let scratch = try await ScratchDatabase.make(kind)
+        let one = try await scratch.open(migrated: false)
+        let two = try await scratch.open(migrated: false)
+        async let a = Migrator(database: one).migrate()
+        async let b = Migrator(database: two).migrate()
+        let (appliedByOne, appliedByTwo) = try await (a, b)
+        let versions = try await Migrator(database: one).appliedVersions()
+        await one.close()
+        await two.close()
+        await scratch.remove()
+        #expect((appliedByOne + appliedByTwo).sorted() == Migrator.all.map(\.version))
+        #expect(versions == Migrator.all.map(\.version))
+    }
+}
+
+@Suite struct DatabaseLocationTests {
+    @Test func parsesPostgresURLs() throws {
+        let location = try #require(PostgresLocation(url: "postgres://app:s%40cret@db.internal:6543/portal?sslmode=require"))
+        #expect(location.host == "db.internal")
+        #expect(location.port == 6543)
+        #expect(location.username == "app")
+        #expect(location.password == "s@cret")
+        #expect(location.database == "portal")
+        #expect(location.requiresTLS)
+        #expect(!location.description.contains("s@cret"))
+    }
+
+    @Test(arguments: ["postgres://", "mysql://a@b/c", "postgres://a@b/c?sslmode=bogus", "", "http://x"])
+    func refusesWhatIsNotADatabase(url: String) {
+        #expect(DatabaseLocation.parse(url) == nil)
+    }
+
+    @Test func sqliteForms() {
+        #expect(DatabaseLocation.parse("sqlite:///var/lib/gh.sqlite") == .sqlite(path: "/var/lib/gh.sqlite"))
+        #expect(DatabaseLocation.parse("data/gh.sqlite") == .sqlite(path: "data/gh.sqlite"))
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import GatehouseTestSupport
+import OAuthCore
+import PortalCore
+import Storage
+import Testing
+
+func makePerson(_ email: String, role: Role = .user, at instant: Date = Date(unixSeconds: 1_800_000_000)) -> Person {
+    Person(id: .generate(), email: email, firstName: "Ann", lastName: "Lee", role: role, createdAt: instant, updatedAt: instant)
+}
+
+@Suite struct PersonStoreContractTests {
+    @Test(arguments: TestDatabaseKind.available)
+    func storesAndFindsPeople(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let store = SQLPersonStore(database: database)
+            let person = makePerson("ann@example.com", role: .admin)
+            try await store.create(person, passwordHash: "hash-1")
+            #expect(try await store.find(id: person.id) == person)
+            let credentials = try #require(try await store.credentials(email: "ANN@example.com"))
+            #expect(credentials.person == person)
+            #expect(credentials.passwordHash == "hash-1")
+            #expect(try await store.count() == 1)
+            #expect(try await store.find(id: .generate()) == nil)
+            #expect(try await store.credentials(email: "bob@example.com") == nil)
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func knowsWhetherThePortalHasAnOwner(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let store = SQLPersonStore(database: database)
+            #expect(try await !store.hasOwner())
+            try await store.create(makePerson("user@example.com", role: .admin), passwordHash: "h")
+            #expect(try await !store.hasOwner())
+            try await store.create(makePerson("owner@example.com", role: .owner), passwordHash: "h")
+            #expect(try await store.hasOwner())
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func aTakenEmailIsRefusedAndNothingIsWritten(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let store = SQLPersonStore(database: database)
+            try await store.create(makePerson("ann@example.com"), passwordHash: "h")
+            await #expect(throws: PersonInputError.emailTaken) {
+                try await store.create(makePerson("ann@example.com"), passwordHash: "other")
+            }
+            #expect(try await store.count() == 1)
+            #expect(try await store.credentials(email: "ann@example.com")?.passwordHash == "h")
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func concurrentWritersAllLand(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let store = SQLPersonStore(database: database)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<40 {
+                    group.addTask { try await store.create(makePerson("p\(index)@example.com"), passwordHash: "h") }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.count() == 40)
+        }
+    }
+}
+
+@Suite struct SessionStoreContractTests {
+    @Test(arguments: TestDatabaseKind.available)
+    func sessionsLiveUntilTheyExpireOrEnd(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let people = SQLPersonStore(database: database)
+            let sessions = SQLSessionStore(database: database)
+            let person = makePerson("ann@example.com")
+            try await people.create(person, passwordHash: "h")
+            let start = Date(unixSeconds: 1_800_000_000)
+            let session = Session(
+                tokenHash: OpaqueToken.hash("t1"), personID: person.id, kind: .browser,
+                authenticatedAt: start, expiresAt: start.addingTimeInterval(3600)
+            )
+            try await sessions.create(session)
+            let found = try #require(try await sessions.find(tokenHash: session.tokenHash, now: start))
+            #expect(found.session == session)
+            #expect(found.person == person)
+            #expect(try await sessions.find(tokenHash: session.tokenHash, now: start.addingTimeInterval(3600)) == nil)
+            #expect(try await sessions.find(tokenHash: OpaqueToken.hash("t2"), now: start) == nil)
+            try await sessions.delete(tokenHash: session.tokenHash)
+            #expect(try await sessions.find(tokenHash: session.tokenHash, now: start) == nil)
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func endingAllSessionsOfAPersonLeavesOthers(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let people = SQLPersonStore(database: database)
+            let sessions = SQLSessionStore(database: database)
+            let ann = makePerson("ann@example.com")
+            let bob = makePerson("bob@example.com")
+            try await people.create(ann, passwordHash: "h")
+            try await people.create(bob, passwordHash: "h")
+            let start = Date(unixSeconds: 1_800_000_000)
+            for (token, owner) in [("a1", ann), ("a2", ann), ("b1", bob)] {
+                try await sessions.create(Session(
+                    tokenHash: OpaqueToken.hash(token), personID: owner.id, kind: .api,
+                    authenticatedAt: start, expiresAt: start.addingTimeInterval(60)
+                ))
+            }
+            try await sessions.deleteAll(for: ann.id)
+            #expect(try await sessions.find(tokenHash: OpaqueToken.hash("a1"), now: start) == nil)
+            #expect(try await sessions.find(tokenHash: OpaqueToken.hash("a2"), now: start) == nil)
+            #expect(try await sessions.find(tokenHash: OpaqueToken.hash("b1"), now: start)?.person == bob)
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func aSessionForAnUnknownPersonIsRefused(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let sessions = SQLSessionStore(database: database)
+            let start = Date(unixSeconds: 1_800_000_000)
+            await #expect(throws: (any Error).self) {
+                try await sessions.create(Session(
+                    tokenHash: "x", personID: .generate(), kind: .api, authenticatedAt: start, expiresAt: start
+                ))
+            }
+            let count = try await database.read {
+                try await $0.raw("SELECT COUNT(*) AS n FROM sessions").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(count == 0)
+        }
+    }
+}
+
+@Suite struct SignInFailureStoreContractTests {
+    @Test(arguments: TestDatabaseKind.available)
+    func countsFailuresPerKeyWithinTheWindow(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let store = SQLSignInFailureStore(database: database)
+            let start = Date(unixSeconds: 1_800_000_000)
+            try await store.recordFailure(keys: ["account:a", "address:1"], at: start)
+            try await store.recordFailure(keys: ["account:a"], at: start.addingTimeInterval(10))
+            #expect(try await store.failures(key: "account:a", since: start.addingTimeInterval(-1)).count == 2)
+            #expect(try await store.failures(key: "account:a", since: start).count == 1)
+            #expect(try await store.failures(key: "address:1", since: start.addingTimeInterval(-1)) == [start])
+            try await store.clear(key: "account:a")
+            #expect(try await store.failures(key: "account:a", since: .distantPast).isEmpty)
+            #expect(try await store.failures(key: "address:1", since: .distantPast).count == 1)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import GatehouseTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite struct AuthenticationAPITests {
+    func signIn(_ client: any TestClientProtocol, userName: String = ownerEmail, password: String = ownerPassword) async throws
+        -> TestResponse
+    {
+        try await client.execute(
+            uri: "/api/2.0/authentication", method: .post, headers: [.contentType: "application/json"],
+            body: try jsonBody(["userName": userName, "password": password])
+        )
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func aPortalTokenActsAsThePerson(kind: TestDatabaseKind) async throws {
+        try await withTestApp(kind) { client, _ in
+            let response = try await signIn(client)
+            #expect(response.status == .ok)
+            let envelope = try response.json()
+            let body = try #require(envelope["response"] as? [String: Any])
+            let token = try #require(body["token"] as? String)
+            let expires = try #require(body["expires"] as? String)
+            #expect(ISO8601DateFormatter().date(from: expires) != nil)
+            #expect(envelope["statusCode"] as? Int == 200)
+
+            let me = try await client.execute(uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer \(token)"])
+            #expect(me.status == .ok)
+            let profile = try #require(try me.json()["response"] as? [String: Any])
+            #expect(profile["email"] as? String == ownerEmail)
+            #expect(profile["role"] as? String == "owner")
+        }
+    }
+
+    @Test func withoutATokenThePersonAPIIs401() async throws {
+        try await withTestApp { client, _ in
+            let none = try await client.execute(uri: "/api/2.0/people/@self", method: .get)
+            #expect(none.status == .unauthorized)
+            #expect(none.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+            let bogus = try await client.execute(
+                uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer not-a-real-token"]
+            )
+            #expect(bogus.status == .unauthorized)
+            #expect(bogus.headers[.contentType] == "application/problem+json")
+        }
+    }
+
+    @Test func unknownEmailAndWrongPasswordAreTheSame401() async throws {
+        try await withTestApp { client, scratch in
+            let wrongPassword = try await signIn(client, password: "wrong-password")
+            let unknown = try await signIn(client, userName: "nobody@example.com")
+            #expect(wrongPassword.status == .unauthorized)
+            #expect(unknown.status == .unauthorized)
+            #expect(try wrongPassword.json()["detail"] as? String == (try unknown.json()["detail"] as? String))
+            #expect(try await rowCount("sessions", in: scratch) == 0)
+        }
+    }
+
+    @Test(arguments: [
+        ("{\"userName\": ", "application/json", 400),
+        ("not json at all", "application/json", 400),
+        ("{\"userName\": 5, \"password\": \"x\"}", "application/json", 400),
+        ("{\"userName\": \"a@b.c\"}", "application/json", 400),
+        ("[]", "application/json", 400),
+        ("{\"userName\": \"a@b.c\", \"password\": \"x\"}", "text/plain", 415),
+        ("userName=a&password=b", "application/x-www-form-urlencoded", 415),
+    ])
+    func badBodiesAreRefusedAsProblems(body: String, contentType: String, status: Int) async throws {
+        try await withTestApp { client, scratch in
+            let response = try await client.execute(
+                uri: "/api/2.0/authentication", method: .post, headers: [.contentType: contentType],
+                body: ByteBuffer(string: body)
+            )
+            #expect(response.status.code == status)
+            #expect(response.headers[.contentType] == "application/problem+json")
+            let problem = try response.json()
+            #expect(problem["status"] as? Int == status)
+            #expect((problem["detail"] as? String)?.isEmpty == false)
+            #expect(try await rowCount("sessions", in: scratch) == 0)
+        }
+    }
+
+    @Test func aMissingContentTypeIs415() async throws {
+        try await withTestApp { client, _ in
+            let response = try await client.execute(
+                uri: "/api/2.0/authentication", method: .post, body: ByteBuffer(string: "{}")
+            )
+            #expect(response.status == .unsupportedMediaType)
+        }
+    }
+
+    @Test func overlongCredentialsAre400AndCountNoFailure() async throws {
+        try await withTestApp { client, scratch in
+            let email = try await signIn(client, userName: String(repeating: "e", count: 251) + "@x.io")
+            let password = try await signIn(client, password: String(repeating: "p", count: 1025))
+            #expect(email.status == .badRequest)
+            #expect(password.status == .badRequest)
+            #expect(try await rowCount("sign_in_failures", in: scratch) == 0)
+            #expect(try await rowCount("sessions", in: scratch) == 0)
+        }
+    }
+
+    @Test func failuresAreThrottledPerClientAddressAcrossAccounts() async throws {
+        try await withTestApp { client, _ in
+            for index in 0..<20 {
+                let response = try await signIn(client, userName: "guess\(index)@example.com", password: "guess")
+                #expect(response.status == .unauthorized)
+            }
+            let throttled = try await signIn(client)
+            #expect(throttled.status == .tooManyRequests)
+            #expect(throttled.headers[.retryAfter] != nil)
+        }
+    }
+
+    @Test func anUnsupportedMethodIs405WithAllow() async throws {
+        try await withTestApp { client, scratch in
+            let response = try await client.execute(uri: "/api/2.0/authentication", method: .delete)
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == "POST")
+            #expect(response.headers[.contentType] == "application/problem+json")
+            #expect(try await rowCount("sessions", in: scratch) == 0)
+        }
+    }
+
+    @Test func anUnknownPathIs404Problem() async throws {
+        try await withTestApp { client, _ in
+            let response = try await client.execute(uri: "/api/2.0/nothing-here", method: .get)
+            #expect(response.status == .notFound)
+            #expect(response.headers[.contentType] == "application/problem+json")
+        }
+    }
+
+    @Test func aBodyOverTheLimitIs413() async throws {
+        try await withTestApp { client, _ in
+            let response = try await client.execute(
+                uri: "/api/2.0/authentication", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{\"userName\": \"" + String(repeating: "a", count: 70_000) + "\"}")
+            )
+            #expect(response.status == .contentTooLarge)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import GatehouseApp
+import Storage
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsNeedNothingInstalled() throws {
+        let configuration = try Configuration.fromEnvironment([:])
+        #expect(configuration.publicURL.absoluteString == "http://127.0.0.1:8080")
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.dataDirectory == "./data")
+        #expect(configuration.database == .sqlite(path: "./data/gatehouse.sqlite"))
+        #expect(configuration.bcryptCost == 12)
+        #expect(!configuration.secureCookies)
+    }
+
+    @Test(arguments: [
+        ("GATEHOUSE_PORT", "99999"), ("GATEHOUSE_PORT", "http"), ("GATEHOUSE_PORT", "0"),
+        ("GATEHOUSE_PUBLIC_URL", "not a url"), ("GATEHOUSE_PUBLIC_URL", "ftp://x.example"),
+        ("GATEHOUSE_PUBLIC_URL", "/relative"), ("GATEHOUSE_DATABASE_URL", "mysql://root@db/x"),
+        ("GATEHOUSE_DATABASE_URL", "postgres://"), ("GATEHOUSE_SECRET_KEY", "too-short"),
+        ("GATEHOUSE_BCRYPT_COST", "3"), ("GATEHOUSE_LOG_LEVEL", "loud"),
+    ])
+    func aBadValueNamesItsVariable(variable: String, value: String) {
+        #expect {
+            try Configuration.fromEnvironment([variable: value])
+        } throws: { error in
+            (error as? ConfigurationError)?.variable == variable
+        }
+    }
+
+    @Test func secretsAreRedactedWhenPrinted() throws {
+        let configuration = try Configuration.fromEnvironment([
+            "GATEHOUSE_ADMIN_PASSWORD": "hunter2-hunter2",
+            "GATEHOUSE_SECRET_KEY": String(repeating: "k", count: 40),
+            "GATEHOUSE_DATABASE_URL": "postgres://app:db-password@127.0.0.1:5432/portal",
+        ])
+        let text = configuration.description
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("kkkk"))
+        #expect(!text.contains("db-password"))
+        #expect(text.contains("postgres://app:***@127.0.0.1:5432/portal"))
+    }
+
+    @Test func postgresAndHTTPSAreRecognized() throws {
+        let configuration = try Configuration.fromEnvironment([
+            "GATEHOUSE_DATABASE_URL": "postgres://app@db:5432/portal",
+            "GATEHOUSE_PUBLIC_URL": "https://portal.example.com/",
+        ])
+        #expect(configuration.secureCookies)
+        #expect(configuration.publicURL.absoluteString == "https://portal.example.com")
+        guard case .postgres(let location) = configuration.database else {
+            Issue.record("expected PostgreSQL")
+            return
+        }
+        #expect(location.host == "db")
+    }
+}

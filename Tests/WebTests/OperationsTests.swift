@@ -1,0 +1,104 @@
+import Foundation
+import GatehouseApp
+import GatehouseTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Storage
+import Testing
+
+@Suite struct OperationsTests {
+    @Test(arguments: TestDatabaseKind.available)
+    func healthReportsTheDatabase(kind: TestDatabaseKind) async throws {
+        try await withTestApp(kind) { client, _ in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+            #expect(try response.json()["database"] as? String == "ok")
+        }
+    }
+
+    @Test func metricsCountRequestsByRouteAndStatus() async throws {
+        try await withTestApp { client, _ in
+            _ = try await client.execute(uri: "/login", method: .get)
+            _ = try await client.execute(uri: "/api/2.0/nothing", method: .get)
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let text = response.text
+            #expect(text.contains("http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"))
+            #expect(text.contains("status=\"404\""))
+            #expect(text.contains("http_request_duration_seconds_bucket"))
+        }
+    }
+
+    @Test func aSessionMadeByOneProcessWorksOnAnother() async throws {
+        let scratch = try await ScratchDatabase.make(.sqlite)
+        let configuration = try testConfiguration(scratch)
+        let first = try await buildApplication(configuration: configuration, announce: { _ in })
+        let cookies = try await first.test(.router) { client in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            return browser.cookies
+        }
+        let second = try await buildApplication(configuration: configuration, announce: { _ in })
+        let status = try await second.test(.router) { client in
+            var browser = Browser()
+            browser.cookies = cookies
+            return try await browser.get(client, "/").status
+        }
+        await scratch.remove()
+        #expect(status == .ok)
+    }
+}
+
+@Suite struct FirstStartTests {
+    @Test func withoutSettingsTheOwnerIsAdminAtLocalhostWithAPrintedPassword() async throws {
+        let scratch = try await ScratchDatabase.make(.sqlite)
+        var configuration = try Configuration.fromEnvironment([
+            "GATEHOUSE_DATA_DIR": scratch.folder, "GATEHOUSE_BCRYPT_COST": "4", "GATEHOUSE_LOG_LEVEL": "error",
+        ])
+        configuration.database = scratch.location
+        let lines = LockedLines()
+        let app = try await buildApplication(configuration: configuration, announce: { lines.append($0) })
+        let printed = lines.all.joined(separator: "\n")
+        let password = try #require(printed.components(separatedBy: "password: ").last?.split(separator: "\n").first)
+        let status = try await app.test(.router) { client in
+            var browser = Browser()
+            return try await browser.signIn(client, email: "admin@localhost", password: String(password)).status
+        }
+        #expect(status == .seeOther)
+        // The second start finds the owner and prints nothing.
+        let again = LockedLines()
+        let secondStart = try await buildApplication(configuration: configuration, announce: { again.append($0) })
+        try await secondStart.test(.router) { _ in }
+        #expect(again.all.isEmpty)
+        #expect(try await rowCount("people", in: scratch) == 1)
+        await scratch.remove()
+    }
+
+    @Test func usersAddValidatesAndStores() async throws {
+        try await withScratchDatabase(.sqlite) { database, _ in
+            let administration = PeopleAdministration(database: database, bcryptCost: 4)
+            let person = try await administration.add(
+                email: "Dev@Example.com", password: "developer-1", role: .user, firstName: "Dev", lastName: "One"
+            )
+            #expect(person.email == "dev@example.com")
+            await #expect(throws: (any Error).self) {
+                try await administration.add(email: "dev@example.com", password: "developer-2", role: .user)
+            }
+            await #expect(throws: (any Error).self) {
+                try await administration.add(email: "x@example.com", password: "short", role: .user)
+            }
+            let count = try await SQLPersonStore(database: database).count()
+            #expect(count == 1)
+        }
+    }
+}
+
+/// Lines collected from a `@Sendable` callback.
+final class LockedLines: @unchecked Sendable {
+    // @unchecked: `lines` is only touched under `lock`.
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+}
