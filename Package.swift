@@ -82,7 +82,7 @@ let package = Package(
             dependencies: ["Storage", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support"
         ),
-        .testTarget(name: "OAuthCoreTests", dependencies: ["OAuthCore"]),
+        .testTarget(name: "OAuthCoreTests", dependencies: ["OAuthCore", "GatehouseTestSupport"]),
         .testTarget(name: "PortalCoreTests", dependencies: ["PortalCore"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "GatehouseTestSupport"]),
         .testTarget(

@@ -53,7 +53,10 @@ public func buildApplication(
             browserSessionLifetime: configuration.sessionLifetime,
             apiTokenLifetime: configuration.apiTokenLifetime,
             pages: try await PageRenderer.load(),
-            metrics: AppMetrics()
+            metrics: AppMetrics(),
+            clients: SQLClientStore(database: database),
+            clientLimits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
+            publicURL: configuration.publicURL
         )
         let router = buildRouter(dependencies)
         return Application(

@@ -26,6 +26,10 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var sessionLifetime: TimeInterval
     /// Portal API token lifetime in seconds (`GATEHOUSE_API_TOKEN_TTL`).
     public var apiTokenLifetime: TimeInterval
+    /// How many apps the portal may have (`GATEHOUSE_CLIENTS_PER_PORTAL`).
+    public var clientsPerPortal: Int
+    /// How many apps one person may register (`GATEHOUSE_CLIENTS_PER_PERSON`).
+    public var clientsPerPerson: Int
     /// Log level (`GATEHOUSE_LOG_LEVEL`).
     public var logLevel: String
 
@@ -89,6 +93,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             bcryptCost: UInt8(try integer("GATEHOUSE_BCRYPT_COST", default: 12, range: 4...31)),
             sessionLifetime: TimeInterval(try integer("GATEHOUSE_SESSION_TTL", default: 8 * 3600, range: 60...31_536_000)),
             apiTokenLifetime: TimeInterval(try integer("GATEHOUSE_API_TOKEN_TTL", default: 30 * 86400, range: 60...31_536_000)),
+            clientsPerPortal: try integer("GATEHOUSE_CLIENTS_PER_PORTAL", default: 100, range: 1...1_000_000),
+            clientsPerPerson: try integer("GATEHOUSE_CLIENTS_PER_PERSON", default: 10, range: 1...1_000_000),
             logLevel: level
         )
     }
@@ -100,7 +106,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "database=\(database)", "admin_email=\(adminEmail ?? "-")",
             "admin_password=\(adminPassword == nil ? "-" : "***")",
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
-            "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "log_level=\(logLevel)",
+            "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
+            "clients_per_person=\(clientsPerPerson)", "log_level=\(logLevel)",
         ].joined(separator: " ")
     }
 }

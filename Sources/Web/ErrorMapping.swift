@@ -9,6 +9,8 @@ import PortalCore
 public enum AppError: Error, Sendable, Equatable {
     /// 400: the request is malformed or a field is out of bounds.
     case badRequest(String)
+    /// 400: fields of a registration break its rules; each error names its field and code.
+    case validation(FieldErrors)
     /// 401: no valid credentials (sign-in failures use one message for every cause).
     case unauthorized(String)
     /// 403: signed in, but not allowed; or a missing/bad CSRF token.
@@ -31,7 +33,7 @@ public enum AppError: Error, Sendable, Equatable {
     /// The HTTP status.
     public var status: HTTPResponse.Status {
         switch self {
-        case .badRequest: .badRequest
+        case .badRequest, .validation: .badRequest
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .notFound: .notFound
@@ -48,6 +50,8 @@ public enum AppError: Error, Sendable, Equatable {
     public var detail: String {
         switch self {
         case .badRequest(let message), .unauthorized(let message), .forbidden(let message): message
+        case .validation(let errors):
+            errors.errors.count == 1 ? errors.errors[0].message : "\(errors.errors.count) fields need attention."
         case .notFound: "Nothing was found at this address."
         case .methodNotAllowed(let allowed): "This address accepts only \(allowed.joined(separator: ", "))."
         case .payloadTooLarge(let limit): "The request body is larger than \(limit) bytes."
@@ -81,6 +85,10 @@ public protocol StorageUnavailable: Error {}
 
 /// RFC 9457 problem details, the body of every API error.
 public struct ProblemDetails: Codable, Sendable {
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, errors }
+
+    /// DocSpace-style field errors, for validation failures.
+    public var errors: [FieldError]?
     /// `about:blank`: the status says it all.
     public var type: String = "about:blank"
     /// The status phrase.
@@ -108,7 +116,8 @@ extension AppError: HTTPResponseError {
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         headers[.contentType] = "application/problem+json"
-        let problem = ProblemDetails(title: status.reasonPhrase, status: status.code, detail: detail)
+        var problem = ProblemDetails(title: status.reasonPhrase, status: status.code, detail: detail)
+        if case .validation(let fieldErrors) = self { problem.errors = fieldErrors.errors }
         let data = (try? JSONEncoder().encode(problem)) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -33,14 +33,24 @@ public struct WebDependencies: Sendable {
     public var pages: PageRenderer
     /// The Prometheus registry.
     public var metrics: AppMetrics
+    /// Registered apps.
+    public var clients: any ClientStore
+    /// How many apps may exist.
+    public var clientLimits: ClientLimits
+    /// The public base URL (issuer, absolute links).
+    public var publicURL: URL
 
     /// Collects the dependencies.
     public init(
         database: any Database, people: any PersonStore, sessions: any SessionStore,
         signInFailures: any SignInFailureStore, passwordHasher: PasswordHasher, signInThrottle: SignInThrottle,
         clock: any TimeSource, secretKey: SymmetricKey, secureCookies: Bool,
-        browserSessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, pages: PageRenderer, metrics: AppMetrics
+        browserSessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, pages: PageRenderer, metrics: AppMetrics,
+        clients: any ClientStore, clientLimits: ClientLimits, publicURL: URL
     ) {
+        self.clients = clients
+        self.clientLimits = clientLimits
+        self.publicURL = publicURL
         self.database = database
         self.people = people
         self.sessions = sessions
@@ -80,6 +90,10 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
     SignInController(signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies)
         .addRoutes(to: routes)
     AuthenticationController(signIn: signIn).addRoutes(to: routes)
+    let management = ClientManagement(store: dependencies.clients, limits: dependencies.clientLimits, clock: dependencies.clock)
+    let icons = ClientIcons(store: dependencies.clients, publicURL: dependencies.publicURL)
+    icons.addRoutes(to: routes)
+    ClientsAPIController(management: management, icons: icons).addRoutes(to: routes)
     routes.finish()
     return router
 }

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Storage
+import PortalCore
 import Testing
 
 /// The owner every test app starts with.
@@ -143,4 +144,42 @@ func csrfToken(in html: String) -> String? {
 /// A JSON request body.
 func jsonBody(_ object: [String: Any]) throws -> ByteBuffer {
     ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
+}
+
+/// Adds a person through the administration used by `gatehouse users add`.
+@discardableResult
+func addPerson(_ scratch: ScratchDatabase, email: String, role: Role, password: String = "person-password-1") async throws -> Person {
+    let database = try await scratch.open(migrated: false)
+    do {
+        let person = try await PeopleAdministration(database: database, bcryptCost: 4).add(email: email, password: password, role: role)
+        await database.close()
+        return person
+    } catch {
+        await database.close()
+        throw error
+    }
+}
+
+/// Signs in through `POST /api/2.0/authentication` and answers the portal token.
+func portalToken(_ client: any TestClientProtocol, email: String = ownerEmail, password: String = ownerPassword) async throws -> String {
+    let response = try await client.execute(
+        uri: "/api/2.0/authentication", method: .post, headers: [.contentType: "application/json"],
+        body: try jsonBody(["userName": email, "password": password])
+    )
+    let body = try #require(try response.json()["response"] as? [String: Any])
+    return try #require(body["token"] as? String)
+}
+
+/// A JSON API call with a portal token.
+func api(
+    _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil
+) async throws -> TestResponse {
+    var headers = HTTPFields()
+    if let token { headers[.authorization] = "Bearer \(token)" }
+    var body: ByteBuffer?
+    if let json {
+        headers[.contentType] = "application/json"
+        body = try jsonBody(json)
+    }
+    return try await client.execute(uri: path, method: method, headers: headers, body: body)
 }

@@ -43,6 +43,7 @@ public struct Migrator: Sendable {
     /// Every migration of Gatehouse, in order.
     public static let all: [Migration] = [
         M001People.migration,
+        M002OAuthClients.migration,
     ]
 
     private let database: any Database

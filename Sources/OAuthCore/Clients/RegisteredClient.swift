@@ -1,0 +1,136 @@
+import Foundation
+
+/// An app's public identifier: a random UUID, lowercase.
+public struct ClientID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// A new random identifier.
+    public static func generate() -> ClientID { ClientID(rawValue: UUID().uuidString.lowercased()) }
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// A registered OAuth app, as stored (the secret only as its SHA-256 hash; the icon bytes apart).
+public struct RegisteredClient: Sendable, Equatable {
+    public var clientID: ClientID
+    public var name: String
+    public var description: String
+    public var websiteURL: String
+    /// Format of the stored icon.
+    public var logoFormat: Icon.Format
+    /// Changes whenever the icon changes, so its URL can be cached forever.
+    public var logoVersion: String
+    public var allowPKCE: Bool
+    public var redirectURIs: [String]
+    public var allowedOrigins: [String]
+    public var scopes: [String]
+    public var policyURL: String
+    public var termsURL: String
+    public var logoutRedirectURI: String?
+    public var enabled: Bool
+    /// SHA-256 (hex) of the client secret.
+    public var secretHash: String
+    public var createdOn: Date
+    /// Person id of the creator.
+    public var createdBy: String
+    public var modifiedOn: Date
+    public var modifiedBy: String
+
+    public init(
+        clientID: ClientID, name: String, description: String, websiteURL: String, logoFormat: Icon.Format,
+        logoVersion: String, allowPKCE: Bool, redirectURIs: [String], allowedOrigins: [String], scopes: [String],
+        policyURL: String, termsURL: String, logoutRedirectURI: String?, enabled: Bool, secretHash: String,
+        createdOn: Date, createdBy: String, modifiedOn: Date, modifiedBy: String
+    ) {
+        self.clientID = clientID
+        self.name = name
+        self.description = description
+        self.websiteURL = websiteURL
+        self.logoFormat = logoFormat
+        self.logoVersion = logoVersion
+        self.allowPKCE = allowPKCE
+        self.redirectURIs = redirectURIs
+        self.allowedOrigins = allowedOrigins
+        self.scopes = scopes
+        self.policyURL = policyURL
+        self.termsURL = termsURL
+        self.logoutRedirectURI = logoutRedirectURI
+        self.enabled = enabled
+        self.secretHash = secretHash
+        self.createdOn = createdOn
+        self.createdBy = createdBy
+        self.modifiedOn = modifiedOn
+        self.modifiedBy = modifiedBy
+    }
+
+    /// Applies a validated registration (create or update).
+    public mutating func apply(_ registration: ValidRegistration) {
+        name = registration.name
+        description = registration.description
+        websiteURL = registration.websiteURL
+        logoFormat = registration.logo.format
+        logoVersion = Self.version(of: registration.logo)
+        allowPKCE = registration.allowPKCE
+        redirectURIs = registration.redirectURIs
+        allowedOrigins = registration.allowedOrigins
+        scopes = registration.scopes
+        policyURL = registration.policyURL
+        termsURL = registration.termsURL
+        logoutRedirectURI = registration.logoutRedirectURI
+    }
+
+    /// The first 16 hex digits of the icon's SHA-256.
+    public static func version(of icon: Icon) -> String {
+        String(OpaqueToken.hash(icon.bytes.base64EncodedString()).prefix(16))
+    }
+
+    /// RFC 8414 §2 `token_endpoint_auth_methods_supported`, per app: a secret always; `none` with PKCE.
+    public var authenticationMethods: [String] {
+        allowPKCE ? ["client_secret_basic", "client_secret_post", "none"] : ["client_secret_basic", "client_secret_post"]
+    }
+
+    /// `true` when the client secret matches, compared in constant time on the hashes.
+    public func secretMatches(_ secret: String) -> Bool {
+        ConstantTime.equals(OpaqueToken.hash(secret), secretHash)
+    }
+}
+
+/// What happened to an app, for the audit log.
+public enum ClientAuditAction: String, Sendable, Codable, CaseIterable {
+    case created, updated, secretRegenerated = "secret_regenerated", enabled, disabled, deleted
+}
+
+/// One line of the audit log.
+public struct ClientAuditEntry: Sendable, Equatable, Codable {
+    public var id: Int
+    public var clientID: ClientID
+    public var action: ClientAuditAction
+    public var actorID: String
+    public var at: Date
+    /// What changed (field names, never secrets).
+    public var details: String
+
+    public init(id: Int, clientID: ClientID, action: ClientAuditAction, actorID: String, at: Date, details: String) {
+        self.id = id
+        self.clientID = clientID
+        self.action = action
+        self.actorID = actorID
+        self.at = at
+        self.details = details
+    }
+}
+
+/// Who made a change and when.
+public struct ChangeStamp: Sendable {
+    public let actorID: String
+    public let at: Date
+    public init(actorID: String, at: Date) {
+        self.actorID = actorID
+        self.at = at
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// How many apps may exist (SPEC §2: settings, 100 per portal and 10 per person by default).
+public struct ClientLimits: Sendable, Equatable {
+    public var perPortal: Int
+    public var perPerson: Int
+    public init(perPortal: Int, perPerson: Int) {
+        self.perPortal = perPortal
+        self.perPerson = perPerson
+    }
+}
+
+/// A create refused because a limit was reached.
+public enum ClientLimitReached: Error, Equatable, Sendable {
+    case portal(Int)
+    case person(Int)
+}
+
+/// Where keyset pagination continues: after this creation time and client id.
+public struct ClientPageCursor: Sendable, Equatable {
+    public let createdOn: Date
+    public let clientID: ClientID
+    public init(createdOn: Date, clientID: ClientID) {
+        self.createdOn = createdOn
+        self.clientID = clientID
+    }
+}
+
+/// Filters of the audit log.
+public struct ClientAuditFilter: Sendable {
+    public var clientID: ClientID?
+    public var actorID: String?
+    public var action: ClientAuditAction?
+    public var since: Date?
+    public var until: Date?
+    public init(clientID: ClientID? = nil, actorID: String? = nil, action: ClientAuditAction? = nil, since: Date? = nil, until: Date? = nil) {
+        self.clientID = clientID
+        self.actorID = actorID
+        self.action = action
+        self.since = since
+        self.until = until
+    }
+}
+
+/// Reading one app by id: all that the authorization endpoints need.
+public protocol ClientLookup: Sendable {
+    /// The app, enabled or not.
+    func find(_ clientID: ClientID) async throws -> RegisteredClient?
+}
+
+/// Registering and managing apps; every change is written with its audit line in one transaction.
+public protocol ClientStore: ClientLookup {
+    /// Stores a new app with its icon, unless a limit is reached (`ClientLimitReached`).
+    func create(_ client: RegisteredClient, logo: Icon, limits: ClientLimits) async throws
+    /// The app's icon.
+    func logo(_ clientID: ClientID) async throws -> Icon?
+    /// Apps in creation order (oldest first), optionally only those of one person, after a cursor.
+    func list(createdBy: String?, after: ClientPageCursor?, limit: Int) async throws -> [RegisteredClient]
+    /// Replaces the app's fields (and icon when given); `false` when it no longer exists.
+    func update(_ client: RegisteredClient, logo: Icon?, stamp: ChangeStamp, changedFields: [String]) async throws -> Bool
+    /// Replaces the secret hash; `false` when the app no longer exists.
+    func replaceSecret(_ clientID: ClientID, secretHash: String, stamp: ChangeStamp) async throws -> Bool
+    /// Enables or disables the app; `false` when it no longer exists.
+    func setEnabled(_ clientID: ClientID, _ enabled: Bool, stamp: ChangeStamp) async throws -> Bool
+    /// Deletes the app with everything that hangs on it; `false` when it did not exist.
+    func delete(_ clientID: ClientID, stamp: ChangeStamp) async throws -> Bool
+    /// Audit lines, newest first.
+    func auditLog(_ filter: ClientAuditFilter, limit: Int) async throws -> [ClientAuditEntry]
+}

@@ -1,0 +1,285 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// An app icon that passed every check: its format comes from its bytes, never from a file name
+/// or a declared media type.
+public struct Icon: Sendable, Equatable {
+    /// The formats an icon may have.
+    public enum Format: String, Sendable {
+        case png, jpeg, svg
+
+        /// The media type it is served with.
+        public var contentType: String {
+            switch self {
+            case .png: "image/png"
+            case .jpeg: "image/jpeg"
+            case .svg: "image/svg+xml"
+            }
+        }
+    }
+
+    /// Largest icon accepted: 256 KB.
+    public static let maximumSize = 256 * 1024
+    /// Raster icons must be exactly this many pixels wide and high.
+    public static let rasterSide = 32
+
+    /// The format read from the bytes.
+    public let format: Format
+    /// The bytes, as given.
+    public let bytes: Data
+
+    /// Checks `bytes`; `declaredType` (a media type or a file name) is only compared with what the
+    /// bytes turn out to be, so that a PNG calling itself SVG is refused rather than trusted.
+    public static func validate(_ bytes: Data, declaredType: String? = nil) -> Result<Icon, IconProblem> {
+        guard !bytes.isEmpty else { return .failure(.empty) }
+        guard bytes.count <= maximumSize else { return .failure(.tooLarge) }
+        let format: Format
+        if let size = PNGHeader.size(of: bytes) {
+            guard size == (rasterSide, rasterSide) else { return .failure(.wrongSize(width: size.0, height: size.1)) }
+            format = .png
+        } else if JPEGHeader.isJPEG(bytes) {
+            guard let size = JPEGHeader.size(of: bytes) else { return .failure(.unreadable) }
+            guard size == (rasterSide, rasterSide) else { return .failure(.wrongSize(width: size.0, height: size.1)) }
+            format = .jpeg
+        } else if let problem = SVGSafety.problem(in: bytes) {
+            return .failure(problem)
+        } else {
+            format = .svg
+        }
+        if let declaredType, let declared = declaredFormat(declaredType), declared != format {
+            return .failure(.mismatch(declared: declared, actual: format))
+        }
+        return .success(Icon(trusted: bytes, format: format))
+    }
+
+    /// The format a media type or file name claims, when it claims one of ours.
+    static func declaredFormat(_ text: String) -> Format? {
+        let lower = text.lowercased()
+        if lower.hasPrefix("image/png") || lower.hasSuffix(".png") { return .png }
+        if lower.hasPrefix("image/jpeg") || lower.hasPrefix("image/jpg") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") {
+            return .jpeg
+        }
+        if lower.hasPrefix("image/svg+xml") || lower.hasSuffix(".svg") { return .svg }
+        return nil
+    }
+
+    /// An icon read back from storage, where it was validated when it was stored.
+    public init(trusted bytes: Data, format: Format) {
+        self.bytes = bytes
+        self.format = format
+    }
+
+    /// An icon from a `data:` URI of JSON (`data:image/png;base64,…`); only base64 is accepted.
+    public static func fromDataURI(_ uri: String) -> Result<Icon, IconProblem> {
+        guard uri.count <= maximumSize * 4 / 3 + 200 else { return .failure(.tooLarge) }
+        guard uri.hasPrefix("data:"), let comma = uri.firstIndex(of: ",") else { return .failure(.notADataURI) }
+        let header = uri[uri.index(uri.startIndex, offsetBy: 5)..<comma]
+        let parameters = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard parameters.last == "base64" else { return .failure(.notBase64) }
+        let payload = uri[uri.index(after: comma)...].filter { !$0.isWhitespace }
+        guard let bytes = Data(base64Encoded: String(payload)) else { return .failure(.notBase64) }
+        let mediaType = parameters.count > 1 ? parameters[0] : nil
+        return validate(bytes, declaredType: mediaType)
+    }
+
+    /// The icon as a `data:` URI.
+    public var dataURI: String { "data:\(format.contentType);base64,\(bytes.base64EncodedString())" }
+}
+
+/// Why an icon was refused.
+public enum IconProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    case empty
+    case tooLarge
+    case wrongSize(width: Int, height: Int)
+    case unreadable
+    case notAnImage
+    case notADataURI
+    case notBase64
+    case mismatch(declared: Icon.Format, actual: Icon.Format)
+    case svgNotSquare
+    case svgUnsafe(String)
+    case svgMalformed
+
+    /// A sentence for the form.
+    public var description: String {
+        switch self {
+        case .empty: "The icon is empty."
+        case .tooLarge: "The icon must be at most 256 KB."
+        case .wrongSize(let width, let height): "The icon must be 32×32 pixels; this one is \(width)×\(height)."
+        case .unreadable: "The image could not be read."
+        case .notAnImage: "The icon must be a PNG, JPEG or SVG image."
+        case .notADataURI: "The icon must be a data URI such as data:image/png;base64,…"
+        case .notBase64: "The icon's data URI must be base64-encoded."
+        case .mismatch(let declared, let actual):
+            "The file says it is \(declared.rawValue.uppercased()) but its content is \(actual.rawValue.uppercased())."
+        case .svgNotSquare: "An SVG icon must be square (equal viewBox or width and height)."
+        case .svgUnsafe(let what): "The SVG icon contains \(what), which is not allowed."
+        case .svgMalformed: "The SVG icon is not well-formed XML."
+        }
+    }
+}
+
+/// PNG (RFC 2083 §3.1, §4.1.1): the 8-byte signature, then IHDR with width and height.
+enum PNGHeader {
+    static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    static func size(of data: Data) -> (Int, Int)? {
+        let bytes = [UInt8](data.prefix(24))
+        guard bytes.count == 24, Array(bytes[0..<8]) == signature, Array(bytes[12..<16]) == Array("IHDR".utf8) else {
+            return nil
+        }
+        return (bigEndian(bytes[16..<20]), bigEndian(bytes[20..<24]))
+    }
+
+    static func bigEndian(_ slice: ArraySlice<UInt8>) -> Int { slice.reduce(0) { $0 << 8 | Int($1) } }
+}
+
+/// JPEG (ITU T.81 Annex B): walk the marker segments to the first start-of-frame.
+enum JPEGHeader {
+    static func isJPEG(_ data: Data) -> Bool { data.count > 3 && data.prefix(3).elementsEqual([0xFF, 0xD8, 0xFF]) }
+
+    static func size(of data: Data) -> (Int, Int)? {
+        let bytes = [UInt8](data)
+        var index = 2
+        while index + 4 <= bytes.count {
+            guard bytes[index] == 0xFF else { return nil }
+            let marker = bytes[index + 1]
+            if marker == 0xFF { index += 1; continue }
+            if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) { index += 2; continue }
+            let length = Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+            guard length >= 2 else { return nil }
+            // SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+            if (0xC0...0xCF).contains(marker), ![0xC4, 0xC8, 0xCC].contains(marker) {
+                guard index + 9 <= bytes.count else { return nil }
+                let height = Int(bytes[index + 5]) << 8 | Int(bytes[index + 6])
+                let width = Int(bytes[index + 7]) << 8 | Int(bytes[index + 8])
+                return (width, height)
+            }
+            index += 2 + length
+        }
+        return nil
+    }
+}
+
+/// The safety rules for SVG icons: an SVG is a document that can run script, so only plain
+/// drawing is accepted — no script, event handlers, foreign objects, external or `javascript:`
+/// references, and no DOCTYPE or entities (billion laughs, XXE).
+enum SVGSafety {
+    static func problem(in data: Data) -> IconProblem? {
+        guard let text = String(data: data, encoding: .utf8) else { return .notAnImage }
+        let lower = text.lowercased()
+        guard lower.contains("<svg") else { return .notAnImage }
+        if lower.contains("<!doctype") || lower.contains("<!entity") { return .svgUnsafe("a DOCTYPE or entity declaration") }
+        let parser = XMLParser(data: data)
+        let inspector = Inspector()
+        parser.delegate = inspector
+        parser.shouldResolveExternalEntities = false
+        parser.shouldProcessNamespaces = false
+        let wellFormed = parser.parse()
+        if let found = inspector.problem { return found }
+        guard wellFormed, inspector.sawRoot, inspector.balanced else { return .svgMalformed }
+        return inspector.isSquare ? nil : .svgNotSquare
+    }
+
+    /// Collects what the parser sees; used by one parse on one thread only.
+    private final class Inspector: NSObject, XMLParserDelegate {
+        var problem: IconProblem?
+        var sawRoot = false
+        var isSquare = false
+        /// Open elements; a close tag must match the last one (the parser alone is lenient here).
+        private var open: [String] = []
+        private var mismatched = false
+        var balanced: Bool { open.isEmpty && !mismatched }
+        private var depth: Int { open.count }
+
+        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                    qualifiedName: String?, attributes: [String: String] = [:]) {
+            defer { open.append(elementName) }
+            let local = (elementName.split(separator: ":").last.map(String.init) ?? elementName).lowercased()
+            if depth == 0 {
+                guard local == "svg" else { return fail(.notAnImage, parser) }
+                sawRoot = true
+                isSquare = Self.square(attributes)
+            }
+            if local == "script" { return fail(.svgUnsafe("a <script> element"), parser) }
+            if local == "foreignobject" { return fail(.svgUnsafe("a <foreignObject> element"), parser) }
+            if local == "iframe" || local == "embed" || local == "object" {
+                return fail(.svgUnsafe("an <\(local)> element"), parser)
+            }
+            for (name, value) in attributes {
+                let attribute = name.lowercased()
+                let plain = value.lowercased().filter { !$0.isWhitespace && !$0.isNewline }
+                if attribute.hasPrefix("on") { return fail(.svgUnsafe("an event handler (\(name))"), parser) }
+                if attribute == "href" || attribute.hasSuffix(":href") || attribute == "src" {
+                    if !plain.hasPrefix("#") { return fail(.svgUnsafe("a link that is not inside the icon (\(name))"), parser) }
+                }
+                if plain.contains("javascript:") { return fail(.svgUnsafe("a javascript: link"), parser) }
+                if plain.contains("url(") && !Self.onlyLocalURLs(plain) {
+                    return fail(.svgUnsafe("a reference to something outside the icon"), parser)
+                }
+            }
+        }
+
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+            if open.last == elementName { open.removeLast() } else { mismatched = true }
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            let plain = string.lowercased().filter { !$0.isWhitespace }
+            if plain.contains("@import") || plain.contains("javascript:") || (plain.contains("url(") && !Self.onlyLocalURLs(plain)) {
+                fail(.svgUnsafe("a reference to something outside the icon"), parser)
+            }
+        }
+
+        func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+            self.parser(parser, foundCharacters: String(decoding: CDATABlock, as: UTF8.self))
+        }
+
+        func parser(_ parser: XMLParser, foundInternalEntityDeclarationWithName name: String, value: String?) {
+            fail(.svgUnsafe("a DOCTYPE or entity declaration"), parser)
+        }
+
+        func parser(_ parser: XMLParser, foundExternalEntityDeclarationWithName name: String, publicID: String?, systemID: String?) {
+            fail(.svgUnsafe("a DOCTYPE or entity declaration"), parser)
+        }
+
+        func parser(_ parser: XMLParser, foundProcessingInstructionWithTarget target: String, data: String?) {
+            if target.lowercased() == "xml-stylesheet" { fail(.svgUnsafe("an external stylesheet"), parser) }
+        }
+
+        private func fail(_ found: IconProblem, _ parser: XMLParser) {
+            if problem == nil { problem = found }
+            parser.abortParsing()
+        }
+
+        /// `url(#id)` only.
+        static func onlyLocalURLs(_ text: String) -> Bool {
+            var rest = Substring(text)
+            while let range = rest.range(of: "url(") {
+                let after = rest[range.upperBound...].drop(while: { $0 == "'" || $0 == "\"" })
+                if !after.hasPrefix("#") { return false }
+                rest = after
+            }
+            return true
+        }
+
+        /// A square `viewBox`, or equal `width` and `height`.
+        static func square(_ attributes: [String: String]) -> Bool {
+            let lowered = Dictionary(attributes.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+            if let viewBox = lowered["viewbox"] {
+                let numbers = viewBox.split(whereSeparator: { $0 == " " || $0 == "," }).compactMap { Double($0) }
+                if numbers.count == 4 { return numbers[2] > 0 && numbers[2] == numbers[3] }
+                return false
+            }
+            func length(_ value: String?) -> Double? {
+                guard var value = value?.trimmingCharacters(in: .whitespaces) else { return nil }
+                if value.hasSuffix("px") { value.removeLast(2) }
+                return Double(value)
+            }
+            guard let width = length(lowered["width"]), let height = length(lowered["height"]) else { return false }
+            return width > 0 && width == height
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// The URL rules of app registration (SPEC §2).
+public enum URLRules {
+    /// The hosts RFC 8252 §7.3 and §8.3 treat as loopback, for which plain http is acceptable.
+    public static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
+
+    /// Longest URL accepted anywhere in a registration.
+    public static let maximumLength = 2048
+
+    /// `true` for an absolute `http` or `https` URL with a host and no credentials.
+    public static func isAbsoluteWebURL(_ text: String) -> Bool {
+        guard text.count <= maximumLength, !text.contains(where: { $0.isWhitespace }),
+              let components = URLComponents(string: text),
+              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = components.host, !host.isEmpty,
+              components.user == nil, components.password == nil
+        else { return false }
+        return true
+    }
+
+    /// Why `text` cannot be a redirect URI, or `nil` when it can.
+    ///
+    /// RFC 6749 §3.1.2: absolute, no fragment. RFC 9700 §2.1 / §4.1.3: compared as exact strings,
+    /// so no wildcards. RFC 8252 §7.1 (private-use URI schemes of native apps, reverse domain names),
+    /// §7.3 (http only on loopback), §8.4 (https otherwise).
+    public static func redirectURIProblem(_ text: String) -> String? {
+        guard !text.isEmpty else { return "must not be empty" }
+        guard text.count <= maximumLength else { return "must be at most \(maximumLength) characters" }
+        if text.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) {
+            return "must not contain spaces"
+        }
+        if text.contains("#") { return "must not have a fragment (#)" }
+        if text.contains("*") { return "must be an exact URL, without wildcards (*)" }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
+            return "must be an absolute URL"
+        }
+        if components.user != nil || components.password != nil { return "must not contain a user name or password" }
+        switch scheme {
+        case "https":
+            guard let host = components.host, !host.isEmpty else { return "must name a host" }
+            return nil
+        case "http":
+            guard let host = components.host?.lowercased(), !host.isEmpty else { return "must name a host" }
+            return loopbackHosts.contains(host) || loopbackHosts.contains("[\(host)]")
+                ? nil : "may use http only for localhost, 127.0.0.1 or [::1]; use https"
+        case "javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss":
+            return "cannot use the \(scheme): scheme"
+        default:
+            // A private-use scheme: RFC 8252 §7.1 asks for a reverse domain name (with a dot).
+            guard scheme.contains("."), scheme.first?.isLetter == true else {
+                return "must use https, http on loopback, or a private-use scheme such as com.example.app:/callback"
+            }
+            guard !components.path.isEmpty || components.host != nil else { return "must have a path" }
+            return nil
+        }
+    }
+
+    /// The normalized origin (`scheme://host[:port]`, lowercase, default port dropped), or why not.
+    ///
+    /// RFC 6454 §4 / §6.1: an origin is scheme, host and port; nothing else belongs in it.
+    public static func normalizedOrigin(_ text: String) -> Result<String, OriginProblem> {
+        var trimmed = text
+        if trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard text.count <= maximumLength, !trimmed.contains(where: { $0.isWhitespace }),
+              let components = URLComponents(string: trimmed),
+              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = components.host?.lowercased(), !host.isEmpty
+        else { return .failure(.notAnOrigin) }
+        guard components.path.isEmpty, components.query == nil, components.fragment == nil,
+              components.user == nil, components.password == nil
+        else { return .failure(.hasMoreThanOrigin) }
+        if host.contains("*") { return .failure(.notAnOrigin) }
+        let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        if let port = components.port, !(scheme == "https" && port == 443), !(scheme == "http" && port == 80) {
+            return .success("\(scheme)://\(hostPart):\(port)")
+        }
+        return .success("\(scheme)://\(hostPart)")
+    }
+
+    /// Why a value is not an origin.
+    public enum OriginProblem: Error, Equatable {
+        /// Not `http(s)://host`.
+        case notAnOrigin
+        /// A path, query, fragment or credentials follow the host.
+        case hasMoreThanOrigin
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import OAuthCore
+import PortalCore
+
+/// The rules of managing apps, shared by the REST API and the pages: who may see and change
+/// which app (admins and the owner every app, users their own, guests none), the limits, the
+/// secret (shown once, stored as its SHA-256), and the audit trail.
+struct ClientManagement: Sendable {
+    let store: any ClientStore
+    let limits: ClientLimits
+    let clock: any TimeSource
+
+    /// An app that was just made or got a new secret, with the secret in clear this once.
+    struct WithSecret: Sendable {
+        let client: RegisteredClient
+        let secret: String
+    }
+
+    /// RFC 6749 §10.10 / §2.3.1: a client secret of 256 bits from the CSPRNG.
+    static func makeSecret() -> String { OpaqueToken.generate(byteCount: 32) }
+
+    func create(_ input: ClientRegistrationInput, by person: Person) async throws -> WithSecret {
+        guard person.role != .guest else { throw AppError.forbidden("Guests cannot register apps.") }
+        let registration = try Self.validated(input)
+        let now = clock.now
+        let secret = Self.makeSecret()
+        var client = RegisteredClient(
+            clientID: .generate(), name: "", description: "", websiteURL: "", logoFormat: .png, logoVersion: "",
+            allowPKCE: false, redirectURIs: [], allowedOrigins: [], scopes: [], policyURL: "", termsURL: "",
+            logoutRedirectURI: nil, enabled: true, secretHash: OpaqueToken.hash(secret),
+            createdOn: now, createdBy: person.id.rawValue, modifiedOn: now, modifiedBy: person.id.rawValue
+        )
+        client.apply(registration)
+        do {
+            try await store.create(client, logo: registration.logo, limits: limits)
+        } catch ClientLimitReached.portal(let limit) {
+            throw AppError.badRequest("This portal already has the maximum of \(limit) apps. Delete one before registering another.")
+        } catch ClientLimitReached.person(let limit) {
+            throw AppError.badRequest("You already have the maximum of \(limit) apps. Delete one before registering another.")
+        }
+        return WithSecret(client: client, secret: secret)
+    }
+
+    /// The app if `person` may manage it; 404 otherwise, so that nobody learns which ids exist.
+    func manageable(_ rawID: String, by person: Person) async throws -> RegisteredClient {
+        guard UUID(uuidString: rawID) != nil,
+              let client = try await store.find(ClientID(rawValue: rawID.lowercased())),
+              Self.mayManage(client, person)
+        else { throw AppError.notFound }
+        return client
+    }
+
+    static func mayManage(_ client: RegisteredClient, _ person: Person) -> Bool {
+        switch person.role {
+        case .owner, .admin: true
+        case .user: client.createdBy == person.id.rawValue
+        case .guest: false
+        }
+    }
+
+    /// A page of the apps `person` may see, oldest first, after `cursor`.
+    func list(for person: Person, after cursor: ClientPageCursor?, limit: Int) async throws -> [RegisteredClient] {
+        switch person.role {
+        case .guest: []
+        case .owner, .admin: try await store.list(createdBy: nil, after: cursor, limit: limit)
+        case .user: try await store.list(createdBy: person.id.rawValue, after: cursor, limit: limit)
+        }
+    }
+
+    /// Applies `input` over the app's current values (missing fields keep theirs).
+    func update(_ rawID: String, _ input: ClientRegistrationInput, by person: Person) async throws -> RegisteredClient {
+        let current = try await manageable(rawID, by: person)
+        var merged = input
+        merged.name = input.name ?? current.name
+        merged.description = input.description ?? current.description
+        merged.websiteURL = input.websiteURL ?? current.websiteURL
+        merged.allowPKCE = input.allowPKCE ?? current.allowPKCE
+        merged.redirectURIs = input.redirectURIs ?? current.redirectURIs
+        merged.allowedOrigins = input.allowedOrigins ?? current.allowedOrigins
+        merged.scopes = input.scopes ?? current.scopes
+        merged.policyURL = input.policyURL ?? current.policyURL
+        merged.termsURL = input.termsURL ?? current.termsURL
+        merged.logoutRedirectURI = input.logoutRedirectURI ?? current.logoutRedirectURI
+        var newLogo: Icon?
+        if input.logo == nil {
+            guard let icon = try await store.logo(current.clientID) else { throw AppError.notFound }
+            merged.logo = .unchanged(icon)
+        }
+        let registration = try Self.validated(merged)
+        if input.logo != nil { newLogo = registration.logo }
+        var client = current
+        client.apply(registration)
+        client.modifiedOn = clock.now
+        client.modifiedBy = person.id.rawValue
+        let changed = Self.changedFields(from: current, to: client)
+        guard try await store.update(client, logo: newLogo, stamp: stamp(person), changedFields: changed) else {
+            throw AppError.notFound
+        }
+        return client
+    }
+
+    func regenerateSecret(_ rawID: String, by person: Person) async throws -> WithSecret {
+        var client = try await manageable(rawID, by: person)
+        let secret = Self.makeSecret()
+        client.secretHash = OpaqueToken.hash(secret)
+        guard try await store.replaceSecret(client.clientID, secretHash: client.secretHash, stamp: stamp(person)) else {
+            throw AppError.notFound
+        }
+        return WithSecret(client: client, secret: secret)
+    }
+
+    func setEnabled(_ rawID: String, _ enabled: Bool, by person: Person) async throws -> RegisteredClient {
+        var client = try await manageable(rawID, by: person)
+        guard try await store.setEnabled(client.clientID, enabled, stamp: stamp(person)) else { throw AppError.notFound }
+        client.enabled = enabled
+        return client
+    }
+
+    func delete(_ rawID: String, by person: Person) async throws {
+        let client = try await manageable(rawID, by: person)
+        guard try await store.delete(client.clientID, stamp: stamp(person)) else { throw AppError.notFound }
+    }
+
+    private func stamp(_ person: Person) -> ChangeStamp { ChangeStamp(actorID: person.id.rawValue, at: clock.now) }
+
+    static func validated(_ input: ClientRegistrationInput) throws -> ValidRegistration {
+        switch ClientRegistrationValidator.validate(input) {
+        case .success(let registration): return registration
+        case .failure(let errors): throw AppError.validation(errors)
+        }
+    }
+
+    static func changedFields(from old: RegisteredClient, to new: RegisteredClient) -> [String] {
+        var fields: [String] = []
+        if old.name != new.name { fields.append("name") }
+        if old.description != new.description { fields.append("description") }
+        if old.websiteURL != new.websiteURL { fields.append("website_url") }
+        if old.logoVersion != new.logoVersion { fields.append("logo") }
+        if old.allowPKCE != new.allowPKCE { fields.append("allow_pkce") }
+        if old.redirectURIs != new.redirectURIs { fields.append("redirect_uris") }
+        if old.allowedOrigins != new.allowedOrigins { fields.append("allowed_origins") }
+        if old.scopes != new.scopes { fields.append("scopes") }
+        if old.policyURL != new.policyURL { fields.append("policy_url") }
+        if old.termsURL != new.termsURL { fields.append("terms_url") }
+        if old.logoutRedirectURI != new.logoutRedirectURI { fields.append("logout_redirect_uri") }
+        return fields
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Real, minimal images made in code, for icon tests.
+public enum TestImages {
+    /// A valid PNG of `width`×`height` (greyscale, zlib "stored" blocks).
+    public static func png(width: Int, height: Int) -> Data {
+        var raw = [UInt8]()
+        for _ in 0..<height {
+            raw.append(0)  // filter: none
+            raw.append(contentsOf: [UInt8](repeating: 0x80, count: width))
+        }
+        var zlib: [UInt8] = [0x78, 0x01]
+        var offset = 0
+        repeat {
+            let chunk = Array(raw[offset..<min(offset + 65535, raw.count)])
+            offset += chunk.count
+            let final: UInt8 = offset >= raw.count ? 1 : 0
+            let length = UInt16(chunk.count)
+            zlib += [final, UInt8(length & 0xff), UInt8(length >> 8), UInt8(~length & 0xff), UInt8(~length >> 8)]
+            zlib += chunk
+        } while offset < raw.count
+        zlib += bigEndian(adler32(raw))
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        png += chunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, 0, 0, 0, 0])
+        png += chunk("IDAT", zlib)
+        png += chunk("IEND", [])
+        return Data(png)
+    }
+
+    /// A JPEG header with a baseline start-of-frame of `width`×`height` (enough for size checks).
+    public static func jpeg(width: Int, height: Int) -> Data {
+        var bytes: [UInt8] = [0xFF, 0xD8]
+        bytes += [0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]
+        bytes += [0xFF, 0xC0, 0x00, 0x0B, 0x08, UInt8(height >> 8), UInt8(height & 0xff), UInt8(width >> 8), UInt8(width & 0xff), 0x01, 0x01, 0x11, 0x00]
+        bytes += [0xFF, 0xD9]
+        return Data(bytes)
+    }
+
+    /// A GIF header.
+    public static let gif = Data("GIF89a".utf8) + Data([0x20, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x3B])
+
+    /// A safe square SVG.
+    public static let svg = Data("""
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><defs><linearGradient id="g"><stop offset="0" stop-color="#2f6fed"/></linearGradient></defs><rect width="32" height="32" rx="6" fill="url(#g)"/><use href="#g"/></svg>
+        """.utf8)
+
+    /// `data:<type>;base64,<bytes>`.
+    public static func dataURI(_ data: Data, type: String = "image/png") -> String {
+        "data:\(type);base64,\(data.base64EncodedString())"
+    }
+
+    private static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let typed = Array(type.utf8) + data
+        return bigEndian(UInt32(data.count)) + typed + bigEndian(crc32(typed))
+    }
+
+    private static func bigEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
+    }
+
+    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    private static func adler32(_ bytes: [UInt8]) -> UInt32 {
+        var a: UInt32 = 1
+        var b: UInt32 = 0
+        for byte in bytes {
+            a = (a + UInt32(byte)) % 65521
+            b = (b + a) % 65521
+        }
+        return b << 16 | a
+    }
+}
