@@ -94,6 +94,7 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
     let icons = ClientIcons(store: dependencies.clients, publicURL: dependencies.publicURL)
     icons.addRoutes(to: routes)
     ClientsAPIController(management: management, icons: icons).addRoutes(to: routes)
+    ClientPagesController(management: management, pages: pages, csrf: csrf).addRoutes(to: routes)
     routes.finish()
     return router
 }

@@ -5,8 +5,8 @@ import Mustache
 /// Renders the Mustache pages under `Resources/templates`, all sharing `layout.mustache`.
 public struct PageRenderer: Sendable {
     private let library: MustacheLibrary
-    /// The stylesheet under `Resources/static`, served from memory.
-    let stylesheet: String
+    /// The files under `Resources/static` (name → bytes and type), served from memory.
+    let assets: [String: (body: String, contentType: String)]
 
     /// Loads the templates and the stylesheet from the module's resources.
     public static func load() async throws -> PageRenderer {
@@ -17,8 +17,14 @@ public struct PageRenderer: Sendable {
               })
         else { throw AppError.internalError }
         let library = try await MustacheLibrary(directory: base.appendingPathComponent("templates").path)
-        let stylesheet = try String(contentsOf: base.appendingPathComponent("static/gatehouse.css"), encoding: .utf8)
-        return PageRenderer(library: library, stylesheet: stylesheet)
+        var assets: [String: (body: String, contentType: String)] = [:]
+        let folder = base.appendingPathComponent("static")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            let type = name.hasSuffix(".css") ? "text/css; charset=utf-8"
+                : name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "application/octet-stream"
+            assets[name] = (try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8), type)
+        }
+        return PageRenderer(library: library, assets: assets)
     }
 
     /// The HTML of `template` with `data`.

@@ -15,11 +15,12 @@ struct SignInController {
         routes.post("/login") { request, context in try await submit(request, context) }
         routes.post("/logout") { request, context in try await logout(request, context) }
         routes.get("/") { request, context in try await home(request, context) }
-        routes.get("/static/gatehouse.css") { _, _ in
-            Response(
+        routes.get("/static/:file") { _, context in
+            guard let asset = pages.renderer.assets[try context.parameters.require("file")] else { throw AppError.notFound }
+            return Response(
                 status: .ok,
-                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                body: .init(byteBuffer: ByteBuffer(string: pages.renderer.stylesheet))
+                headers: [.contentType: asset.contentType, .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: asset.body))
             )
         }
     }

@@ -1,0 +1,242 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+import PortalCore
+
+/// The pages of Developer Tools › OAuth 2.0 (SPEC §2): the app list, the registration form and an
+/// app's details with edit, regenerate, enable/disable and delete. Plain forms with CSRF tokens;
+/// JavaScript only adds comfort (and scales a picked picture to 32×32).
+struct ClientPagesController {
+    let management: ClientManagement
+    let pages: Pages
+    let csrf: CSRFProtection
+
+    /// The largest form accepted: a 256 KB icon, its data-URI copy and the text fields.
+    static let formLimit = 1024 * 1024
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/developer-tools/oauth") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            return try await list(request, context, person: person, notice: nil)
+        }
+        routes.get("/developer-tools/oauth/new") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            guard person.role != .guest else { throw AppError.forbidden("Guests cannot register apps.") }
+            return pages.render("devtools-new", ["form": FormValues.empty.view(action: "/developer-tools/oauth/new", submitLabel: "Save")],
+                                request: request, context: context)
+        }
+        routes.post("/developer-tools/oauth/new") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            let form = try await checkedForm(request)
+            let (input, values) = Self.input(from: form, current: nil)
+            do {
+                let made = try await management.create(input, by: person)
+                return details(request, context, made.client, secret: made.secret, notice: "The app was registered.")
+            } catch AppError.validation(let errors) {
+                let view = values.view(action: "/developer-tools/oauth/new", submitLabel: "Save", errors: errors.errors)
+                return pages.render("devtools-new", ["form": view], request: request, context: context, status: .badRequest)
+            }
+        }
+        routes.get("/developer-tools/oauth/:client_id") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
+            return details(request, context, client, secret: nil, notice: nil)
+        }
+        routes.post("/developer-tools/oauth/:client_id") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            let id = try context.parameters.require("client_id")
+            let current = try await management.manageable(id, by: person)
+            let form = try await checkedForm(request)
+            let (input, values) = Self.input(from: form, current: current)
+            do {
+                let client = try await management.update(id, input, by: person)
+                return details(request, context, client, secret: nil, notice: "Your changes were saved.")
+            } catch AppError.validation(let errors) {
+                return details(request, context, current, secret: nil, notice: nil, form: values, errors: errors.errors, status: .badRequest)
+            }
+        }
+        routes.post("/developer-tools/oauth/:client_id/regenerate") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            try await checkCSRF(request)
+            let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
+            return details(request, context, made.client, secret: made.secret, notice: "A new secret was made; the old one no longer works.")
+        }
+        routes.post("/developer-tools/oauth/:client_id/activation") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            let form = try await RequestBody.form(from: request)
+            guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw Self.staleForm }
+            let client = try await management.setEnabled(try context.parameters.require("client_id"), form["status"] == "true", by: person)
+            if form["return_to"] == "list" { return .seeOther("/developer-tools/oauth") }
+            return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)")
+        }
+        routes.get("/developer-tools/oauth/:client_id/delete") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
+            return pages.render("devtools-delete", ["app": Self.appView(client)], request: request, context: context)
+        }
+        routes.post("/developer-tools/oauth/:client_id/delete") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            try await checkCSRF(request)
+            try await management.delete(try context.parameters.require("client_id"), by: person)
+            return .seeOther("/developer-tools/oauth?deleted=1")
+        }
+    }
+
+    static let staleForm = AppError.forbidden("The form has expired or did not come from this site. Reload the page and try again.")
+
+    static func signInFirst(_ request: Request) -> Response {
+        let path = request.uri.string
+        let escaped = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+        return .found("/login?redirect=\(escaped)")
+    }
+
+    private func checkCSRF(_ request: Request) async throws {
+        let form = try await RequestBody.form(from: request)
+        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw Self.staleForm }
+    }
+
+    private func checkedForm(_ request: Request) async throws -> MultipartForm {
+        let form = try await MultipartForm.read(request, limit: Self.formLimit)
+        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw Self.staleForm }
+        return form
+    }
+
+    private func list(_ request: Request, _ context: AppRequestContext, person: Person, notice: String?) async throws -> Response {
+        let apps = try await management.list(for: person, after: nil, limit: 200)
+        var data: [String: Any] = [
+            "apps": apps.map(Self.appView), "hasApps": !apps.isEmpty, "canRegister": person.role != .guest,
+        ]
+        if request.uri.queryParameters["deleted"] == "1" { data["notice"] = "The app was deleted." }
+        return pages.render("devtools-list", data, request: request, context: context)
+    }
+
+    private func details(
+        _ request: Request, _ context: AppRequestContext, _ client: RegisteredClient, secret: String?, notice: String?,
+        form: FormValues? = nil, errors: [FieldError] = [], status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let values = form ?? FormValues(client)
+        var view = values.view(
+            action: "/developer-tools/oauth/\(client.clientID.rawValue)", submitLabel: "Save changes", errors: errors
+        )
+        view["keepsLogo"] = true
+        if (view["logoPreview"] as? String)?.isEmpty ?? true { view["logoPreview"] = ClientIcons.path(for: client) }
+        var data: [String: Any] = ["app": Self.appView(client), "form": view]
+        if let secret { data["secret"] = secret }
+        if let notice { data["notice"] = notice }
+        var response = pages.render("devtools-details", data, request: request, context: context, status: status)
+        // A page with a secret on it must not be kept by any cache.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    static func appView(_ client: RegisteredClient) -> [String: Any] {
+        [
+            "clientID": client.clientID.rawValue, "name": client.name, "enabled": client.enabled,
+            "iconPath": ClientIcons.path(for: client), "methods": client.authenticationMethods.joined(separator: ", "),
+            "scopes": client.scopes.joined(separator: " "),
+        ]
+    }
+
+    /// The registration a form describes, and the values to show again if it is refused.
+    static func input(from form: MultipartForm, current: RegisteredClient?) -> (ClientRegistrationInput, FormValues) {
+        var values = FormValues.empty
+        values.name = form["name"] ?? ""
+        values.description = form["description"] ?? ""
+        values.websiteURL = form["website_url"] ?? ""
+        values.policyURL = form["policy_url"] ?? ""
+        values.termsURL = form["terms_url"] ?? ""
+        values.logoutRedirectURI = form["logout_redirect_uri"] ?? ""
+        values.allowPKCE = form["allow_pkce"] == "true"
+        values.redirectURIs = form.all("redirect_uris").filter { !$0.isEmpty }
+        values.allowedOrigins = form.all("allowed_origins").filter { !$0.isEmpty }
+        values.scopes = Set(form.all("scopes"))
+
+        var input = ClientRegistrationInput()
+        input.name = values.name
+        input.description = values.description
+        input.websiteURL = values.websiteURL
+        input.policyURL = values.policyURL
+        input.termsURL = values.termsURL
+        input.logoutRedirectURI = values.logoutRedirectURI
+        input.allowPKCE = values.allowPKCE
+        input.redirectURIs = values.redirectURIs
+        input.allowedOrigins = values.allowedOrigins
+        input.scopes = Array(values.scopes)
+        if let file = form.file("logo") {
+            input.logo = .upload(file.data, declaredType: file.filename)
+            // Keep a valid upload across a refused submission, so it need not be picked again.
+            if case .success(let icon) = Icon.validate(file.data, declaredType: file.filename) { values.logoData = icon.dataURI }
+        } else if let kept = form["logo_data"], !kept.isEmpty {
+            input.logo = .dataURI(kept)
+            values.logoData = kept
+        } else if current != nil {
+            input.logo = nil  // the update keeps the current icon
+        } else {
+            input.logo = .dataURI("")
+        }
+        return (input, values)
+    }
+}
+
+/// What the registration form shows.
+struct FormValues {
+    var name = ""
+    var description = ""
+    var websiteURL = ""
+    var policyURL = ""
+    var termsURL = ""
+    var logoutRedirectURI = ""
+    var allowPKCE = false
+    var redirectURIs: [String] = []
+    var allowedOrigins: [String] = []
+    var scopes: Set<String> = []
+    var logoData = ""
+
+    static let empty = FormValues()
+
+    init() {}
+
+    init(_ client: RegisteredClient) {
+        name = client.name
+        description = client.description
+        websiteURL = client.websiteURL
+        policyURL = client.policyURL
+        termsURL = client.termsURL
+        logoutRedirectURI = client.logoutRedirectURI ?? ""
+        allowPKCE = client.allowPKCE
+        redirectURIs = client.redirectURIs
+        allowedOrigins = client.allowedOrigins
+        scopes = Set(client.scopes)
+    }
+
+    static let groupLabels = [
+        "profiles": "Profile", "accounts": "Accounts", "files": "Files & Folders", "rooms": "Rooms", "openid": "Open ID",
+    ]
+
+    func view(action: String, submitLabel: String, errors: [FieldError] = []) -> [String: Any] {
+        var messages: [String: String] = [:]
+        for error in errors { messages[error.field] = [messages[error.field], error.message].compactMap { $0 }.joined(separator: " ") }
+        var groups: [[String: Any]] = []
+        for group in ["profiles", "accounts", "files", "rooms", "openid"] {
+            let members = ScopeCatalog.all.filter { $0.group == group }
+            guard let read = members.first(where: { $0.type != .write }) else { continue }
+            var row: [String: Any] = [
+                "group": group, "label": Self.groupLabels[group] ?? group, "readName": read.name,
+                "readDescription": read.description, "readChecked": scopes.contains(read.name),
+            ]
+            if let write = members.first(where: { $0.type == .write }) {
+                row["writeName"] = write.name
+                row["writeChecked"] = scopes.contains(write.name)
+            }
+            groups.append(row)
+        }
+        return [
+            "action": action, "submitLabel": submitLabel, "hasErrors": !errors.isEmpty, "errors": messages,
+            "name": name, "description": description, "website_url": websiteURL, "policy_url": policyURL,
+            "terms_url": termsURL, "logout_redirect_uri": logoutRedirectURI, "allow_pkce": allowPKCE,
+            "redirect_uris": (redirectURIs.isEmpty ? [""] : redirectURIs).map { ["value": $0] },
+            "allowed_origins": (allowedOrigins.isEmpty ? [""] : allowedOrigins).map { ["value": $0] },
+            "scopeGroups": groups, "logoData": logoData, "logoPreview": logoData,
+        ]
+    }
+}

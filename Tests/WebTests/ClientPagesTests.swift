@@ -1,0 +1,168 @@
+import Foundation
+import GatehouseTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PortalCore
+import Testing
+
+/// A `multipart/form-data` body: text fields and at most one file.
+func multipart(_ fields: [(String, String)], file: (name: String, filename: String, type: String, data: Data)? = nil)
+    -> (contentType: String, body: ByteBuffer)
+{
+    let boundary = "gatehouse-test-\(UUID().uuidString)"
+    var body = Data()
+    for (name, value) in fields {
+        body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+    if let file {
+        body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: \(file.type)\r\n\r\n".utf8)
+        body += file.data + Data("\r\n".utf8)
+    }
+    body += Data("--\(boundary)--\r\n".utf8)
+    return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(bytes: body))
+}
+
+extension Browser {
+    /// POSTs a multipart form with the browser's cookies.
+    mutating func postMultipart(
+        _ client: any TestClientProtocol, _ path: String, _ fields: [(String, String)],
+        file: (name: String, filename: String, type: String, data: Data)? = nil
+    ) async throws -> TestResponse {
+        let form = multipart(fields, file: file)
+        var fields = headers
+        fields[.contentType] = form.contentType
+        let response = try await client.execute(uri: path, method: .post, headers: fields, body: form.body)
+        remember(response)
+        return response
+    }
+}
+
+func appFormFields(csrf: String, name: String = "Docs Sync") -> [(String, String)] {
+    [
+        ("csrf_token", csrf), ("name", name), ("website_url", "https://sync.example.com"),
+        ("description", "Keeps documents in sync"), ("allow_pkce", "true"),
+        ("redirect_uris", "https://sync.example.com/cb"), ("redirect_uris", "http://127.0.0.1:8765/cb"), ("redirect_uris", ""),
+        ("allowed_origins", "https://sync.example.com"), ("scopes", "files:write"), ("scopes", "openid"),
+        ("policy_url", "https://sync.example.com/privacy"), ("terms_url", "https://sync.example.com/terms"),
+    ]
+}
+
+let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: TestImages.png(width: 32, height: 32))
+
+@Suite struct ClientPagesTests {
+    @Test func strangersAreSentToSignIn() async throws {
+        try await withTestApp { client, _ in
+            let response = try await client.execute(uri: "/developer-tools/oauth/new", method: .get)
+            #expect(response.status == .found)
+            #expect(response.headers[.location] == "/login?redirect=%2Fdeveloper%2Dtools%2Foauth%2Fnew")
+        }
+    }
+
+    @Test func registerThroughTheFormSeeTheSecretOnceThenManage() async throws {
+        try await withTestApp { client, scratch in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let form = try await browser.get(client, "/developer-tools/oauth/new")
+            #expect(form.status == .ok)
+            for section in ["Basic info", "Access scopes", "Support and legal info"] { #expect(form.text.contains(section)) }
+            let csrf = try #require(csrfToken(in: form.text))
+
+            let created = try await browser.postMultipart(client, "/developer-tools/oauth/new", appFormFields(csrf: csrf), file: iconFile)
+            #expect(created.status == .ok)
+            #expect(created.headers[.cacheControl] == "no-store")
+            #expect(created.text.contains("id=\"client-secret\""))
+            #expect(created.text.contains("will not be shown again"))
+            #expect(try await rowCount("oauth_clients", in: scratch) == 1)
+            let id = try #require(created.text.range(of: "id=\"client-id\">").map { String(created.text[$0.upperBound...].prefix(36)) })
+
+            let details = try await browser.get(client, "/developer-tools/oauth/\(id)")
+            #expect(details.status == .ok)
+            #expect(!details.text.contains("id=\"client-secret\""))
+            let list = try await browser.get(client, "/developer-tools/oauth")
+            #expect(list.text.contains("Docs Sync"))
+            #expect(list.text.contains(id))
+
+            // Edit keeps the icon when no file is chosen.
+            let edited = try await browser.postMultipart(client, "/developer-tools/oauth/\(id)", appFormFields(csrf: csrf, name: "Docs Sync Pro"))
+            #expect(edited.status == .ok)
+            #expect(edited.text.contains("Docs Sync Pro"))
+
+            let regenerated = try await browser.post(client, "/developer-tools/oauth/\(id)/regenerate", form: [("csrf_token", csrf)])
+            #expect(regenerated.status == .ok)
+            #expect(regenerated.text.contains("id=\"client-secret\""))
+
+            let disabled = try await browser.post(client, "/developer-tools/oauth/\(id)/activation", form: [("csrf_token", csrf), ("status", "false")])
+            #expect(disabled.status == .seeOther)
+            #expect(try await browser.get(client, "/developer-tools/oauth/\(id)").text.contains("id=\"app-status\">Disabled"))
+
+            let confirm = try await browser.get(client, "/developer-tools/oauth/\(id)/delete")
+            #expect(confirm.text.contains("confirm-delete"))
+            let deleted = try await browser.post(client, "/developer-tools/oauth/\(id)/delete", form: [("csrf_token", csrf)])
+            #expect(deleted.status == .seeOther)
+            #expect(try await rowCount("oauth_clients", in: scratch) == 0)
+        }
+    }
+
+    @Test func aRefusedFormShowsErrorsByTheirFieldsKeepsInputAndWritesNothing() async throws {
+        try await withTestApp { client, scratch in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let csrf = try #require(csrfToken(in: try await browser.get(client, "/developer-tools/oauth/new").text))
+            var fields = appFormFields(csrf: csrf, name: "ab")
+            fields.append(("allowed_origins", "https://sync.example.com/with/path"))
+            let big = (name: "logo", filename: "big.png", type: "image/png", data: TestImages.png(width: 64, height: 64))
+            let response = try await browser.postMultipart(client, "/developer-tools/oauth/new", fields, file: big)
+            #expect(response.status == .badRequest)
+            #expect(response.text.contains("id=\"error-name\""))
+            #expect(response.text.contains("id=\"error-logo\""))
+            #expect(response.text.contains("id=\"error-allowed_origins\""))
+            #expect(response.text.contains("value=\"ab\""))
+            #expect(response.text.contains("value=\"https://sync.example.com/cb\""))
+            #expect(try await rowCount("oauth_clients", in: scratch) == 0)
+
+            let renamed = (name: "logo", filename: "icon.svg", type: "image/svg+xml", data: TestImages.png(width: 32, height: 32))
+            let mismatch = try await browser.postMultipart(client, "/developer-tools/oauth/new", appFormFields(csrf: csrf), file: renamed)
+            #expect(mismatch.status == .badRequest)
+            #expect(mismatch.text.contains("id=\"error-logo\""))
+            #expect(try await rowCount("oauth_clients", in: scratch) == 0)
+        }
+    }
+
+    @Test func formsWithoutCSRFAreRefused() async throws {
+        try await withTestApp { client, scratch in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            _ = try await browser.get(client, "/developer-tools/oauth/new")
+            let response = try await browser.postMultipart(
+                client, "/developer-tools/oauth/new", Array(appFormFields(csrf: "forged").dropFirst()), file: iconFile
+            )
+            #expect(response.status == .forbidden)
+            #expect(try await rowCount("oauth_clients", in: scratch) == 0)
+        }
+    }
+
+    @Test func othersAppsAreNotFoundAndGuestsCannotRegister() async throws {
+        try await withTestApp { client, scratch in
+            try await addPerson(scratch, email: "bob@example.com", role: .user)
+            try await addPerson(scratch, email: "gus@example.com", role: .guest)
+            var owner = Browser()
+            _ = try await owner.signIn(client)
+            let csrf = try #require(csrfToken(in: try await owner.get(client, "/developer-tools/oauth/new").text))
+            let created = try await owner.postMultipart(client, "/developer-tools/oauth/new", appFormFields(csrf: csrf), file: iconFile)
+            let id = try #require(created.text.range(of: "id=\"client-id\">").map { String(created.text[$0.upperBound...].prefix(36)) })
+
+            var bob = Browser()
+            _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")
+            #expect(try await bob.get(client, "/developer-tools/oauth/\(id)").status == .notFound)
+            let bobsCSRF = try #require(csrfToken(in: try await bob.get(client, "/developer-tools/oauth").text))
+            let deleted = try await bob.post(client, "/developer-tools/oauth/\(id)/delete", form: [("csrf_token", bobsCSRF)])
+            #expect(deleted.status == .notFound)
+            #expect(try await rowCount("oauth_clients", in: scratch) == 1)
+
+            var gus = Browser()
+            _ = try await gus.signIn(client, email: "gus@example.com", password: "person-password-1")
+            #expect(try await gus.get(client, "/developer-tools/oauth/new").status == .forbidden)
+        }
+    }
+}
