@@ -1,0 +1,106 @@
+"""Developer Tools › OAuth 2.0 driven in a real headless Chromium, as a person would use it."""
+import time
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import OWNER_EMAIL, OWNER_PASSWORD, png
+
+
+def shot(browser, screenshots, name):
+    browser.save_screenshot(str(screenshots / f"{name}.png"))
+
+
+def sign_in(browser, server):
+    browser.get(server.base_url + "/login?redirect=/developer-tools/oauth")
+    browser.find_element(By.ID, "email").send_keys(OWNER_EMAIL)
+    browser.find_element(By.ID, "password").send_keys(OWNER_PASSWORD)
+    browser.find_element(By.ID, "sign-in").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("/developer-tools/oauth"))
+
+
+def test_register_list_regenerate_disable_delete(server, browser, screenshots, tmp_path):
+    browser.get(server.base_url + "/login")
+    shot(browser, screenshots, "01-sign-in")
+    sign_in(browser, server)
+    shot(browser, screenshots, "02-app-list-empty")
+
+    browser.find_element(By.ID, "register-app").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("/developer-tools/oauth/new"))
+    browser.find_element(By.ID, "name").send_keys("Docs Sync")
+    browser.find_element(By.ID, "website_url").send_keys("https://sync.example.com")
+    browser.find_element(By.ID, "description").send_keys("Keeps documents in sync")
+
+    # A 64×64 picture: the page scales it to 32×32 on a canvas before upload.
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(png(64, 64))
+    browser.find_element(By.ID, "logo").send_keys(str(picture))
+    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "logo-preview").get_attribute("hidden") is None)
+    WebDriverWait(browser, 10).until(
+        lambda b: b.execute_script("return document.getElementById('logo').files[0].name") == "picture.png"
+        and b.execute_script("return document.getElementById('logo').files[0].size") != len(png(64, 64))
+    )
+
+    redirects = browser.find_elements(By.NAME, "redirect_uris")
+    redirects[0].send_keys("https://sync.example.com/callback")
+    browser.find_element(By.CSS_SELECTOR, 'button[data-add="redirect_uris"]').click()
+    redirects = browser.find_elements(By.NAME, "redirect_uris")
+    assert len(redirects) == 2
+    redirects[1].send_keys("http://127.0.0.1:8765/callback")
+    browser.find_element(By.NAME, "allowed_origins").send_keys("https://sync.example.com")
+
+    # Ticking Write ticks Read.
+    write = browser.find_element(By.ID, "scope-files:write")
+    read = browser.find_element(By.ID, "scope-files:read")
+    assert not read.is_selected()
+    write.click()
+    assert read.is_selected()
+    browser.find_element(By.ID, "scope-openid").click()
+
+    browser.find_element(By.ID, "policy_url").send_keys("https://sync.example.com/privacy")
+    browser.find_element(By.ID, "terms_url").send_keys("https://sync.example.com/terms")
+    shot(browser, screenshots, "03-registration-form")
+    browser.find_element(By.ID, "save-app").click()
+
+    secret = browser.find_element(By.ID, "client-secret").text
+    client_id = browser.find_element(By.ID, "client-id").text
+    assert len(secret) >= 43
+    assert "will not be shown again" in browser.find_element(By.ID, "secret-warning").text
+    shot(browser, screenshots, "04-app-created-with-secret")
+
+    browser.get(server.base_url + "/developer-tools/oauth")
+    row = browser.find_element(By.CSS_SELECTOR, f'li[data-client-id="{client_id}"]')
+    assert "Docs Sync" in row.text
+    icon = row.find_element(By.CSS_SELECTOR, "img.app-icon")
+    WebDriverWait(browser, 10).until(lambda b: b.execute_script("return arguments[0].naturalWidth", icon) == 32)
+    shot(browser, screenshots, "05-app-list")
+
+    row.find_element(By.CSS_SELECTOR, "a.app-name").click()
+    WebDriverWait(browser, 10).until(EC.url_contains(client_id))
+    assert not browser.find_elements(By.ID, "client-secret")
+    shot(browser, screenshots, "06-app-details")
+
+    browser.find_element(By.ID, "regenerate-secret").click()
+    new_secret = browser.find_element(By.ID, "client-secret").text
+    assert new_secret and new_secret != secret
+    shot(browser, screenshots, "07-secret-regenerated")
+
+    browser.find_element(By.ID, "toggle-app").click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "app-status").text == "Disabled")
+    shot(browser, screenshots, "08-app-disabled")
+
+    browser.find_element(By.ID, "delete-app").click()
+    shot(browser, screenshots, "09-delete-confirmation")
+    browser.find_element(By.ID, "confirm-delete").click()
+    WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "no-apps")))
+    shot(browser, screenshots, "10-app-deleted")
+
+
+def test_phone_sized_registration_form(server, browser, screenshots):
+    browser.set_window_size(390, 844)
+    sign_in(browser, server)
+    browser.get(server.base_url + "/developer-tools/oauth/new")
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390 + 1, f"the form overflows a phone screen ({width}px)"
+    shot(browser, screenshots, "11-registration-form-phone")
