@@ -1,0 +1,131 @@
+import Foundation
+
+/// The checks of `/oauth2/authorize`, in order, each doing one thing (after node-oidc-provider's
+/// `actions/authorization`). The first two decide whether the redirect URI can be trusted; until
+/// then failures show an error page; afterwards they go back to the app.
+public enum AuthorizationChecks {
+    /// Runs every check; `lookup` finds the client.
+    public static func validate(_ request: AuthorizationRequest, lookup: any ClientLookup) async throws
+        -> Result<ValidatedAuthorization, AuthorizationFailure>
+    {
+        // 1. ClientCheck — RFC 6749 §4.1.2.1: an unknown or disabled client gets no redirect.
+        if request.duplicated.contains("client_id") {
+            return .failure(.errorPage(.invalidRequest("client_id was sent more than once.")))
+        }
+        guard let rawID = request.clientID, !rawID.isEmpty else {
+            return .failure(.errorPage(.invalidRequest("client_id is missing.")))
+        }
+        guard UUID(uuidString: rawID) != nil, let client = try await lookup.find(ClientID(rawValue: rawID.lowercased())) else {
+            return .failure(.errorPage(.invalidClient("There is no app with this client_id.")))
+        }
+        guard client.enabled else { return .failure(.errorPage(.invalidClient("This app is disabled."))) }
+
+        // 2. RedirectURICheck — RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: exact string match only.
+        if request.duplicated.contains("redirect_uri") {
+            return .failure(.errorPage(.invalidRequest("redirect_uri was sent more than once.")))
+        }
+        let redirectURI: String
+        if let given = request.redirectURI {
+            guard client.redirectURIs.contains(given) else {
+                return .failure(.errorPage(.invalidRequest("redirect_uri is not registered for this app.")))
+            }
+            redirectURI = given
+        } else {
+            guard client.redirectURIs.count == 1, let only = client.redirectURIs.first else {
+                return .failure(.errorPage(.invalidRequest("redirect_uri is required: this app has several.")))
+            }
+            redirectURI = only
+        }
+        let state = request.state
+        func back(_ error: OAuthError) -> Result<ValidatedAuthorization, AuthorizationFailure> {
+            .failure(.redirect(error, redirectURI: redirectURI, state: state))
+        }
+        if let repeated = request.duplicated.first {
+            return back(.invalidRequest("\(repeated) was sent more than once."))
+        }
+
+        // 3. ResponseTypeCheck — only the code flow.
+        guard let responseType = request.responseType, !responseType.isEmpty else {
+            return back(.invalidRequest("response_type is missing."))
+        }
+        guard responseType == "code" else {
+            return back(.unsupportedResponseType("Only response_type=code is supported."))
+        }
+
+        // 4. ScopeCheck — RFC 6749 §3.3: left out, the app's registered scopes; never more than registered.
+        let requested = (request.scope ?? "").split(separator: " ").map(String.init)
+        let scopes: ScopeSet
+        if requested.isEmpty {
+            guard let registered = try? ScopeSet.normalize(client.scopes).get() else {
+                return back(.invalidScope("This app has no valid registered scopes."))
+            }
+            scopes = registered
+        } else {
+            switch ScopeSet.normalize(requested) {
+            case .failure(let unknown): return back(.invalidScope("Unknown scope: \(unknown.names.joined(separator: " "))."))
+            case .success(let set):
+                let registered = Set(client.scopes)
+                let outside = set.names.filter { !registered.contains($0) }
+                guard outside.isEmpty else {
+                    return back(.invalidScope("This app is not registered for \(outside.joined(separator: " "))."))
+                }
+                scopes = set
+            }
+        }
+
+        // 5. PKCECheck — RFC 7636 §4.3; S256 only (plain is refused, RFC 9700 §2.1.1).
+        if let method = request.codeChallengeMethod, method != "S256" {
+            return back(.invalidRequest("code_challenge_method must be S256."))
+        }
+        if let challenge = request.codeChallenge {
+            guard request.codeChallengeMethod == "S256" else {
+                return back(.invalidRequest("code_challenge_method=S256 is required with code_challenge (plain is not supported)."))
+            }
+            guard PKCE.isValidChallenge(challenge) else {
+                return back(.invalidRequest("code_challenge must be 43 base64url characters (S256)."))
+            }
+        } else if request.codeChallengeMethod != nil {
+            return back(.invalidRequest("code_challenge is missing."))
+        }
+
+        // 6. PromptCheck — OIDC Core §3.1.2.1.
+        let prompts = Set((request.prompt ?? "").split(separator: " ").map(String.init))
+        let knownPrompts: Set<String> = ["none", "login", "consent"]
+        guard prompts.isSubset(of: knownPrompts) else {
+            return back(.invalidRequest("prompt may be none, login or consent."))
+        }
+        if prompts.contains("none"), prompts.count > 1 {
+            return back(.invalidRequest("prompt=none cannot be combined with other values."))
+        }
+        var maxAge: Int?
+        if let text = request.maxAge {
+            guard let value = Int(text), value >= 0 else { return back(.invalidRequest("max_age must be a non-negative integer.")) }
+            maxAge = value
+        }
+        if let nonce = request.nonce, nonce.count > 512 { return back(.invalidRequest("nonce is too long.")) }
+        if let state, state.count > 2048 { return back(.invalidRequest("state is too long.")) }
+
+        return .success(ValidatedAuthorization(
+            client: client, redirectURI: redirectURI, redirectURIWasGiven: request.redirectURI != nil, scopes: scopes,
+            state: state, nonce: request.nonce, codeChallenge: request.codeChallenge, prompts: prompts, maxAge: maxAge
+        ))
+    }
+
+    /// The redirect back to the app: `code` or `error`, plus `state` and `iss` (RFC 9207).
+    public static func responseURL(redirectURI: String, parameters: [(String, String?)], issuer: String) -> String {
+        var components = URLComponents(string: redirectURI) ?? URLComponents()
+        var items = components.queryItems ?? []
+        for (name, value) in parameters { if let value { items.append(URLQueryItem(name: name, value: value)) } }
+        items.append(URLQueryItem(name: "iss", value: issuer))
+        components.percentEncodedQuery = items.map { item in
+            "\(formEscape(item.name))=\(formEscape(item.value ?? ""))"
+        }.joined(separator: "&")
+        return components.string ?? redirectURI
+    }
+
+    static func formEscape(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+}

@@ -1,0 +1,186 @@
+import _CryptoExtras
+import Crypto
+import Foundation
+
+/// The two JWS algorithms Gatehouse signs with (RFC 7518 §3.1): ES256 for access tokens,
+/// RS256 (OpenID Connect's default) for ID tokens.
+public enum JWSAlgorithm: String, Sendable, Codable {
+    case es256 = "ES256"
+    case rs256 = "RS256"
+}
+
+/// A private signing key with its key id. Keys are parsed once and kept; nothing is parsed per token.
+public struct SigningKey: Sendable {
+    enum Material: Sendable {
+        case p256(P256.Signing.PrivateKey)
+        case rsa(_RSA.Signing.PrivateKey)
+    }
+
+    /// The `kid` published in the JWKS.
+    public let keyID: String
+    let material: Material
+
+    /// The algorithm this key signs with.
+    public var algorithm: JWSAlgorithm {
+        switch material {
+        case .p256: .es256
+        case .rsa: .rs256
+        }
+    }
+
+    /// A new key: P-256 for ES256, 2048-bit RSA for RS256.
+    public static func generate(_ algorithm: JWSAlgorithm) throws -> SigningKey {
+        let keyID = OpaqueToken.generate(byteCount: 12)
+        switch algorithm {
+        case .es256: return SigningKey(keyID: keyID, material: .p256(P256.Signing.PrivateKey()))
+        case .rs256: return SigningKey(keyID: keyID, material: .rsa(try _RSA.Signing.PrivateKey(keySize: .bits2048)))
+        }
+    }
+
+    /// The private key's bytes (P-256 raw scalar, RSA PKCS#1 DER), to be stored encrypted.
+    public var privateBytes: Data {
+        switch material {
+        case .p256(let key): key.rawRepresentation
+        case .rsa(let key): key.derRepresentation
+        }
+    }
+
+    /// Reads a key back from `privateBytes`.
+    public init(keyID: String, algorithm: JWSAlgorithm, privateBytes: Data) throws {
+        self.keyID = keyID
+        switch algorithm {
+        case .es256: material = .p256(try P256.Signing.PrivateKey(rawRepresentation: privateBytes))
+        case .rs256: material = .rsa(try _RSA.Signing.PrivateKey(derRepresentation: privateBytes))
+        }
+    }
+
+    init(keyID: String, material: Material) {
+        self.keyID = keyID
+        self.material = material
+    }
+
+    /// The matching public key.
+    public var publicKey: VerificationKey {
+        switch material {
+        case .p256(let key): VerificationKey(keyID: keyID, material: .p256(key.publicKey))
+        case .rsa(let key): VerificationKey(keyID: keyID, material: .rsa(key.publicKey))
+        }
+    }
+
+    /// The JWS signature of `input` (RFC 7518 §3.4: ES256 is R‖S, 64 bytes; §3.3: RS256 is PKCS#1 v1.5).
+    public func sign(_ input: Data) throws -> Data {
+        switch material {
+        case .p256(let key): try key.signature(for: input).rawRepresentation
+        case .rsa(let key): try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation
+        }
+    }
+}
+
+/// A public key that checks signatures and is published in the JWKS.
+public struct VerificationKey: Sendable {
+    enum Material: Sendable {
+        case p256(P256.Signing.PublicKey)
+        case rsa(_RSA.Signing.PublicKey)
+    }
+
+    /// The `kid`.
+    public let keyID: String
+    let material: Material
+
+    /// The algorithm of the key.
+    public var algorithm: JWSAlgorithm {
+        switch material {
+        case .p256: .es256
+        case .rsa: .rs256
+        }
+    }
+
+    /// `true` when `signature` is this key's signature of `input`.
+    public func verify(_ signature: Data, for input: Data) -> Bool {
+        switch material {
+        case .p256(let key):
+            guard let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            return key.isValidSignature(parsed, for: input)
+        case .rsa(let key):
+            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input, padding: .insecurePKCS1v1_5)
+        }
+    }
+
+    /// The public JWK (RFC 7517 §4, RFC 7518 §6.2 and §6.3), with `kid`, `use` and `alg`.
+    public var jwk: [String: String] {
+        switch material {
+        case .p256(let key):
+            let raw = key.rawRepresentation  // X ‖ Y, 32 bytes each
+            return [
+                "kty": "EC", "crv": "P-256", "x": Base64URL.encode(raw.prefix(32)), "y": Base64URL.encode(raw.suffix(32)),
+                "kid": keyID, "use": "sig", "alg": JWSAlgorithm.es256.rawValue,
+            ]
+        case .rsa(let key):
+            let primitives = try? key.getKeyPrimitives()
+            return [
+                "kty": "RSA", "n": Base64URL.encode(primitives?.modulus ?? Data()),
+                "e": Base64URL.encode(primitives?.publicExponent ?? Data()),
+                "kid": keyID, "use": "sig", "alg": JWSAlgorithm.rs256.rawValue,
+            ]
+        }
+    }
+}
+
+/// Compact JWS (RFC 7515 §3.1) for JWTs (RFC 7519).
+public enum JWT {
+    /// The JOSE header.
+    public struct Header: Codable, Sendable, Equatable {
+        public var alg: String
+        public var typ: String?
+        public var kid: String?
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Signs `claims` with `key`; `type` is the `typ` header (`at+jwt` for RFC 9068 access tokens, `JWT` otherwise).
+    public static func sign(_ claims: some Encodable, key: SigningKey, type: String) throws -> String {
+        let header = Header(alg: key.algorithm.rawValue, typ: type, kid: key.keyID)
+        let input = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(try encoder.encode(claims))
+        return input + "." + Base64URL.encode(try key.sign(Data(input.utf8)))
+    }
+
+    /// A token taken apart; the signature is not checked yet.
+    public struct Parts: Sendable {
+        public let header: Header
+        public let payload: Data
+        public let signingInput: Data
+        public let signature: Data
+    }
+
+    /// Splits a compact JWS; `nil` when it is not one.
+    public static func parts(of token: String) -> Parts? {
+        guard token.count < 16_384 else { return nil }
+        let pieces = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard pieces.count == 3,
+              let headerData = Base64URL.decode(String(pieces[0])),
+              let header = try? JSONDecoder().decode(Header.self, from: headerData),
+              let payload = Base64URL.decode(String(pieces[1])),
+              let signature = Base64URL.decode(String(pieces[2]))
+        else { return nil }
+        return Parts(header: header, payload: payload, signingInput: Data((pieces[0] + "." + pieces[1]).utf8), signature: signature)
+    }
+
+    /// The claims of a token whose signature one of `keys` verifies with the algorithm it names;
+    /// `nil` otherwise (unknown `kid`, `alg` confusion, bad signature, undecodable claims).
+    public static func verify<Claims: Decodable>(_ token: String, as type: Claims.Type, keys: [VerificationKey], expectedType: String? = nil)
+        -> (claims: Claims, header: Header)?
+    {
+        guard let parts = parts(of: token),
+              let key = keys.first(where: { $0.keyID == parts.header.kid }),
+              key.algorithm.rawValue == parts.header.alg,
+              expectedType == nil || parts.header.typ?.lowercased() == expectedType?.lowercased(),
+              key.verify(parts.signature, for: parts.signingInput),
+              let claims = try? JSONDecoder().decode(Claims.self, from: parts.payload)
+        else { return nil }
+        return (claims, parts.header)
+    }
+}
