@@ -40,6 +40,13 @@ public func buildApplication(
     do {
         try await PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost, clock: clock)
             .ensureOwner(email: configuration.adminEmail, password: configuration.adminPassword, announce: announce)
+        let clock: any TimeSource = clock
+        let authorization = SQLAuthorizationStore(database: database)
+        let keys = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secretKey, clock: clock)
+        try await keys.bootstrap()
+        let revocations = RevocationSet()
+        let poller = StatePoller(grants: authorization, revocations: revocations, keys: keys, clock: clock)
+        try await poller.poll()
         let dependencies = WebDependencies(
             database: database,
             people: SQLPersonStore(database: database),
@@ -54,15 +61,21 @@ public func buildApplication(
             apiTokenLifetime: configuration.apiTokenLifetime,
             pages: try await PageRenderer.load(),
             metrics: AppMetrics(),
-            clients: SQLClientStore(database: database),
+            clients: SQLClientStore(database: database, revocationHorizon: configuration.accessTokenLifetime),
             clientLimits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
-            publicURL: configuration.publicURL
+            publicURL: configuration.publicURL,
+            authorization: authorization,
+            keys: keys,
+            revocations: revocations,
+            accessTokenLifetime: configuration.accessTokenLifetime,
+            codeLifetime: configuration.codeLifetime,
+            refreshTokenLifetime: configuration.refreshTokenLifetime
         )
         let router = buildRouter(dependencies)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [DatabaseService(database: database)],
+            services: [DatabaseService(database: database), PollingService(poller: poller, logger: logger)],
             logger: logger
         )
     } catch {
@@ -79,5 +92,43 @@ struct DatabaseService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await database.close()
+    }
+}
+
+/// Polls the revocation feed and the signing keys every second (ARCHITECTURE.md, "State and scale").
+struct PollingService: Service {
+    let poller: StatePoller
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { return }
+                do {
+                    try await poller.poll()
+                } catch {
+                    logger.warning("could not read revocations and keys", metadata: ["error.type": "\(type(of: error))"])
+                }
+            }
+        }
+    }
+}
+
+/// `gatehouse keys rotate`: new signing keys for every process; the old public keys stay in the
+/// JWKS until every token they signed has expired.
+public func rotateSigningKeys(configuration: Configuration, logger: Logger) async throws {
+    let secretKey = try SecretKeyFile.load(configuration: configuration)
+    let database = try await openMigratedDatabase(configuration, logger: logger)
+    do {
+        let now = Date()
+        try await KeyRing.rotateAll(
+            store: SQLSigningKeyStore(database: database), secretKey: secretKey, now: now,
+            publishOldUntil: now.addingTimeInterval(configuration.accessTokenLifetime + 60)
+        )
+        await database.close()
+    } catch {
+        await database.close()
+        throw error
     }
 }

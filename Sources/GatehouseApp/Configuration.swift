@@ -30,6 +30,12 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var clientsPerPortal: Int
     /// How many apps one person may register (`GATEHOUSE_CLIENTS_PER_PERSON`).
     public var clientsPerPerson: Int
+    /// Access and ID token lifetime in seconds (`GATEHOUSE_ACCESS_TOKEN_TTL`).
+    public var accessTokenLifetime: TimeInterval
+    /// Authorization code lifetime in seconds (`GATEHOUSE_CODE_TTL`).
+    public var codeLifetime: TimeInterval
+    /// Refresh token lifetime in seconds (`GATEHOUSE_REFRESH_TOKEN_TTL`).
+    public var refreshTokenLifetime: TimeInterval
     /// Log level (`GATEHOUSE_LOG_LEVEL`).
     public var logLevel: String
 
@@ -95,6 +101,9 @@ public struct Configuration: Sendable, CustomStringConvertible {
             apiTokenLifetime: TimeInterval(try integer("GATEHOUSE_API_TOKEN_TTL", default: 30 * 86400, range: 60...31_536_000)),
             clientsPerPortal: try integer("GATEHOUSE_CLIENTS_PER_PORTAL", default: 100, range: 1...1_000_000),
             clientsPerPerson: try integer("GATEHOUSE_CLIENTS_PER_PERSON", default: 10, range: 1...1_000_000),
+            accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
+            codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
+            refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
             logLevel: level
         )
     }
@@ -107,7 +116,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "admin_password=\(adminPassword == nil ? "-" : "***")",
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
-            "clients_per_person=\(clientsPerPerson)", "log_level=\(logLevel)",
+            "clients_per_person=\(clientsPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
+            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "log_level=\(logLevel)",
         ].joined(separator: " ")
     }
 }

@@ -11,7 +11,7 @@ struct GatehouseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "OAuth 2.0 and OpenID Connect server for a document-collaboration portal.",
-        subcommands: [Serve.self, Migrate.self, Users.self],
+        subcommands: [Serve.self, Migrate.self, Users.self, Keys.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -93,6 +93,26 @@ struct Users: AsyncParsableCommand {
                 }
                 await database.close()
                 print("Added \(person.email) (\(person.role.rawValue)) with id \(person.id)")
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage signing keys.", subcommands: [Rotate.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add new signing keys; old public keys stay published until the tokens they signed expire."
+        )
+
+        func run() async throws {
+            let configuration = loadConfiguration()
+            do {
+                try await rotateSigningKeys(configuration: configuration, logger: Logger(label: "gatehouse.keys"))
+                print("New signing keys are active; every process picks them up within a second.")
             } catch {
                 fail("\(error)")
             }

@@ -39,6 +39,18 @@ public struct WebDependencies: Sendable {
     public var clientLimits: ClientLimits
     /// The public base URL (issuer, absolute links).
     public var publicURL: URL
+    /// Codes, refresh tokens, grants, consents and the revocation feed.
+    public var authorization: SQLAuthorizationStore
+    /// The signing keys in memory.
+    public var keys: KeyRing
+    /// The revocations in memory.
+    public var revocations: RevocationSet
+    /// Access and ID token lifetime.
+    public var accessTokenLifetime: TimeInterval
+    /// Authorization code lifetime.
+    public var codeLifetime: TimeInterval
+    /// Refresh token lifetime.
+    public var refreshTokenLifetime: TimeInterval
 
     /// Collects the dependencies.
     public init(
@@ -46,8 +58,16 @@ public struct WebDependencies: Sendable {
         signInFailures: any SignInFailureStore, passwordHasher: PasswordHasher, signInThrottle: SignInThrottle,
         clock: any TimeSource, secretKey: SymmetricKey, secureCookies: Bool,
         browserSessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, pages: PageRenderer, metrics: AppMetrics,
-        clients: any ClientStore, clientLimits: ClientLimits, publicURL: URL
+        clients: any ClientStore, clientLimits: ClientLimits, publicURL: URL, authorization: SQLAuthorizationStore,
+        keys: KeyRing, revocations: RevocationSet, accessTokenLifetime: TimeInterval, codeLifetime: TimeInterval,
+        refreshTokenLifetime: TimeInterval
     ) {
+        self.authorization = authorization
+        self.keys = keys
+        self.revocations = revocations
+        self.accessTokenLifetime = accessTokenLifetime
+        self.codeLifetime = codeLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
         self.clients = clients
         self.clientLimits = clientLimits
         self.publicURL = publicURL
@@ -90,11 +110,56 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
     SignInController(signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies)
         .addRoutes(to: routes)
     AuthenticationController(signIn: signIn).addRoutes(to: routes)
-    let management = ClientManagement(store: dependencies.clients, limits: dependencies.clientLimits, clock: dependencies.clock)
+    let management = ClientManagement(
+        store: dependencies.clients, limits: dependencies.clientLimits, clock: dependencies.clock, revocations: dependencies.revocations,
+        revocationHorizon: dependencies.accessTokenLifetime
+    )
     let icons = ClientIcons(store: dependencies.clients, publicURL: dependencies.publicURL)
     icons.addRoutes(to: routes)
+    ConsentsController(
+        consents: dependencies.authorization, lookup: dependencies.clients, icons: icons, revocations: dependencies.revocations,
+        pages: pages, csrf: csrf, accessTokenLifetime: dependencies.accessTokenLifetime, clock: dependencies.clock
+    ).addRoutes(to: routes)
     ClientsAPIController(management: management, icons: icons).addRoutes(to: routes)
     ClientPagesController(management: management, pages: pages, csrf: csrf).addRoutes(to: routes)
+
+    // The authorization server (SPEC §3).
+    let issuer = dependencies.publicURL.absoluteString
+    let store = dependencies.authorization
+    let people = dependencies.people
+    let tokenIssuer = TokenIssuer(issuer: issuer, accessTokenLifetime: dependencies.accessTokenLifetime)
+    let grantContext = GrantContext(
+        codes: store, refreshTokens: store, grants: store, issuer: tokenIssuer,
+        refreshTokenLifetime: dependencies.refreshTokenLifetime,
+        personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
+    )
+    let verifier = AccessTokenVerifier(keys: dependencies.keys, revocations: dependencies.revocations, issuer: issuer, clock: dependencies.clock)
+    let authenticator = ClientAuthenticator(lookup: dependencies.clients)
+    let cors = OAuthCORS(store: dependencies.clients)
+    DiscoveryController(issuer: issuer, keys: dependencies.keys).addRoutes(to: routes)
+    AuthorizeController(
+        lookup: dependencies.clients, consents: store, codes: store, pages: pages, csrf: csrf,
+        bindingKey: SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("consent binding".utf8), using: dependencies.secretKey)),
+        issuer: issuer, codeLifetime: dependencies.codeLifetime, clock: dependencies.clock
+    ).addRoutes(to: routes)
+    TokenEndpoint(
+        authenticator: authenticator, keys: dependencies.keys, grantContext: grantContext, cors: cors,
+        metrics: dependencies.metrics, clock: dependencies.clock
+    ).addRoutes(to: routes)
+    IntrospectionEndpoint(
+        authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: store, cors: cors, issuer: issuer,
+        clock: dependencies.clock
+    ).addRoutes(to: routes)
+    RevocationEndpoint(
+        authenticator: authenticator, refreshTokens: store, grants: store, keys: dependencies.keys,
+        revocations: dependencies.revocations, cors: cors, accessTokenLifetime: dependencies.accessTokenLifetime,
+        clock: dependencies.clock
+    ).addRoutes(to: routes)
+    UserInfoEndpoint(verifier: verifier, people: people, lookup: dependencies.clients, cors: cors).addRoutes(to: routes)
+    LogoutEndpoint(
+        keys: dependencies.keys, lookup: dependencies.clients, signIn: signIn, pages: pages, issuer: issuer,
+        secureCookies: dependencies.secureCookies
+    ).addRoutes(to: routes)
     routes.finish()
     return router
 }

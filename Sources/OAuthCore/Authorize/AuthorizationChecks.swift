@@ -123,7 +123,7 @@ public enum AuthorizationChecks {
         return components.string ?? redirectURI
     }
 
-    static func formEscape(_ text: String) -> String {
+    public static func formEscape(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""

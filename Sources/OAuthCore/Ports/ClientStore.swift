@@ -64,6 +64,8 @@ public protocol ClientStore: ClientLookup {
     func setEnabled(_ clientID: ClientID, _ enabled: Bool, stamp: ChangeStamp) async throws -> Bool
     /// Deletes the app with everything that hangs on it; `false` when it did not exist.
     func delete(_ clientID: ClientID, stamp: ChangeStamp) async throws -> Bool
+    /// Every origin registered by an enabled app (CORS preflights).
+    func enabledOrigins() async throws -> Set<String>
     /// Audit lines, newest first.
     func auditLog(_ filter: ClientAuditFilter, limit: Int) async throws -> [ClientAuditEntry]
 }

@@ -44,6 +44,7 @@ public struct Migrator: Sendable {
     public static let all: [Migration] = [
         M001People.migration,
         M002OAuthClients.migration,
+        M003AuthorizationServer.migration,
     ]
 
     private let database: any Database

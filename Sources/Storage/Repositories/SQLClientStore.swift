@@ -5,9 +5,23 @@ import SQLKit
 /// `ClientStore` on SQL. Lists are stored as JSON arrays of strings; booleans as 0/1.
 public struct SQLClientStore: ClientStore {
     private let database: any Database
+    private let revocationHorizon: TimeInterval
 
-    /// A store on `database`.
-    public init(database: any Database) { self.database = database }
+    /// A store on `database`; `revocationHorizon` is how long an access token can live (so how
+    /// long the feed must remember that an app's tokens were ended).
+    public init(database: any Database, revocationHorizon: TimeInterval = 86_400) {
+        self.database = database
+        self.revocationHorizon = revocationHorizon
+    }
+
+    /// Disabling or deleting an app ends its grants (refresh tokens stop at once) and tells every
+    /// process, through the feed, to refuse its access tokens.
+    static func endTokens(_ sql: any SQLDatabase, _ clientID: ClientID, _ now: Date, horizon: TimeInterval) async throws {
+        try await sql.raw("""
+            UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
+            """).run()
+        try await SQLAuthorizationStore.record(.client, clientID.rawValue, now, now.addingTimeInterval(horizon + 60), sql)
+    }
 
     static let columns = """
         client_id, name, description, website_url, logo_format, logo_version, allow_pkce, redirect_uris,
@@ -116,7 +130,10 @@ public struct SQLClientStore: ClientStore {
                     modified_by = \(bind: stamp.actorID)
                 WHERE client_id = \(bind: clientID.rawValue) RETURNING client_id
                 """).first() != nil
-            if updated { try await Self.audit(sql, clientID, enabled ? .enabled : .disabled, stamp, details: "") }
+            if updated {
+                try await Self.audit(sql, clientID, enabled ? .enabled : .disabled, stamp, details: "")
+                if !enabled { try await Self.endTokens(sql, clientID, stamp.at, horizon: revocationHorizon) }
+            }
             return updated
         }
     }
@@ -125,8 +142,21 @@ public struct SQLClientStore: ClientStore {
         try await database.write { sql in
             let deleted = try await sql.raw("DELETE FROM oauth_clients WHERE client_id = \(bind: clientID.rawValue) RETURNING client_id")
                 .first() != nil
-            if deleted { try await Self.audit(sql, clientID, .deleted, stamp, details: "") }
+            if deleted {
+                try await Self.audit(sql, clientID, .deleted, stamp, details: "")
+                try await Self.endTokens(sql, clientID, stamp.at, horizon: revocationHorizon)
+            }
             return deleted
+        }
+    }
+
+    public func enabledOrigins() async throws -> Set<String> {
+        try await database.read { sql in
+            var origins = Set<String>()
+            for row in try await sql.raw("SELECT allowed_origins FROM oauth_clients WHERE enabled = 1").all() {
+                origins.formUnion(Self.decodeList(try row.decode(column: "allowed_origins", as: String.self)))
+            }
+            return origins
         }
     }
 

@@ -9,6 +9,18 @@ struct ClientManagement: Sendable {
     let store: any ClientStore
     let limits: ClientLimits
     let clock: any TimeSource
+    let revocations: RevocationSet
+    let revocationHorizon: TimeInterval
+
+    /// This process stops accepting the app's tokens at once; others learn it from the feed.
+    private func endTokensHere(_ clientID: ClientID) {
+        let now = clock.now
+        revocations.apply([RevocationEntry(
+            id: 0, kind: .client, value: clientID.rawValue,
+            createdAtMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)),
+            expiresAt: now.addingTimeInterval(revocationHorizon + 60)
+        )])
+    }
 
     /// An app that was just made or got a new secret, with the secret in clear this once.
     struct WithSecret: Sendable {
@@ -112,6 +124,7 @@ struct ClientManagement: Sendable {
     func setEnabled(_ rawID: String, _ enabled: Bool, by person: Person) async throws -> RegisteredClient {
         var client = try await manageable(rawID, by: person)
         guard try await store.setEnabled(client.clientID, enabled, stamp: stamp(person)) else { throw AppError.notFound }
+        if !enabled { endTokensHere(client.clientID) }
         client.enabled = enabled
         return client
     }
@@ -119,6 +132,7 @@ struct ClientManagement: Sendable {
     func delete(_ rawID: String, by person: Person) async throws {
         let client = try await manageable(rawID, by: person)
         guard try await store.delete(client.clientID, stamp: stamp(person)) else { throw AppError.notFound }
+        endTokensHere(client.clientID)
     }
 
     private func stamp(_ person: Person) -> ChangeStamp { ChangeStamp(actorID: person.id.rawValue, at: clock.now) }

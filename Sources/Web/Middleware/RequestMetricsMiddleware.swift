@@ -25,6 +25,23 @@ public final class AppMetrics: Sendable {
         )
     }
 
+    static var tokens: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "oauth_tokens_issued", unitName: "total", helpText: "Token responses by grant type and app.")
+    }
+    static var oauthErrors: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "oauth_errors", unitName: "total", helpText: "OAuth error answers by error code.")
+    }
+
+    /// One token response (access token, refresh token, maybe an ID token).
+    func tokenIssued(grantType: String, clientID: String) {
+        registry.makeCounter(descriptor: Self.tokens, labels: [("grant_type", grantType), ("client_id", clientID)]).increment()
+    }
+
+    /// One OAuth error answer.
+    func oauthError(_ code: String) {
+        registry.makeCounter(descriptor: Self.oauthErrors, labels: [("error", code)]).increment()
+    }
+
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
         registry.makeCounter(
             descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]

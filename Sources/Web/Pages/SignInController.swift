@@ -27,7 +27,8 @@ struct SignInController {
 
     private func showForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let redirect = request.uri.queryParameters["redirect"].map(String.init)
-        if context.signedIn != nil {
+        // `force=1` (prompt=login, max_age, "not you?") shows the form even to a signed-in person.
+        if context.signedIn != nil, request.uri.queryParameters["force"] != "1" {
             return .found(LocalRedirect.resolve(redirect))
         }
         return renderForm(request, redirect: redirect, email: "", error: nil, status: .ok)

@@ -1,0 +1,73 @@
+import Foundation
+
+/// How a client proved who it is at the token, revocation and introspection endpoints
+/// (RFC 6749 §2.3.1; OpenID Connect Core §9 method names).
+public enum ClientCredentials: Sendable, Equatable {
+    /// `Authorization: Basic` with the form-urlencoded id and secret.
+    case basic(clientID: String, secret: String)
+    /// `client_id` and `client_secret` in the body.
+    case post(clientID: String, secret: String)
+    /// Only `client_id`: a public client, which must prove PKCE.
+    case none(clientID: String)
+
+    public var clientID: String {
+        switch self {
+        case .basic(let id, _), .post(let id, _), .none(let id): id
+        }
+    }
+
+    public var method: String {
+        switch self {
+        case .basic: "client_secret_basic"
+        case .post: "client_secret_post"
+        case .none: "none"
+        }
+    }
+
+    /// Reads the credentials of a request. RFC 6749 §2.3: a client uses one method only.
+    public static func parse(authorization: String?, form: (String) -> String?) -> Result<ClientCredentials, OAuthError> {
+        let bodyID = form("client_id")
+        let bodySecret = form("client_secret")
+        if let authorization {
+            guard authorization.lowercased().hasPrefix("basic ") else {
+                return .failure(.invalidClient("Only Basic client authentication is accepted in the Authorization header."))
+            }
+            guard bodySecret == nil else {
+                return .failure(.invalidRequest("Use one client authentication method: Basic or client_secret in the body, not both."))
+            }
+            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            guard let decoded = Data(base64Encoded: encoded).flatMap({ String(data: $0, encoding: .utf8) }),
+                  let colon = decoded.firstIndex(of: ":")
+            else { return .failure(.invalidClient("The Basic credentials are malformed.")) }
+            // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+            func formDecode(_ text: Substring) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let id = formDecode(decoded[..<colon]), let secret = formDecode(decoded[decoded.index(after: colon)...]), !id.isEmpty
+            else { return .failure(.invalidClient("The Basic credentials are malformed.")) }
+            if let bodyID, bodyID != id {
+                return .failure(.invalidRequest("client_id in the body differs from the Basic credentials."))
+            }
+            return .success(.basic(clientID: id, secret: secret))
+        }
+        guard let bodyID, !bodyID.isEmpty else { return .failure(.invalidClient("Client authentication is required.")) }
+        if let bodySecret { return .success(.post(clientID: bodyID, secret: bodySecret)) }
+        return .success(.none(clientID: bodyID))
+    }
+
+    /// The client these credentials prove, or `invalid_client`.
+    public func authenticate(lookup: any ClientLookup) async throws -> Result<RegisteredClient, OAuthError> {
+        let failure = OAuthError.invalidClient("Client authentication failed.")
+        guard UUID(uuidString: clientID) != nil, let client = try await lookup.find(ClientID(rawValue: clientID.lowercased())) else {
+            return .failure(failure)
+        }
+        switch self {
+        case .basic(_, let secret), .post(_, let secret):
+            guard client.secretMatches(secret) else { return .failure(failure) }
+        case .none:
+            guard client.allowPKCE else {
+                return .failure(.invalidClient("This app is not a public client; authenticate with its secret."))
+            }
+        }
+        guard client.enabled else { return .failure(.invalidClient("This app is disabled.")) }
+        return .success(client)
+    }
+}

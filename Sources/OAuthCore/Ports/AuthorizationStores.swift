@@ -1,0 +1,185 @@
+import Foundation
+
+/// A code as stored: only its hash, with everything it is bound to (RFC 6749 §4.1.2, §10.5).
+public struct IssuedCode: Sendable, Equatable {
+    public var codeHash: String
+    /// The grant the code starts: every token from it carries this id, so reuse can revoke them all.
+    public var grantID: String
+    public var clientID: ClientID
+    public var personID: String
+    public var redirectURI: String
+    public var redirectURIWasGiven: Bool
+    public var scopes: [String]
+    public var nonce: String?
+    public var codeChallenge: String?
+    public var authTime: Date
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var consumedAt: Date?
+
+    public init(codeHash: String, grantID: String, clientID: ClientID, personID: String, redirectURI: String,
+                redirectURIWasGiven: Bool, scopes: [String], nonce: String?, codeChallenge: String?, authTime: Date,
+                createdAt: Date, expiresAt: Date, consumedAt: Date? = nil) {
+        self.codeHash = codeHash
+        self.grantID = grantID
+        self.clientID = clientID
+        self.personID = personID
+        self.redirectURI = redirectURI
+        self.redirectURIWasGiven = redirectURIWasGiven
+        self.scopes = scopes
+        self.nonce = nonce
+        self.codeChallenge = codeChallenge
+        self.authTime = authTime
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.consumedAt = consumedAt
+    }
+}
+
+/// A refresh token as stored (its hash only).
+public struct StoredRefreshToken: Sendable, Equatable {
+    public var tokenHash: String
+    public var grantID: String
+    public var clientID: ClientID
+    public var personID: String
+    public var scopes: [String]
+    public var authTime: Date
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var rotatedAt: Date?
+
+    public init(tokenHash: String, grantID: String, clientID: ClientID, personID: String, scopes: [String], authTime: Date,
+                createdAt: Date, expiresAt: Date, rotatedAt: Date? = nil) {
+        self.tokenHash = tokenHash
+        self.grantID = grantID
+        self.clientID = clientID
+        self.personID = personID
+        self.scopes = scopes
+        self.authTime = authTime
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.rotatedAt = rotatedAt
+    }
+}
+
+/// What a person allowed an app.
+public struct Consent: Sendable, Equatable {
+    public var personID: String
+    public var clientID: ClientID
+    public var scopes: [String]
+    public var createdAt: Date
+    public var modifiedAt: Date
+
+    public init(personID: String, clientID: ClientID, scopes: [String], createdAt: Date, modifiedAt: Date) {
+        self.personID = personID
+        self.clientID = clientID
+        self.scopes = scopes
+        self.createdAt = createdAt
+        self.modifiedAt = modifiedAt
+    }
+}
+
+/// One line of the append-only revocation feed every process polls.
+public struct RevocationEntry: Sendable, Equatable {
+    /// What was revoked.
+    public enum Kind: String, Sendable {
+        /// One access token, by `jti`.
+        case token
+        /// Every token of a grant.
+        case grant
+        /// Every token issued to an app before the entry (disabled or deleted).
+        case client
+        /// Every token of one person for one app issued before the entry (`client_id person_id`).
+        case consent
+        /// Every token of a person issued before the entry (removed from the portal).
+        case person
+    }
+
+    public var id: Int
+    public var kind: Kind
+    public var value: String
+    /// When it was revoked, in milliseconds since 1970.
+    public var createdAtMilliseconds: Int64
+    public var expiresAt: Date
+
+    public init(id: Int, kind: Kind, value: String, createdAtMilliseconds: Int64, expiresAt: Date) {
+        self.id = id
+        self.kind = kind
+        self.value = value
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Codes: issued with their grant, redeemed once (a conditional update decides the one winner).
+public protocol AuthorizationCodeStore: Sendable {
+    /// Stores the code and opens its grant.
+    func issue(_ code: IssuedCode) async throws
+    /// The code with this hash, used or not.
+    func find(codeHash: String) async throws -> IssuedCode?
+    /// Marks the code used and stores the grant's first refresh token, in one transaction;
+    /// `false` when another request used it first.
+    func redeem(codeHash: String, at: Date, firstRefreshToken: StoredRefreshToken?) async throws -> Bool
+}
+
+/// Refresh tokens: rotated on every use (RFC 9700 §4.14.2).
+public protocol RefreshTokenStore: Sendable {
+    /// The refresh token with this hash, rotated or not.
+    func find(tokenHash: String) async throws -> StoredRefreshToken?
+    /// Marks `tokenHash` rotated and stores its successor in one transaction; `false` when it was
+    /// already rotated, has expired or its grant is revoked.
+    func rotate(tokenHash: String, at: Date, successor: StoredRefreshToken) async throws -> Bool
+}
+
+/// Grants and the revocation feed.
+public protocol GrantStore: Sendable {
+    /// `true` when the grant exists and is not revoked.
+    func isActive(grantID: String) async throws -> Bool
+    /// Revokes a grant: its refresh tokens stop at once, its access tokens via the feed.
+    func revoke(grantID: String, at: Date, feedExpiry: Date) async throws
+    /// Appends to the revocation feed.
+    func record(_ kind: RevocationEntry.Kind, value: String, at: Date, feedExpiry: Date) async throws
+    /// Feed entries after `id`, oldest first (expired ones left out).
+    func revocations(after id: Int, now: Date) async throws -> [RevocationEntry]
+}
+
+/// Consents per person and app.
+public protocol ConsentStore: Sendable {
+    func find(personID: String, clientID: ClientID) async throws -> Consent?
+    /// Adds `scopes` to what the person already allowed the app.
+    func allow(personID: String, clientID: ClientID, scopes: [String], at: Date) async throws
+    /// Every app the person allowed, newest change first.
+    func list(personID: String) async throws -> [Consent]
+    /// Withdraws consent: the consent and every grant of that person for that app end, and the
+    /// feed learns it; `false` when there was none.
+    func withdraw(personID: String, clientID: ClientID, at: Date, feedExpiry: Date) async throws -> Bool
+}
+
+/// A signing key as stored: the private part sealed with the server's secret key.
+public struct StoredSigningKey: Sendable, Equatable {
+    public var keyID: String
+    public var algorithm: JWSAlgorithm
+    public var sealedPrivateKey: Data
+    public var createdAt: Date
+    /// When it stopped signing (a newer key took over).
+    public var retiredAt: Date?
+    /// Until when its public key stays in the JWKS (every token it signed has expired by then).
+    public var publishUntil: Date?
+
+    public init(keyID: String, algorithm: JWSAlgorithm, sealedPrivateKey: Data, createdAt: Date, retiredAt: Date? = nil, publishUntil: Date? = nil) {
+        self.keyID = keyID
+        self.algorithm = algorithm
+        self.sealedPrivateKey = sealedPrivateKey
+        self.createdAt = createdAt
+        self.retiredAt = retiredAt
+        self.publishUntil = publishUntil
+    }
+}
+
+/// Signing keys in the database, shared by every process.
+public protocol SigningKeyStore: Sendable {
+    /// Every key whose public part is still published.
+    func published(at: Date) async throws -> [StoredSigningKey]
+    /// Adds `key` and retires the current key of the same algorithm, keeping it published until `publishUntil`.
+    func rotate(to key: StoredSigningKey, publishOldUntil: Date) async throws
+}

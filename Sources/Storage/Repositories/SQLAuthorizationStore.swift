@@ -1,0 +1,270 @@
+import Foundation
+import OAuthCore
+import SQLKit
+
+/// Codes, refresh tokens, grants, consents and the revocation feed on SQL. Every redemption and
+/// rotation is one conditional `UPDATE … WHERE consumed_at IS NULL RETURNING`: of two racing
+/// requests exactly one gets the row.
+public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, GrantStore, ConsentStore {
+    private let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    static func scopes(_ list: [String]) -> String { list.joined(separator: " ") }
+    static func scopeList(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    // MARK: codes
+
+    public func issue(_ code: IssuedCode) async throws {
+        try await database.write { sql in
+            try await sql.raw("""
+                INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at)
+                VALUES (\(bind: code.grantID), \(bind: code.clientID.rawValue), \(bind: code.personID),
+                        \(bind: Self.scopes(code.scopes)), \(bind: code.authTime.unixSeconds), \(bind: code.createdAt.unixSeconds))
+                """).run()
+            try await sql.raw("""
+                INSERT INTO authorization_codes (code_hash, grant_id, client_id, person_id, redirect_uri, redirect_uri_given,
+                    scopes, nonce, code_challenge, auth_time, created_at, expires_at)
+                VALUES (\(bind: code.codeHash), \(bind: code.grantID), \(bind: code.clientID.rawValue), \(bind: code.personID),
+                        \(bind: code.redirectURI), \(bind: code.redirectURIWasGiven ? 1 : 0), \(bind: Self.scopes(code.scopes)),
+                        \(bind: code.nonce), \(bind: code.codeChallenge), \(bind: code.authTime.unixSeconds),
+                        \(bind: code.createdAt.unixSeconds), \(bind: code.expiresAt.unixSeconds))
+                """).run()
+        }
+    }
+
+    public func find(codeHash: String) async throws -> IssuedCode? {
+        try await database.read { sql in
+            guard let row = try await sql.raw("""
+                SELECT code_hash, grant_id, client_id, person_id, redirect_uri, redirect_uri_given, scopes, nonce,
+                       code_challenge, auth_time, created_at, expires_at, consumed_at
+                FROM authorization_codes WHERE code_hash = \(bind: codeHash)
+                """).first()
+            else { return nil }
+            return IssuedCode(
+                codeHash: try row.decode(column: "code_hash", as: String.self),
+                grantID: try row.decode(column: "grant_id", as: String.self),
+                clientID: ClientID(rawValue: try row.decode(column: "client_id", as: String.self)),
+                personID: try row.decode(column: "person_id", as: String.self),
+                redirectURI: try row.decode(column: "redirect_uri", as: String.self),
+                redirectURIWasGiven: try row.decode(column: "redirect_uri_given", as: Int.self) != 0,
+                scopes: Self.scopeList(try row.decode(column: "scopes", as: String.self)),
+                nonce: try row.decode(column: "nonce", as: String?.self),
+                codeChallenge: try row.decode(column: "code_challenge", as: String?.self),
+                authTime: Date(unixSeconds: try row.decode(column: "auth_time", as: Int64.self)),
+                createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
+                expiresAt: Date(unixSeconds: try row.decode(column: "expires_at", as: Int64.self)),
+                consumedAt: try row.decode(column: "consumed_at", as: Int64?.self).map { Date(unixSeconds: $0) }
+            )
+        }
+    }
+
+    public func redeem(codeHash: String, at now: Date, firstRefreshToken: StoredRefreshToken?) async throws -> Bool {
+        try await database.write { sql in
+            let won = try await sql.raw("""
+                UPDATE authorization_codes SET consumed_at = \(bind: now.unixSeconds)
+                WHERE code_hash = \(bind: codeHash) AND consumed_at IS NULL RETURNING code_hash
+                """).first() != nil
+            guard won else { return false }
+            if let token = firstRefreshToken { try await Self.insert(token, sql) }
+            return true
+        }
+    }
+
+    // MARK: refresh tokens
+
+    static func insert(_ token: StoredRefreshToken, _ sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO refresh_tokens (token_hash, grant_id, client_id, person_id, scopes, auth_time, created_at, expires_at)
+            VALUES (\(bind: token.tokenHash), \(bind: token.grantID), \(bind: token.clientID.rawValue), \(bind: token.personID),
+                    \(bind: scopes(token.scopes)), \(bind: token.authTime.unixSeconds), \(bind: token.createdAt.unixSeconds),
+                    \(bind: token.expiresAt.unixSeconds))
+            """).run()
+    }
+
+    public func find(tokenHash: String) async throws -> StoredRefreshToken? {
+        try await database.read { sql in
+            guard let row = try await sql.raw("""
+                SELECT token_hash, grant_id, client_id, person_id, scopes, auth_time, created_at, expires_at, rotated_at
+                FROM refresh_tokens WHERE token_hash = \(bind: tokenHash)
+                """).first()
+            else { return nil }
+            return StoredRefreshToken(
+                tokenHash: try row.decode(column: "token_hash", as: String.self),
+                grantID: try row.decode(column: "grant_id", as: String.self),
+                clientID: ClientID(rawValue: try row.decode(column: "client_id", as: String.self)),
+                personID: try row.decode(column: "person_id", as: String.self),
+                scopes: Self.scopeList(try row.decode(column: "scopes", as: String.self)),
+                authTime: Date(unixSeconds: try row.decode(column: "auth_time", as: Int64.self)),
+                createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
+                expiresAt: Date(unixSeconds: try row.decode(column: "expires_at", as: Int64.self)),
+                rotatedAt: try row.decode(column: "rotated_at", as: Int64?.self).map { Date(unixSeconds: $0) }
+            )
+        }
+    }
+
+    public func rotate(tokenHash: String, at now: Date, successor: StoredRefreshToken) async throws -> Bool {
+        try await database.write { sql in
+            let won = try await sql.raw("""
+                UPDATE refresh_tokens SET rotated_at = \(bind: now.unixSeconds)
+                WHERE token_hash = \(bind: tokenHash) AND rotated_at IS NULL AND expires_at > \(bind: now.unixSeconds)
+                  AND grant_id IN (SELECT grant_id FROM grants WHERE revoked_at IS NULL)
+                RETURNING token_hash
+                """).first() != nil
+            guard won else { return false }
+            try await Self.insert(successor, sql)
+            return true
+        }
+    }
+
+    // MARK: grants and the feed
+
+    public func isActive(grantID: String) async throws -> Bool {
+        try await database.read { sql in
+            try await sql.raw("SELECT grant_id FROM grants WHERE grant_id = \(bind: grantID) AND revoked_at IS NULL").first() != nil
+        }
+    }
+
+    public func revoke(grantID: String, at now: Date, feedExpiry: Date) async throws {
+        try await database.write { sql in
+            try await sql.raw("UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE grant_id = \(bind: grantID) AND revoked_at IS NULL").run()
+            try await Self.record(.grant, grantID, now, feedExpiry, sql)
+        }
+    }
+
+    public func record(_ kind: RevocationEntry.Kind, value: String, at now: Date, feedExpiry: Date) async throws {
+        try await database.write { sql in try await Self.record(kind, value, now, feedExpiry, sql) }
+    }
+
+    static func record(_ kind: RevocationEntry.Kind, _ value: String, _ now: Date, _ expiry: Date, _ sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO revocations (kind, value, created_at, expires_at)
+            VALUES (\(bind: kind.rawValue), \(bind: value), \(bind: milliseconds(now)), \(bind: expiry.unixSeconds))
+            """).run()
+    }
+
+    public func revocations(after id: Int, now: Date) async throws -> [RevocationEntry] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT id, kind, value, created_at, expires_at FROM revocations
+                WHERE id > \(bind: id) AND expires_at > \(bind: now.unixSeconds) ORDER BY id LIMIT 10000
+                """).all().compactMap { row in
+                guard let kind = RevocationEntry.Kind(rawValue: try row.decode(column: "kind", as: String.self)) else { return nil }
+                return RevocationEntry(
+                    id: try row.decode(column: "id", as: Int.self), kind: kind,
+                    value: try row.decode(column: "value", as: String.self),
+                    createdAtMilliseconds: try row.decode(column: "created_at", as: Int64.self),
+                    expiresAt: Date(unixSeconds: try row.decode(column: "expires_at", as: Int64.self))
+                )
+            }
+        }
+    }
+
+    // MARK: consents
+
+    public func find(personID: String, clientID: ClientID) async throws -> Consent? {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT person_id, client_id, scopes, created_at, modified_at FROM consents
+                WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                """).first().map(Self.consent)
+        }
+    }
+
+    public func allow(personID: String, clientID: ClientID, scopes: [String], at now: Date) async throws {
+        try await database.write { sql in
+            let existing = try await sql.raw("""
+                SELECT scopes FROM consents WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                """).first()
+            if let existing {
+                let merged = Set(Self.scopeList(try existing.decode(column: "scopes", as: String.self))).union(scopes)
+                let ordered = ScopeCatalog.all.map(\.name).filter(merged.contains)
+                try await sql.raw("""
+                    UPDATE consents SET scopes = \(bind: Self.scopes(ordered)), modified_at = \(bind: now.unixSeconds)
+                    WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                    """).run()
+            } else {
+                try await sql.raw("""
+                    INSERT INTO consents (person_id, client_id, scopes, created_at, modified_at)
+                    VALUES (\(bind: personID), \(bind: clientID.rawValue), \(bind: Self.scopes(scopes)),
+                            \(bind: now.unixSeconds), \(bind: now.unixSeconds))
+                    """).run()
+            }
+        }
+    }
+
+    public func list(personID: String) async throws -> [Consent] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT person_id, client_id, scopes, created_at, modified_at FROM consents
+                WHERE person_id = \(bind: personID) ORDER BY modified_at DESC, client_id
+                """).all().map(Self.consent)
+        }
+    }
+
+    public func withdraw(personID: String, clientID: ClientID, at now: Date, feedExpiry: Date) async throws -> Bool {
+        try await database.write { sql in
+            let removed = try await sql.raw("""
+                DELETE FROM consents WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                RETURNING client_id
+                """).first() != nil
+            guard removed else { return false }
+            try await sql.raw("""
+                UPDATE grants SET revoked_at = \(bind: now.unixSeconds)
+                WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
+                """).run()
+            try await Self.record(.consent, "\(clientID.rawValue) \(personID)", now, feedExpiry, sql)
+            return true
+        }
+    }
+
+    static func consent(_ row: any SQLRow) throws -> Consent {
+        Consent(
+            personID: try row.decode(column: "person_id", as: String.self),
+            clientID: ClientID(rawValue: try row.decode(column: "client_id", as: String.self)),
+            scopes: scopeList(try row.decode(column: "scopes", as: String.self)),
+            createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
+            modifiedAt: Date(unixSeconds: try row.decode(column: "modified_at", as: Int64.self))
+        )
+    }
+}
+
+/// Signing keys on SQL.
+public struct SQLSigningKeyStore: SigningKeyStore {
+    private let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    public func published(at now: Date) async throws -> [StoredSigningKey] {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT kid, alg, private_sealed, created_at, retired_at, publish_until FROM signing_keys
+                WHERE publish_until IS NULL OR publish_until > \(bind: now.unixSeconds)
+                ORDER BY created_at, kid
+                """).all().compactMap { row in
+                guard let algorithm = JWSAlgorithm(rawValue: try row.decode(column: "alg", as: String.self)) else { return nil }
+                return StoredSigningKey(
+                    keyID: try row.decode(column: "kid", as: String.self), algorithm: algorithm,
+                    sealedPrivateKey: try row.decode(column: "private_sealed", as: Data.self),
+                    createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
+                    retiredAt: try row.decode(column: "retired_at", as: Int64?.self).map { Date(unixSeconds: $0) },
+                    publishUntil: try row.decode(column: "publish_until", as: Int64?.self).map { Date(unixSeconds: $0) }
+                )
+            }
+        }
+    }
+
+    public func rotate(to key: StoredSigningKey, publishOldUntil: Date) async throws {
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE signing_keys SET retired_at = \(bind: key.createdAt.unixSeconds), publish_until = \(bind: publishOldUntil.unixSeconds)
+                WHERE alg = \(bind: key.algorithm.rawValue) AND retired_at IS NULL
+                """).run()
+            try await sql.raw("""
+                INSERT INTO signing_keys (kid, alg, private_sealed, created_at)
+                VALUES (\(bind: key.keyID), \(bind: key.algorithm.rawValue), \(bind: key.sealedPrivateKey), \(bind: key.createdAt.unixSeconds))
+                """).run()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+import PortalCore
+
+/// The apps a person allowed: `GET /api/2.0/clients/consents`, `DELETE /api/2.0/clients/{id}/revoke`
+/// and the page `/profile/authorized-apps`. Withdrawing ends the consent and every token of that
+/// app for that person, here at once and on every process within a second.
+struct ConsentsController {
+    let consents: any ConsentStore
+    let lookup: any ClientLookup
+    let icons: ClientIcons
+    let revocations: RevocationSet
+    let pages: Pages
+    let csrf: CSRFProtection
+    let accessTokenLifetime: TimeInterval
+    let clock: any TimeSource
+
+    struct ConsentResponse: Encodable {
+        let registered_client_id: String
+        let scopes: [String]
+        let modified_at: Date
+        let client: ClientsAPIController.PublicInfo
+    }
+
+    struct ListResponse: Encodable { let data: [ConsentResponse] }
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/2.0/clients/consents") { _, context in
+            let person = try requireSignedIn(context).person
+            return try JSONResponse.make(ListResponse(data: try await authorized(person).map { consent, client in
+                ConsentResponse(
+                    registered_client_id: client.clientID.rawValue, scopes: consent.scopes, modified_at: consent.modifiedAt,
+                    client: .init(client_id: client.clientID.rawValue, name: client.name, description: client.description,
+                                  logo: icons.url(for: client), website_url: client.websiteURL, policy_url: client.policyURL,
+                                  terms_url: client.termsURL, scopes: client.scopes)
+                )
+            }))
+        }
+        routes.delete("/api/2.0/clients/:client_id/revoke") { _, context in
+            let person = try requireSignedIn(context).person
+            guard try await withdraw(try context.parameters.require("client_id"), person: person) else { throw AppError.notFound }
+            return Response(status: .noContent)
+        }
+        routes.get("/profile/authorized-apps") { request, context in
+            guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
+            let formatter = DateFormatter()
+            formatter.dateStyle = .medium
+            formatter.timeStyle = .short
+            let apps: [[String: Any]] = try await authorized(person).map { consent, client in
+                [
+                    "clientID": client.clientID.rawValue, "name": client.name, "iconPath": ClientIcons.path(for: client),
+                    "scopes": consent.scopes.joined(separator: " "), "when": formatter.string(from: consent.modifiedAt),
+                ]
+            }
+            var data: [String: Any] = ["apps": apps, "hasApps": !apps.isEmpty]
+            if request.uri.queryParameters["revoked"] == "1" { data["notice"] = "The app's access was revoked." }
+            return pages.render("authorized-apps", data, request: request, context: context)
+        }
+        routes.post("/profile/authorized-apps/:client_id/revoke") { request, context in
+            guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
+            let form = try await RequestBody.form(from: request)
+            guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw ClientPagesController.staleForm }
+            guard try await withdraw(try context.parameters.require("client_id"), person: person) else { throw AppError.notFound }
+            return .seeOther("/profile/authorized-apps?revoked=1")
+        }
+    }
+
+    private func authorized(_ person: Person) async throws -> [(Consent, RegisteredClient)] {
+        var result: [(Consent, RegisteredClient)] = []
+        for consent in try await consents.list(personID: person.id.rawValue) {
+            if let client = try await lookup.find(consent.clientID) { result.append((consent, client)) }
+        }
+        return result
+    }
+
+    private func withdraw(_ rawID: String, person: Person) async throws -> Bool {
+        guard UUID(uuidString: rawID) != nil else { return false }
+        let clientID = ClientID(rawValue: rawID.lowercased())
+        let now = clock.now
+        let expiry = now.addingTimeInterval(accessTokenLifetime + 60)
+        guard try await consents.withdraw(personID: person.id.rawValue, clientID: clientID, at: now, feedExpiry: expiry) else { return false }
+        revocations.apply([RevocationEntry(
+            id: 0, kind: .consent, value: "\(clientID.rawValue) \(person.id.rawValue)",
+            createdAtMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)), expiresAt: expiry
+        )])
+        return true
+    }
+}

@@ -1,0 +1,145 @@
+import Crypto
+import Foundation
+import Hummingbird
+import OAuthCore
+import PortalCore
+
+/// `GET|POST /oauth2/authorize` (RFC 6749 §4.1.1–4.1.2, OIDC Core §3.1.2): the checks of
+/// `AuthorizationChecks` in order, then sign-in, consent, and the code.
+struct AuthorizeController {
+    let lookup: any ClientLookup
+    let consents: any ConsentStore
+    let codes: any AuthorizationCodeStore
+    let pages: Pages
+    let csrf: CSRFProtection
+    let bindingKey: SymmetricKey
+    let issuer: String
+    let codeLifetime: TimeInterval
+    let clock: any TimeSource
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/oauth2/authorize") { request, context in
+            let pairs = FormFields(encoded: request.uri.query ?? "").pairs
+            return try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context)
+        }
+        routes.post("/oauth2/authorize") { request, context in
+            let form = try await RequestBody.form(from: request)
+            guard csrf.verify(form[CSRFProtection.fieldName], request: request) else {
+                throw AppError.forbidden("The consent form has expired or did not come from this site. Start again from the app.")
+            }
+            var pairs = form.pairs.filter { !["csrf_token", "binding", "consent"].contains($0.name) }
+            pairs.removeAll { $0.name == "prompt" }
+            let authorization = AuthorizationRequest(pairs: pairs)
+            guard let binding = form["binding"], ConstantTime.equals(binding, bind(authorization, request: request)) else {
+                throw AppError.forbidden("The consent form does not belong to this request. Start again from the app.")
+            }
+            guard let decision = form["consent"], decision == "allow" || decision == "deny" else {
+                throw AppError.badRequest("consent must be allow or deny.")
+            }
+            return try await authorize(authorization, request: request, context: context, decision: decision)
+        }
+    }
+
+    private func authorize(_ authorization: AuthorizationRequest, request: Request, context: AppRequestContext, decision: String? = nil)
+        async throws -> Response
+    {
+        let validated: ValidatedAuthorization
+        switch try await AuthorizationChecks.validate(authorization, lookup: lookup) {
+        case .failure(.errorPage(let error)):
+            return pages.render("oauth-error", ["error": error.code, "description": error.description], request: request,
+                                context: context, status: .badRequest)
+        case .failure(.redirect(let error, let redirectURI, let state)):
+            return redirect(redirectURI, [("error", error.code), ("error_description", error.description), ("state", state)])
+        case .success(let value):
+            validated = value
+        }
+        func fail(_ error: OAuthError) -> Response {
+            redirect(validated.redirectURI, [("error", error.code), ("error_description", error.description), ("state", validated.state)])
+        }
+
+        // Sign-in: a browser session, fresh enough for prompt=login and max_age (OIDC Core §3.1.2.1).
+        let session = context.signedIn.flatMap { $0.session.kind == .browser ? $0 : nil }
+        let now = clock.now
+        var needsSignIn = session == nil
+        if let session, decision == nil {
+            if validated.prompts.contains("login") { needsSignIn = true }
+            if let maxAge = validated.maxAge, now.timeIntervalSince(session.session.authenticatedAt) > TimeInterval(maxAge) {
+                needsSignIn = true
+            }
+        }
+        if needsSignIn {
+            if validated.prompts.contains("none") { return fail(.loginRequired("The person is not signed in.")) }
+            return .found(signInURL(authorization, force: session != nil, clientID: validated.client.clientID.rawValue))
+        }
+        guard let signedIn = session else { return fail(.loginRequired("The person is not signed in.")) }
+
+        // Consent: remembered per person and app; asked again for new scopes or with prompt=consent.
+        let personID = signedIn.person.id.rawValue
+        if let decision {
+            guard decision == "allow" else { return fail(.accessDenied("The person denied the request.")) }
+            try await consents.allow(personID: personID, clientID: validated.client.clientID, scopes: validated.scopes.names, at: now)
+        } else {
+            let existing = try await consents.find(personID: personID, clientID: validated.client.clientID)
+            let covered = existing.map { Set(validated.scopes.names).isSubset(of: Set($0.scopes)) } ?? false
+            if !covered || validated.prompts.contains("consent") {
+                if validated.prompts.contains("none") { return fail(.consentRequired("The person has not allowed these scopes.")) }
+                return consentPage(validated, authorization: authorization, signedIn: signedIn, request: request, context: context)
+            }
+        }
+
+        // The code (RFC 6749 §4.1.2): single use, short-lived, bound to everything that matters.
+        let code = OpaqueToken.generate()
+        try await codes.issue(IssuedCode(
+            codeHash: OpaqueToken.hash(code), grantID: OpaqueToken.generate(byteCount: 16), clientID: validated.client.clientID,
+            personID: personID, redirectURI: validated.redirectURI, redirectURIWasGiven: validated.redirectURIWasGiven,
+            scopes: validated.scopes.names, nonce: validated.nonce, codeChallenge: validated.codeChallenge,
+            authTime: signedIn.session.authenticatedAt, createdAt: now, expiresAt: now.addingTimeInterval(codeLifetime)
+        ))
+        context.logger.info("authorization code issued", metadata: ["client_id": "\(validated.client.clientID)"])
+        return redirect(validated.redirectURI, [("code", code), ("state", validated.state)])
+    }
+
+    private func consentPage(_ validated: ValidatedAuthorization, authorization: AuthorizationRequest, signedIn: SignedIn,
+                             request: Request, context: AppRequestContext) -> Response {
+        var withoutPrompt = authorization
+        withoutPrompt.prompt = nil
+        let client = validated.client
+        let data: [String: Any] = [
+            "app": [
+                "name": client.name, "description": client.description, "website": client.websiteURL,
+                "policy": client.policyURL, "terms": client.termsURL, "iconPath": ClientIcons.path(for: client),
+            ],
+            "scopes": validated.scopes.names.compactMap(ScopeCatalog.scope(named:)).map { ["name": $0.name, "description": $0.description] },
+            "person": ["name": signedIn.person.displayName, "email": signedIn.person.email],
+            "switchAccount": signInURL(withoutPrompt, force: true, clientID: client.clientID.rawValue),
+            "fields": withoutPrompt.canonicalPairs.map { ["name": $0.0, "value": $0.1] },
+            "binding": bind(withoutPrompt, request: request),
+        ]
+        return pages.render("consent", data, request: request, context: context)
+    }
+
+    /// HMAC over the request's parameters and the browser's CSRF cookie: the consent form can
+    /// only be posted back for the very request it was shown for.
+    private func bind(_ authorization: AuthorizationRequest, request: Request) -> String {
+        let cookie = request.cookies[CSRFProtection.cookieName]?.value ?? csrf.token(for: request).token
+        let canonical = authorization.canonicalPairs.filter { $0.0 != "prompt" }.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
+        let mac = HMAC<SHA256>.authenticationCode(for: Data((cookie + "\n" + canonical).utf8), using: bindingKey)
+        return Base64URL.encode(mac)
+    }
+
+    private func signInURL(_ authorization: AuthorizationRequest, force: Bool, clientID: String) -> String {
+        var back = authorization
+        back.prompt = authorization.prompt.map { $0.split(separator: " ").filter { $0 != "login" }.joined(separator: " ") }
+        if back.prompt?.isEmpty == true { back.prompt = nil }
+        let query = back.canonicalPairs.map { "\(AuthorizationChecks.formEscape($0.0))=\(AuthorizationChecks.formEscape($0.1))" }
+            .joined(separator: "&")
+        let target = "/oauth2/authorize?" + query
+        var url = "/login?type=oauth2&client_id=\(AuthorizationChecks.formEscape(clientID))&redirect=\(AuthorizationChecks.formEscape(target))"
+        if force { url += "&force=1" }
+        return url
+    }
+
+    private func redirect(_ redirectURI: String, _ parameters: [(String, String?)]) -> Response {
+        .found(AuthorizationChecks.responseURL(redirectURI: redirectURI, parameters: parameters, issuer: issuer))
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+
+/// Discovery (RFC 8414, OpenID Connect Discovery 1.0) and the JWKS; any origin may read them.
+struct DiscoveryController {
+    let issuer: String
+    let keys: KeyRing
+
+    struct Metadata: Encodable {
+        let issuer: String
+        let authorization_endpoint: String
+        let token_endpoint: String
+        let userinfo_endpoint: String
+        let jwks_uri: String
+        let introspection_endpoint: String
+        let revocation_endpoint: String
+        let end_session_endpoint: String
+        let scopes_supported: [String]
+        let response_types_supported = ["code"]
+        let response_modes_supported = ["query"]
+        let grant_types_supported = ["authorization_code", "refresh_token"]
+        let code_challenge_methods_supported = ["S256"]
+        let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
+        let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post"]
+        let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
+        let subject_types_supported = ["public"]
+        let id_token_signing_alg_values_supported = ["RS256"]
+        let userinfo_signing_alg_values_supported = ["none"]
+        let claims_supported = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "name",
+                                "given_name", "family_name", "email", "email_verified"]
+        let prompt_values_supported = ["none", "login", "consent"]
+        let authorization_response_iss_parameter_supported = true
+        let request_parameter_supported = false
+        let request_uri_parameter_supported = false
+        let claims_parameter_supported = false
+    }
+
+    func addRoutes(to routes: Routes) {
+        let metadata = Metadata(
+            issuer: issuer, authorization_endpoint: issuer + "/oauth2/authorize", token_endpoint: issuer + "/oauth2/token",
+            userinfo_endpoint: issuer + "/oauth2/userinfo", jwks_uri: issuer + "/oauth2/jwks",
+            introspection_endpoint: issuer + "/oauth2/introspect", revocation_endpoint: issuer + "/oauth2/revoke",
+            end_session_endpoint: issuer + "/oauth2/logout", scopes_supported: ScopeCatalog.all.map(\.name)
+        )
+        for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
+            routes.get(path) { _, _ in
+                var response = try JSONResponse.make(metadata)
+                response.headers[.accessControlAllowOrigin] = "*"
+                response.headers[.cacheControl] = "public, max-age=300"
+                return response
+            }
+        }
+        routes.get("/oauth2/jwks") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/jwk-set+json", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=60"],
+                body: .init(byteBuffer: ByteBuffer(bytes: keys.jwksDocument))
+            )
+        }
+    }
+}

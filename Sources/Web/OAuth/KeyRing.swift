@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import Logging
+import OAuthCore
+import Synchronization
+
+/// The signing keys in memory: parsed once, refreshed from the database every second so that a
+/// `gatehouse keys rotate` run anywhere reaches every process; the JWKS document is prebuilt.
+public final class KeyRing: Sendable {
+    struct State: Sendable {
+        var keys: ActiveKeys?
+        var verification: [VerificationKey] = []
+        var jwks = Data("{\"keys\":[]}".utf8)
+        var fingerprint = ""
+    }
+
+    private let state = Mutex(State())
+    private let store: any SigningKeyStore
+    private let sealer: KeySealer
+    private let clock: any TimeSource
+
+    public init(store: any SigningKeyStore, secretKey: SymmetricKey, clock: any TimeSource) {
+        self.store = store
+        self.sealer = KeySealer(secretKey: secretKey)
+        self.clock = clock
+    }
+
+    /// The keys that sign now.
+    public var active: ActiveKeys? { state.withLock { $0.keys } }
+    /// Every published public key.
+    public var verificationKeys: [VerificationKey] { state.withLock { $0.verification } }
+    /// The JWKS document (RFC 7517 §5).
+    public var jwksDocument: Data { state.withLock { $0.jwks } }
+
+    /// Makes the first keys when the database has none of an algorithm, then loads.
+    public func bootstrap() async throws {
+        let stored = try await store.published(at: clock.now)
+        for algorithm in [JWSAlgorithm.es256, .rs256] where !stored.contains(where: { $0.algorithm == algorithm && $0.retiredAt == nil }) {
+            try await Self.rotate(algorithm, store: store, sealer: sealer, now: clock.now, publishOldUntil: clock.now)
+        }
+        try await reload()
+    }
+
+    /// Reads the published keys again; cheap when nothing changed.
+    public func reload() async throws {
+        let stored = try await store.published(at: clock.now)
+        let fingerprint = stored.map { "\($0.keyID):\($0.retiredAt?.unixSeconds ?? 0)" }.joined(separator: ",")
+        if state.withLock({ $0.fingerprint == fingerprint }) { return }
+        var verification: [VerificationKey] = []
+        var newest: [JWSAlgorithm: SigningKey] = [:]
+        for key in stored {
+            let signing = try SigningKey(keyID: key.keyID, algorithm: key.algorithm, privateBytes: try sealer.open(key.sealedPrivateKey))
+            verification.append(signing.publicKey)
+            if key.retiredAt == nil { newest[key.algorithm] = signing }
+        }
+        let document = try JSONSerialization.data(
+            withJSONObject: ["keys": verification.reversed().map(\.jwk)], options: [.sortedKeys, .withoutEscapingSlashes]
+        )
+        state.withLock { state in
+            if let access = newest[.es256], let id = newest[.rs256] { state.keys = ActiveKeys(accessToken: access, idToken: id) }
+            state.verification = verification
+            state.jwks = document
+            state.fingerprint = fingerprint
+        }
+    }
+
+    /// Adds a new key of each algorithm; old public keys stay published until `publishOldUntil`.
+    public static func rotateAll(store: any SigningKeyStore, secretKey: SymmetricKey, now: Date, publishOldUntil: Date) async throws {
+        let sealer = KeySealer(secretKey: secretKey)
+        for algorithm in [JWSAlgorithm.es256, .rs256] {
+            try await rotate(algorithm, store: store, sealer: sealer, now: now, publishOldUntil: publishOldUntil)
+        }
+    }
+
+    static func rotate(_ algorithm: JWSAlgorithm, store: any SigningKeyStore, sealer: KeySealer, now: Date, publishOldUntil: Date) async throws {
+        let key = try SigningKey.generate(algorithm)
+        try await store.rotate(
+            to: StoredSigningKey(keyID: key.keyID, algorithm: algorithm, sealedPrivateKey: try sealer.seal(key.privateBytes), createdAt: now),
+            publishOldUntil: publishOldUntil
+        )
+    }
+}
+
+/// AES-GCM sealing of private keys with a key derived from the server's secret key.
+struct KeySealer: Sendable {
+    let key: SymmetricKey
+
+    init(secretKey: SymmetricKey) {
+        key = HKDF<SHA256>.deriveKey(inputKeyMaterial: secretKey, info: Data("gatehouse signing keys".utf8), outputByteCount: 32)
+    }
+
+    func seal(_ plaintext: Data) throws -> Data {
+        guard let combined = try AES.GCM.seal(plaintext, using: key).combined else { throw AppError.internalError }
+        return combined
+    }
+
+    func open(_ sealed: Data) throws -> Data {
+        try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+import Synchronization
+
+/// CORS for the OAuth endpoints (SPEC §3): an actual request gets `Access-Control-Allow-Origin`
+/// only when its `Origin` is among the calling app's `allowed_origins`; a preflight (which carries
+/// no credentials yet) is answered for origins registered by any enabled app. Credentials are
+/// never allowed, so no cookie rides along.
+final class OAuthCORS: Sendable {
+    private let store: any ClientStore
+    private let cache = Mutex<(origins: Set<String>, loadedAt: ContinuousClock.Instant?)>((Set(), nil))
+    static let cacheLifetime: Duration = .seconds(5)
+
+    init(store: any ClientStore) { self.store = store }
+
+    /// Adds the CORS headers when `client` allows the request's origin.
+    func decorate(_ response: inout Response, request: Request, clientOrigins: [String]?) {
+        guard let origin = request.headers[.origin] else { return }
+        response.headers[.vary] = "Origin"
+        if let clientOrigins, clientOrigins.contains(origin) {
+            response.headers[.accessControlAllowOrigin] = origin
+        }
+    }
+
+    /// The answer to `OPTIONS` on an OAuth endpoint.
+    func preflight(_ request: Request, methods: String) async throws -> Response {
+        var response = Response(status: .noContent, headers: [.vary: "Origin"])
+        guard let origin = request.headers[.origin], try await registeredOrigins().contains(origin) else { return response }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlAllowMethods] = methods
+        response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type"
+        response.headers[.accessControlMaxAge] = "600"
+        return response
+    }
+
+    private func registeredOrigins() async throws -> Set<String> {
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ state -> Set<String>? in
+            guard let loadedAt = state.loadedAt, now - loadedAt < Self.cacheLifetime else { return nil }
+            return state.origins
+        }) { return cached }
+        let origins = try await store.enabledOrigins()
+        cache.withLock { $0 = (origins, now) }
+        return origins
+    }
+}

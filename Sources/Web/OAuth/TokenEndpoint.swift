@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+
+/// The form of a token, revocation or introspection request, with its client authenticated.
+struct AuthenticatedForm {
+    let parameters: [String: String]
+    let credentials: ClientCredentials
+    let client: RegisteredClient
+}
+
+/// Reading the form and authenticating the client, shared by `/oauth2/token`, `/oauth2/revoke`
+/// and `/oauth2/introspect`. Failures are RFC 6749 §5.2 errors.
+struct ClientAuthenticator {
+    let lookup: any ClientLookup
+
+    func read(_ request: Request, allowPublic: Bool) async throws -> AuthenticatedForm {
+        guard RequestBody.mediaType(request) == "application/x-www-form-urlencoded" else {
+            throw OAuthError.invalidRequest("The request must be an application/x-www-form-urlencoded form (RFC 6749 §4.1.3).")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await RequestBody.collect(request, limit: 64 * 1024)
+        } catch {
+            throw OAuthError.invalidRequest("The request body is too large.")
+        }
+        let form = FormFields(encoded: String(buffer: buffer))
+        var parameters: [String: String] = [:]
+        for (name, value) in form.pairs {
+            // RFC 6749 §3.2: parameters MUST NOT be included more than once.
+            guard parameters[name] == nil else { throw OAuthError.invalidRequest("\(name) was sent more than once.") }
+            parameters[name] = value
+        }
+        let credentials = try ClientCredentials.parse(authorization: request.headers[.authorization]) { parameters[$0] }.get()
+        if case .none = credentials, !allowPublic {
+            throw OAuthError.invalidClient("This endpoint needs the client's secret.")
+        }
+        let client = try await credentials.authenticate(lookup: lookup).get()
+        return AuthenticatedForm(parameters: parameters, credentials: credentials, client: client)
+    }
+}
+
+/// `POST /oauth2/token` (RFC 6749 §3.2): one handler per grant type.
+struct TokenEndpoint {
+    let authenticator: ClientAuthenticator
+    let keys: KeyRing
+    let grantContext: GrantContext
+    let cors: OAuthCORS
+    let metrics: AppMetrics
+    let clock: any TimeSource
+    let handlers: [String: any GrantHandler] = Dictionary(uniqueKeysWithValues: TokenGrants.all.map { ($0.grantType, $0) })
+
+    func addRoutes(to routes: Routes) {
+        routes.on("/oauth2/token", .options) { request, _ in try await cors.preflight(request, methods: "POST") }
+        routes.post("/oauth2/token") { request, context in
+            var clientOrigins: [String]?
+            var response: Response
+            do {
+                let form = try await authenticator.read(request, allowPublic: true)
+                clientOrigins = form.client.allowedOrigins
+                guard let grantType = form.parameters["grant_type"], !grantType.isEmpty else {
+                    throw OAuthError.invalidRequest("grant_type is missing.")
+                }
+                guard let handler = handlers[grantType] else {
+                    throw OAuthError.unsupportedGrantType("Supported grant types: authorization_code, refresh_token.")
+                }
+                guard let active = keys.active else { throw OAuthError.serverError("No signing key is available.") }
+                let result = try await handler.handle(
+                    TokenRequest(parameters: form.parameters), client: form.client, credentials: form.credentials,
+                    keys: active, context: grantContext, now: clock.now
+                )
+                let answer = try result.get()
+                metrics.tokenIssued(grantType: grantType, clientID: form.client.clientID.rawValue)
+                response = try noStoreJSON(answer)
+            } catch let error as OAuthError {
+                metrics.oauthError(error.code)
+                response = try error.response(from: request, context: context)
+            }
+            cors.decorate(&response, request: request, clientOrigins: clientOrigins)
+            return response
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+import PortalCore
+
+/// `GET|POST /oauth2/userinfo` (OIDC Core §5.3): the person's claims for a token with `openid`.
+struct UserInfoEndpoint {
+    let verifier: AccessTokenVerifier
+    let people: any PersonStore
+    let lookup: any ClientLookup
+    let cors: OAuthCORS
+
+    func addRoutes(to routes: Routes) {
+        routes.on("/oauth2/userinfo", .options) { request, _ in try await cors.preflight(request, methods: "GET, POST") }
+        for method in [HTTPRequest.Method.get, .post] {
+            routes.on("/oauth2/userinfo", method) { request, context in
+                var response: Response
+                var origins: [String]?
+                do {
+                    guard let token = AccessTokenVerifier.bearer(request.headers[.authorization]), let claims = verifier.verify(token) else {
+                        throw OAuthError.invalidToken("The access token is missing, invalid, expired or revoked.")
+                    }
+                    origins = try await lookup.find(ClientID(rawValue: claims.client_id))?.allowedOrigins
+                    guard claims.scopes.contains("openid") else {
+                        throw OAuthError("insufficient_scope", "The token lacks the openid scope.")
+                    }
+                    guard let person = try await people.find(id: PersonID(rawValue: claims.sub)) else {
+                        throw OAuthError.invalidToken("The person of this token no longer exists.")
+                    }
+                    response = try noStoreJSON(personClaims(person))
+                } catch let error as OAuthError {
+                    response = try error.response(from: request, context: context)
+                }
+                cors.decorate(&response, request: request, clientOrigins: origins)
+                return response
+            }
+        }
+    }
+}
+
+/// The OpenID claims of a person.
+func personClaims(_ person: Person) -> PersonClaims {
+    PersonClaims(sub: person.id.rawValue, name: person.displayName, givenName: person.firstName, familyName: person.lastName, email: person.email)
+}
