@@ -8,12 +8,10 @@ import Testing
     @Test(arguments: TestDatabaseKind.available)
     func appliesEveryMigrationOnceAndInOrder(kind: TestDatabaseKind) async throws {
         let scratch = try await ScratchDatabase.make(kind)
-        let database = try await scratch.open(migrated: false)
-        let migrator = Migrator(database: database)
-        let first = try await migrator.migrate()
-        let second = try await migrator.migrate()
-        let versions = try await migrator.appliedVersions()
-        await database.close()
+        let (first, second, versions) = try await scratch.inspect { database in
+            let migrator = Migrator(database: database)
+            return (try await migrator.migrate(), try await migrator.migrate(), try await migrator.appliedVersions())
+        }
         await scratch.remove()
         #expect(first == Migrator.all.map(\.version))
         #expect(second.isEmpty)
@@ -43,15 +41,18 @@ import Testing
         let scratch = try await ScratchDatabase.make(kind)
         let one = try await scratch.open(migrated: false)
         let two = try await scratch.open(migrated: false)
-        async let a = Migrator(database: one).migrate()
-        async let b = Migrator(database: two).migrate()
-        let (appliedByOne, appliedByTwo) = try await (a, b)
-        let versions = try await Migrator(database: one).appliedVersions()
+        let outcome = await Result(catching: {
+            async let a = Migrator(database: one).migrate()
+            async let b = Migrator(database: two).migrate()
+            return try await (a, b)
+        })
+        let versions = await Result(catching: { try await Migrator(database: one).appliedVersions() })
         await one.close()
         await two.close()
         await scratch.remove()
+        let (appliedByOne, appliedByTwo) = try outcome.get()
         #expect((appliedByOne + appliedByTwo).sorted() == Migrator.all.map(\.version))
-        #expect(versions == Migrator.all.map(\.version))
+        #expect(try versions.get() == Migrator.all.map(\.version))
     }
 }
 
@@ -75,5 +76,12 @@ import Testing
     @Test func sqliteForms() {
         #expect(DatabaseLocation.parse("sqlite:///var/lib/gh.sqlite") == .sqlite(path: "/var/lib/gh.sqlite"))
         #expect(DatabaseLocation.parse("data/gh.sqlite") == .sqlite(path: "data/gh.sqlite"))
+    }
+}
+
+extension Result where Failure == any Error {
+    /// Captures the outcome of an async throwing body.
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

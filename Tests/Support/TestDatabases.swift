@@ -67,6 +67,19 @@ public struct ScratchDatabase: Sendable {
         return database
     }
 
+    /// Runs `body` on a connection of its own (not migrated again), always closing it.
+    public func inspect<T: Sendable>(_ body: (any Database) async throws -> T) async throws -> T {
+        let database = try await open(migrated: false)
+        do {
+            let value = try await body(database)
+            await database.close()
+            return value
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
     /// Removes the database and its folder.
     public func remove() async { await cleanup() }
 }

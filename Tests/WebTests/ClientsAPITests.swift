@@ -43,11 +43,11 @@ func registrationJSON() -> [String: Any] {
                 #expect(app[field] != nil, "missing \(field)")
             }
             // The secret is kept only as its hash.
-            let database = try await scratch.open(migrated: false)
-            let stored = try await database.read {
-                try await $0.raw("SELECT secret_hash FROM oauth_clients").first()?.decode(column: "secret_hash", as: String.self)
+            let stored = try await scratch.inspect { database in
+                try await database.read {
+                    try await $0.raw("SELECT secret_hash FROM oauth_clients").first()?.decode(column: "secret_hash", as: String.self)
+                }
             }
-            await database.close()
             #expect(stored != secret)
             #expect(stored?.count == 64)
 
@@ -214,9 +214,9 @@ func registrationJSON() -> [String: Any] {
             #expect(try await api(client, .get, "/api/2.0/clients/\(id)", token: ann).status == .ok)
             #expect(try await api(client, .get, "/api/2.0/clients", token: nil).status == .unauthorized)
             #expect(try await rowCount("oauth_clients", in: scratch) == 1)
-            let database = try await scratch.open(migrated: false)
-            let name = try await database.read { try await $0.raw("SELECT name FROM oauth_clients").first()?.decode(column: "name", as: String.self) }
-            await database.close()
+            let name = try await scratch.inspect { database in
+                try await database.read { try await $0.raw("SELECT name FROM oauth_clients").first()?.decode(column: "name", as: String.self) }
+            }
             #expect(name == "Docs Sync")
         }
     }

@@ -45,12 +45,11 @@ func withTestApp<T: Sendable>(
 
 /// Counts the rows of `table` through a connection of the test's own.
 func rowCount(_ table: String, in scratch: ScratchDatabase) async throws -> Int {
-    let database = try await scratch.open(migrated: false)
-    let count = try await database.read {
-        try await $0.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? -1
+    try await scratch.inspect { database in
+        try await database.read {
+            try await $0.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? -1
+        }
     }
-    await database.close()
-    return count
 }
 
 extension TestResponse {
@@ -149,14 +148,8 @@ func jsonBody(_ object: [String: Any]) throws -> ByteBuffer {
 /// Adds a person through the administration used by `gatehouse users add`.
 @discardableResult
 func addPerson(_ scratch: ScratchDatabase, email: String, role: Role, password: String = "person-password-1") async throws -> Person {
-    let database = try await scratch.open(migrated: false)
-    do {
-        let person = try await PeopleAdministration(database: database, bcryptCost: 4).add(email: email, password: password, role: role)
-        await database.close()
-        return person
-    } catch {
-        await database.close()
-        throw error
+    try await scratch.inspect { database in
+        try await PeopleAdministration(database: database, bcryptCost: 4).add(email: email, password: password, role: role)
     }
 }
 

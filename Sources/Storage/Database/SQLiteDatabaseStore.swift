@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SQLKit
+import NIOPosix
 import SQLiteKit
 
 /// SQLite in WAL mode: one writer connection (`BEGIN IMMEDIATE`) and a pool of readers.
@@ -9,11 +10,15 @@ final class SQLiteDatabaseStore: Database {
     private let writer: ResourcePool<SQLiteConnection>
     private let readers: ResourcePool<SQLiteConnection>
     private let readerCount: Int
+    /// SQLite calls block their thread; they get threads of their own (one per connection) so that
+    /// nothing else on the shared pool (bcrypt, file I/O) can starve a commit.
+    private let threadPool: NIOThreadPool
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
         self.writer = ResourcePool([writer])
         self.readers = ResourcePool(readers)
         self.readerCount = readers.count
+        self.threadPool = threadPool
     }
 
     static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabaseStore {
@@ -24,9 +29,14 @@ final class SQLiteDatabaseStore: Database {
             throw StorageError.unavailable("cannot create folder \(directory): \(error.localizedDescription)")
         }
         var opened: [SQLiteConnection] = []
+        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        threadPool.start()
         do {
             for index in 0...readerCount {
-                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                let connection = try await SQLiteConnection.open(
+                    storage: .file(path: path), threadPool: threadPool, logger: logger,
+                    on: MultiThreadedEventLoopGroup.singleton.any()
+                )
                 opened.append(connection)
                 let sql = connection.sql(queryLogLevel: nil)
                 try await sql.raw("PRAGMA busy_timeout = 5000").run()
@@ -35,12 +45,15 @@ final class SQLiteDatabaseStore: Database {
                 }
                 try await sql.raw("PRAGMA synchronous = NORMAL").run()
                 try await sql.raw("PRAGMA foreign_keys = ON").run()
+                // The writer never sleeps on a lock: `beginImmediate` waits asynchronously instead.
+                if index == 0 { try await sql.raw("PRAGMA busy_timeout = 0").run() }
             }
         } catch {
             for connection in opened { try? await connection.close() }
+            try? await threadPool.shutdownGracefully()
             throw StorageError.unavailable("cannot open SQLite file \(path): \(error)")
         }
-        return SQLiteDatabaseStore(writer: opened[0], readers: Array(opened.dropFirst()))
+        return SQLiteDatabaseStore(writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool)
     }
 
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
@@ -50,7 +63,7 @@ final class SQLiteDatabaseStore: Database {
     func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         try await writer.with { connection in
             let sql = connection.sql(queryLogLevel: nil)
-            try await sql.raw("BEGIN IMMEDIATE").run()
+            try await Self.beginImmediate(sql)
             do {
                 let value = try await body(sql)
                 try await sql.raw("COMMIT").run()
@@ -58,6 +71,21 @@ final class SQLiteDatabaseStore: Database {
             } catch {
                 try? await sql.raw("ROLLBACK").run()
                 throw error
+            }
+        }
+    }
+
+    /// `BEGIN IMMEDIATE`, waiting asynchronously while another process holds the write lock, so a
+    /// waiting writer never holds a thread (busy_timeout alone would sleep on it).
+    static func beginImmediate(_ sql: any SQLDatabase) async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while true {
+            do {
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                return
+            } catch let error as SQLiteError where error.reason == .busy || error.reason == .locked {
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(5))
             }
         }
     }
@@ -70,5 +98,6 @@ final class SQLiteDatabaseStore: Database {
         let writers = await writer.drain(count: 1)
         let all = writers + (await readers.drain(count: readerCount))
         for connection in all { try? await connection.close() }
+        try? await threadPool.shutdownGracefully()
     }
 }
