@@ -126,10 +126,11 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
     // The authorization server (SPEC §3).
     let issuer = dependencies.publicURL.absoluteString
     let store = dependencies.authorization
+    let grants = LocallyAppliedGrantStore(inner: store, revocations: dependencies.revocations)
     let people = dependencies.people
     let tokenIssuer = TokenIssuer(issuer: issuer, accessTokenLifetime: dependencies.accessTokenLifetime)
     let grantContext = GrantContext(
-        codes: store, refreshTokens: store, grants: store, issuer: tokenIssuer,
+        codes: store, refreshTokens: store, grants: grants, issuer: tokenIssuer,
         refreshTokenLifetime: dependencies.refreshTokenLifetime,
         personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
     )
@@ -147,12 +148,11 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
         metrics: dependencies.metrics, clock: dependencies.clock
     ).addRoutes(to: routes)
     IntrospectionEndpoint(
-        authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: store, cors: cors, issuer: issuer,
+        authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer,
         clock: dependencies.clock
     ).addRoutes(to: routes)
     RevocationEndpoint(
-        authenticator: authenticator, refreshTokens: store, grants: store, keys: dependencies.keys,
-        revocations: dependencies.revocations, cors: cors, accessTokenLifetime: dependencies.accessTokenLifetime,
+        authenticator: authenticator, refreshTokens: store, grants: grants, keys: dependencies.keys, cors: cors, accessTokenLifetime: dependencies.accessTokenLifetime,
         clock: dependencies.clock
     ).addRoutes(to: routes)
     UserInfoEndpoint(verifier: verifier, people: people, lookup: dependencies.clients, cors: cors).addRoutes(to: routes)

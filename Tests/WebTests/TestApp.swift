@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Storage
+import OAuthCore
 import PortalCore
 import Testing
 
@@ -28,12 +29,12 @@ func testConfiguration(_ scratch: ScratchDatabase, extra: [String: String] = [:]
 
 /// Runs `body` against a fresh app on a fresh database of `kind`, through the real router.
 func withTestApp<T: Sendable>(
-    _ kind: TestDatabaseKind = .sqlite, extra: [String: String] = [:],
+    _ kind: TestDatabaseKind = .sqlite, extra: [String: String] = [:], clock: any TimeSource = SystemTime(),
     _ body: @Sendable (any TestClientProtocol, ScratchDatabase) async throws -> T
 ) async throws -> T {
     let scratch = try await ScratchDatabase.make(kind)
     do {
-        let app = try await buildApplication(configuration: try testConfiguration(scratch, extra: extra), announce: { _ in })
+        let app = try await buildApplication(configuration: try testConfiguration(scratch, extra: extra), clock: clock, announce: { _ in })
         let value = try await app.test(.router) { client in try await body(client, scratch) }
         await scratch.remove()
         return value

@@ -36,6 +36,9 @@ extension Date {
     /// Whole seconds since 1970 (RFC 7519 §2 NumericDate), the form stored in the database.
     public var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
 
+    /// Milliseconds since 1970, the resolution of the revocation feed.
+    public var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+
     /// The instant `seconds` after 1970.
     public init(unixSeconds: Int64) { self.init(timeIntervalSince1970: TimeInterval(unixSeconds)) }
 }

@@ -87,11 +87,36 @@ public struct VerificationKey: Sendable {
     public let keyID: String
     let material: Material
 
+    init(keyID: String, material: Material) {
+        self.keyID = keyID
+        self.material = material
+    }
+
     /// The algorithm of the key.
     public var algorithm: JWSAlgorithm {
         switch material {
         case .p256: .es256
         case .rsa: .rs256
+        }
+    }
+
+    /// Reads a public JWK (as a client library would from the JWKS); `nil` for anything else.
+    public init?(jwk: [String: String]) {
+        guard let keyID = jwk["kid"] else { return nil }
+        self.keyID = keyID
+        switch (jwk["kty"], jwk["crv"]) {
+        case ("EC", "P-256"):
+            guard let x = jwk["x"].flatMap(Base64URL.decode), let y = jwk["y"].flatMap(Base64URL.decode),
+                  let key = try? P256.Signing.PublicKey(rawRepresentation: x + y)
+            else { return nil }
+            material = .p256(key)
+        case ("RSA", _):
+            guard let n = jwk["n"].flatMap(Base64URL.decode), let e = jwk["e"].flatMap(Base64URL.decode),
+                  let key = try? _RSA.Signing.PublicKey(n: n, e: e)
+            else { return nil }
+            material = .rsa(key)
+        default:
+            return nil
         }
     }
 

@@ -12,7 +12,6 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
 
     static func scopes(_ list: [String]) -> String { list.joined(separator: " ") }
     static func scopeList(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 
     // MARK: codes
 
@@ -140,7 +139,7 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
     static func record(_ kind: RevocationEntry.Kind, _ value: String, _ now: Date, _ expiry: Date, _ sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO revocations (kind, value, created_at, expires_at)
-            VALUES (\(bind: kind.rawValue), \(bind: value), \(bind: milliseconds(now)), \(bind: expiry.unixSeconds))
+            VALUES (\(bind: kind.rawValue), \(bind: value), \(bind: now.milliseconds), \(bind: expiry.unixSeconds))
             """).run()
     }
 

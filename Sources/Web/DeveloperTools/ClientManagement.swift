@@ -17,7 +17,7 @@ struct ClientManagement: Sendable {
         let now = clock.now
         revocations.apply([RevocationEntry(
             id: 0, kind: .client, value: clientID.rawValue,
-            createdAtMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)),
+            createdAtMilliseconds: now.milliseconds,
             expiresAt: now.addingTimeInterval(revocationHorizon + 60)
         )])
     }

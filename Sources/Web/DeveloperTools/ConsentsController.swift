@@ -82,7 +82,7 @@ struct ConsentsController {
         guard try await consents.withdraw(personID: person.id.rawValue, clientID: clientID, at: now, feedExpiry: expiry) else { return false }
         revocations.apply([RevocationEntry(
             id: 0, kind: .consent, value: "\(clientID.rawValue) \(person.id.rawValue)",
-            createdAtMilliseconds: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)), expiresAt: expiry
+            createdAtMilliseconds: now.milliseconds, expiresAt: expiry
         )])
         return true
     }

@@ -69,7 +69,6 @@ struct RevocationEndpoint {
     let refreshTokens: any RefreshTokenStore
     let grants: any GrantStore
     let keys: KeyRing
-    let revocations: RevocationSet
     let cors: OAuthCORS
     let accessTokenLifetime: TimeInterval
     let clock: any TimeSource
@@ -101,11 +100,9 @@ struct RevocationEndpoint {
                   claims.client_id == client.clientID.rawValue
             else { return }
             try await grants.record(.token, value: claims.jti, at: now, feedExpiry: expiry)
-            revocations.apply([RevocationEntry(id: 0, kind: .token, value: claims.jti, createdAtMilliseconds: 0, expiresAt: expiry)])
             return
         }
         guard let stored = try await refreshTokens.find(tokenHash: OpaqueToken.hash(token)), stored.clientID == client.clientID else { return }
         try await grants.revoke(grantID: stored.grantID, at: now, feedExpiry: expiry)
-        revocations.apply([RevocationEntry(id: 0, kind: .grant, value: stored.grantID, createdAtMilliseconds: 0, expiresAt: expiry)])
     }
 }

@@ -58,3 +58,24 @@ public final class RevocationSet: Sendable {
         }
     }
 }
+
+/// A `GrantStore` that also applies each revocation to this process's `RevocationSet` at once;
+/// other processes learn it from the feed within a second.
+struct LocallyAppliedGrantStore: GrantStore {
+    let inner: any GrantStore
+    let revocations: RevocationSet
+
+    func isActive(grantID: String) async throws -> Bool { try await inner.isActive(grantID: grantID) }
+
+    func revoke(grantID: String, at now: Date, feedExpiry: Date) async throws {
+        try await inner.revoke(grantID: grantID, at: now, feedExpiry: feedExpiry)
+        revocations.apply([RevocationEntry(id: 0, kind: .grant, value: grantID, createdAtMilliseconds: now.milliseconds, expiresAt: feedExpiry)])
+    }
+
+    func record(_ kind: RevocationEntry.Kind, value: String, at now: Date, feedExpiry: Date) async throws {
+        try await inner.record(kind, value: value, at: now, feedExpiry: feedExpiry)
+        revocations.apply([RevocationEntry(id: 0, kind: kind, value: value, createdAtMilliseconds: now.milliseconds, expiresAt: feedExpiry)])
+    }
+
+    func revocations(after id: Int, now: Date) async throws -> [RevocationEntry] { try await inner.revocations(after: id, now: now) }
+}
