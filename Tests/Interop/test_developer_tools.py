@@ -24,7 +24,7 @@ def test_register_list_regenerate_disable_delete(server, browser, screenshots, t
     browser.get(server.base_url + "/login")
     shot(browser, screenshots, "01-sign-in")
     sign_in(browser, server)
-    shot(browser, screenshots, "02-app-list-empty")
+    shot(browser, screenshots, "02-app-list")
 
     browser.find_element(By.ID, "register-app").click()
     WebDriverWait(browser, 10).until(EC.url_contains("/developer-tools/oauth/new"))
@@ -93,7 +93,8 @@ def test_register_list_regenerate_disable_delete(server, browser, screenshots, t
     browser.find_element(By.ID, "delete-app").click()
     shot(browser, screenshots, "09-delete-confirmation")
     browser.find_element(By.ID, "confirm-delete").click()
-    WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "no-apps")))
+    WebDriverWait(browser, 10).until(EC.url_contains("deleted=1"))
+    assert not browser.find_elements(By.CSS_SELECTOR, f'li[data-client-id="{client_id}"]')
     shot(browser, screenshots, "10-app-deleted")
 
 

@@ -54,7 +54,7 @@ struct DiscoveryController {
         routes.get("/oauth2/jwks") { _, _ in
             Response(
                 status: .ok,
-                headers: [.contentType: "application/jwk-set+json", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=60"],
+                headers: [.contentType: "application/json", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=60"],
                 body: .init(byteBuffer: ByteBuffer(bytes: keys.jwksDocument))
             )
         }

@@ -17,7 +17,7 @@ struct UserInfoEndpoint {
                 var response: Response
                 var origins: [String]?
                 do {
-                    guard let token = AccessTokenVerifier.bearer(request.headers[.authorization]), let claims = verifier.verify(token) else {
+                    guard let token = try await bearerToken(request), let claims = verifier.verify(token) else {
                         throw OAuthError.invalidToken("The access token is missing, invalid, expired or revoked.")
                     }
                     origins = try await lookup.find(ClientID(rawValue: claims.client_id))?.allowedOrigins
@@ -35,6 +35,18 @@ struct UserInfoEndpoint {
                 return response
             }
         }
+    }
+}
+
+extension UserInfoEndpoint {
+    /// RFC 6750 §2.1 (header) or §2.2 (form body of a POST): one of them, never both.
+    func bearerToken(_ request: Request) async throws -> String? {
+        let header = AccessTokenVerifier.bearer(request.headers[.authorization])
+        guard request.method == .post, RequestBody.mediaType(request) == "application/x-www-form-urlencoded" else { return header }
+        let body = try? await RequestBody.form(from: request)
+        let fromBody = body?["access_token"]
+        if header != nil, fromBody != nil { throw OAuthError.invalidRequest("Send the access token in one place only.") }
+        return header ?? fromBody
     }
 }
 

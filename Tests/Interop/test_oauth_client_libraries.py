@@ -1,0 +1,133 @@
+"""Unmodified OAuth 2.0 / OpenID Connect client libraries against a running Gatehouse: authlib with
+all three client authentication methods and PKCE, requests-oauthlib, and pyoidc with discovery and
+its own ID-token validation. Tokens are verified with PyJWT and joserfc against the JWKS."""
+import os
+import secrets
+import urllib.parse
+
+import jwt as pyjwt
+import requests
+from joserfc import jwt as joserfc_jwt
+from joserfc.jwk import KeySet
+
+from oauth_helpers import follow_authorize, query_of, register_app, signed_in_session
+
+os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # the test server is plain http on loopback
+os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+def discovery(server):
+    return requests.get(server.base_url + "/.well-known/openid-configuration").json()
+
+
+def verify_with_pyjwt(server, token, audience, algorithm):
+    keys = pyjwt.PyJWKClient(server.base_url + "/oauth2/jwks")
+    key = keys.get_signing_key_from_jwt(token)
+    return pyjwt.decode(token, key.key, algorithms=[algorithm], audience=audience, issuer=server.base_url)
+
+
+def test_authlib_with_each_client_authentication_method_and_pkce(server):
+    from authlib.integrations.requests_client import OAuth2Session
+
+    session = signed_in_session(server)
+    app = register_app(server, session, [REDIRECT])
+    meta = discovery(server)
+    for method in ("client_secret_basic", "client_secret_post", "none"):
+        secret = None if method == "none" else app["client_secret"]
+        client = OAuth2Session(app["client_id"], secret, scope="openid files:read", redirect_uri=REDIRECT,
+                               code_challenge_method="S256", token_endpoint_auth_method=method)
+        verifier = secrets.token_urlsafe(48)
+        nonce = secrets.token_urlsafe(12)
+        url, state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
+        location = follow_authorize(server, session, url)
+        assert query_of(location)["iss"] == server.base_url
+        token = client.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier)
+        assert token["token_type"] == "Bearer" and token["scope"] == "files:read openid", method
+
+        id_claims = verify_with_pyjwt(server, token["id_token"], app["client_id"], "RS256")
+        assert id_claims["nonce"] == nonce and id_claims["email"] == "owner@example.com"
+        header = pyjwt.get_unverified_header(token["access_token"])
+        assert header["typ"] == "at+jwt" and header["alg"] == "ES256"
+        access_claims = verify_with_pyjwt(server, token["access_token"], server.base_url, "ES256")
+        assert access_claims["client_id"] == app["client_id"] and access_claims["scope"] == "files:read openid"
+
+        refreshed = client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"])
+        assert refreshed["refresh_token"] != token["refresh_token"], method
+        userinfo = client.get(meta["userinfo_endpoint"]).json()
+        assert userinfo["sub"] == id_claims["sub"]
+
+
+def test_joserfc_verifies_tokens_against_the_jwks(server):
+    from authlib.integrations.requests_client import OAuth2Session
+
+    session = signed_in_session(server)
+    app = register_app(server, session, [REDIRECT])
+    meta = discovery(server)
+    client = OAuth2Session(app["client_id"], app["client_secret"], scope="openid", redirect_uri=REDIRECT, code_challenge_method="S256")
+    verifier = secrets.token_urlsafe(48)
+    url, _ = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, nonce="joserfc")
+    token = client.fetch_token(meta["token_endpoint"], authorization_response=follow_authorize(server, session, url), code_verifier=verifier)
+    keys = KeySet.import_key_set(requests.get(meta["jwks_uri"]).json())
+    id_token = joserfc_jwt.decode(token["id_token"], keys, algorithms=["RS256"])
+    assert id_token.claims["aud"] == app["client_id"] and id_token.claims["nonce"] == "joserfc"
+    access = joserfc_jwt.decode(token["access_token"], keys, algorithms=["ES256"])
+    assert access.header["typ"] == "at+jwt"
+    # A token with a changed payload no longer verifies.
+    head, payload, signature = token["id_token"].split(".")
+    forged = head + "." + payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB") + "." + signature
+    try:
+        joserfc_jwt.decode(forged, keys, algorithms=["RS256"])
+    except Exception:
+        pass
+    else:
+        raise AssertionError("a tampered ID token verified")
+
+
+def test_requests_oauthlib_code_flow_with_pkce(server):
+    from requests_oauthlib import OAuth2Session
+
+    session = signed_in_session(server)
+    app = register_app(server, session, [REDIRECT])
+    meta = discovery(server)
+    oauth = OAuth2Session(app["client_id"], redirect_uri=REDIRECT, scope=["files:read"], pkce="S256")
+    url, state = oauth.authorization_url(meta["authorization_endpoint"])
+    location = follow_authorize(server, session, url)
+    token = oauth.fetch_token(meta["token_endpoint"], authorization_response=location, client_secret=app["client_secret"])
+    assert token["scope"] == ["files:read"] or token["scope"] == "files:read"
+    refreshed = oauth.refresh_token(meta["token_endpoint"], auth=(app["client_id"], app["client_secret"]))
+    assert refreshed["access_token"] != token["access_token"]
+    revoked = requests.post(meta["revocation_endpoint"], data={"token": refreshed["refresh_token"]},
+                            auth=(app["client_id"], app["client_secret"]))
+    assert revoked.status_code == 200
+    introspected = requests.post(meta["introspection_endpoint"], data={"token": refreshed["access_token"]},
+                                 auth=(app["client_id"], app["client_secret"])).json()
+    assert introspected == {"active": False}
+
+
+def test_pyoidc_discovery_code_exchange_and_its_own_id_token_validation(server):
+    from oic.oic import Client
+    from oic.oic.message import AuthorizationResponse, RegistrationResponse
+    from oic.utils.authn.client import CLIENT_AUTHN_METHOD
+
+    session = signed_in_session(server)
+    app = register_app(server, session, [REDIRECT])
+    client = Client(client_authn_method=CLIENT_AUTHN_METHOD)
+    client.provider_config(server.base_url)
+    client.store_registration_info(RegistrationResponse(
+        client_id=app["client_id"], client_secret=app["client_secret"], redirect_uris=[REDIRECT]))
+    client.redirect_uris = [REDIRECT]
+    state, nonce = secrets.token_urlsafe(8), secrets.token_urlsafe(8)
+    request = client.construct_AuthorizationRequest(request_args={
+        "client_id": app["client_id"], "response_type": "code", "scope": ["openid", "files:read"], "nonce": nonce,
+        "redirect_uri": REDIRECT, "state": state,
+    })
+    location = follow_authorize(server, session, request.request(client.authorization_endpoint))
+    response = client.parse_response(AuthorizationResponse, info=urllib.parse.urlsplit(location).query, sformat="urlencoded")
+    assert response["state"] == state
+    token = client.do_access_token_request(state=state, request_args={"code": response["code"]}, authn_method="client_secret_basic")
+    id_token = token["id_token"]  # pyoidc has checked its signature, iss, aud, nonce and at_hash
+    assert id_token["nonce"] == nonce and id_token["aud"] == [app["client_id"]]
+    userinfo = client.do_user_info_request(state=state)
+    assert userinfo["email"] == "owner@example.com"
