@@ -398,8 +398,7 @@ import Testing
             let app = try await registerApp(client)
             let other = try await registerApp(client)
             var browser = Browser()
-            let pkce = PKCEPair.make()
-            let tokens = try await exchange(client, app: app, code: try await browser.code(client, app: app, pkce: pkce), pkce: pkce).json()
+            let tokens = try await browser.tokens(client, app: app)
             let first = try #require(tokens["refresh_token"] as? String)
             let foreign = try await tokenRequest(client, [("grant_type", "refresh_token"), ("refresh_token", first)], authorization: other.basic)
             #expect(try foreign.json()["error"] as? String == "invalid_grant")
@@ -454,8 +453,7 @@ import Testing
             let app = try await registerApp(client)
             var browser = Browser()
             func tokens() async throws -> (access: String, refresh: String) {
-                let pkce = PKCEPair.make()
-                let body = try await exchange(client, app: app, code: try await browser.code(client, app: app, pkce: pkce), pkce: pkce).json()
+                let body = try await browser.tokens(client, app: app)
                 return (try #require(body["access_token"] as? String), try #require(body["refresh_token"] as? String))
             }
             let revoke = { (token: String) in
@@ -493,9 +491,7 @@ import Testing
             let app = try await registerApp(client)
             let other = try await registerApp(client)
             var browser = Browser()
-            let pkce = PKCEPair.make()
-            let access = try #require(try await exchange(client, app: app, code: try await browser.code(client, app: app, pkce: pkce), pkce: pkce)
-                .json()["access_token"] as? String)
+            let access = try #require(try await browser.tokens(client, app: app)["access_token"] as? String)
             #expect(try await introspect(client, app: other, token: access) as NSDictionary == ["active": false] as NSDictionary)
             #expect(try await introspect(client, app: app, token: "garbage")["active"] as? Bool == false)
         }
@@ -505,9 +501,7 @@ import Testing
         try await withTestApp { client, _ in
             let app = try await registerApp(client)
             var browser = Browser()
-            let pkce = PKCEPair.make()
-            let access = try #require(try await exchange(client, app: app, code: try await browser.code(client, app: app, pkce: pkce, scope: "files:read"), pkce: pkce)
-                .json()["access_token"] as? String)
+            let access = try #require(try await browser.tokens(client, app: app, scope: "files:read")["access_token"] as? String)
             let response = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"])
             #expect(response.status == .forbidden)
             #expect(response.headers[.wwwAuthenticate]?.contains("insufficient_scope") == true)
@@ -519,9 +513,7 @@ import Testing
         try await withTestApp { client, scratch in
             let app = try await registerApp(client, logoutRedirectURI: "https://app.example.com/bye")
             var browser = Browser()
-            let pkce = PKCEPair.make()
-            let idToken = try #require(try await exchange(client, app: app, code: try await browser.code(client, app: app, pkce: pkce), pkce: pkce)
-                .json()["id_token"] as? String)
+            let idToken = try #require(try await browser.tokens(client, app: app)["id_token"] as? String)
             let bad = try await browser.get(client, "/oauth2/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F")
             #expect(bad.status == .badRequest)
             #expect(bad.headers[.location] == nil)
@@ -537,16 +529,13 @@ import Testing
         try await withTestApp { client, scratch in
             let app = try await registerApp(client)
             var browser = Browser()
-            let pkce = PKCEPair.make()
-            let before = try #require(try await exchange(client, app: app, code: try await browser.code(client, app: app, pkce: pkce), pkce: pkce)
-                .json()["access_token"] as? String)
+            let before = try #require(try await browser.tokens(client, app: app)["access_token"] as? String)
             let keysBefore = try await publishedKeys(client)
             try await rotateSigningKeys(configuration: try testConfiguration(scratch), logger: .init(label: "test"))
             try await Task.sleep(for: .milliseconds(2200))  // every process polls the keys each second
             let keysAfter = try await publishedKeys(client)
             #expect(keysAfter.count == keysBefore.count * 2)
-            let after = try #require(try await exchange(client, app: app, code: try await browser.code(client, app: app, pkce: pkce), pkce: pkce)
-                .json()["access_token"] as? String)
+            let after = try #require(try await browser.tokens(client, app: app)["access_token"] as? String)
             #expect(JWT.parts(of: after)?.header.kid != JWT.parts(of: before)?.header.kid)
             #expect(try await introspect(client, app: app, token: before)["active"] as? Bool == true)
             #expect(try await introspect(client, app: app, token: after)["active"] as? Bool == true)

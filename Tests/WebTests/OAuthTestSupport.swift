@@ -80,6 +80,15 @@ extension Browser {
     }
 }
 
+extension Browser {
+    /// The whole code flow with PKCE and Basic authentication: the token response.
+    mutating func tokens(_ client: any TestClientProtocol, app: TestApp, scope: String = "openid files:read") async throws -> [String: Any] {
+        let pkce = PKCEPair.make()
+        let code = try await code(client, app: app, pkce: pkce, scope: scope)
+        return try await exchange(client, app: app, code: code, pkce: pkce).json()
+    }
+}
+
 /// The hidden inputs of a page, HTML-unescaped.
 func hiddenFields(_ html: String) -> [(String, String)] {
     var fields: [(String, String)] = []

@@ -119,3 +119,17 @@ public func openDatabase(_ location: DatabaseLocation, logger: Logger) async thr
     case .postgres(let postgres): try await PostgresDatabaseStore.open(postgres, logger: logger)
     }
 }
+
+/// Runs `body` inside the transaction just begun on `sql`: commits when it returns, rolls back when it throws.
+func commitOrRollBack<T>(
+    _ sql: any SQLDatabase, isolation: isolated (any Actor)? = #isolation, _ body: (any SQLDatabase) async throws -> T
+) async throws -> T {
+    do {
+        let value = try await body(sql)
+        try await sql.raw("COMMIT").run()
+        return value
+    } catch {
+        try? await sql.raw("ROLLBACK").run()
+        throw error
+    }
+}

@@ -66,14 +66,7 @@ final class PostgresDatabaseStore: Database {
         try await client.withConnection { connection in
             let sql = connection.sql(queryLogLevel: nil, logger: logger)
             try await sql.raw("BEGIN").run()
-            do {
-                let value = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return value
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                throw error
-            }
+            return try await commitOrRollBack(sql, body)
         }
     }
 

@@ -64,14 +64,7 @@ final class SQLiteDatabaseStore: Database {
         try await writer.with { connection in
             let sql = connection.sql(queryLogLevel: nil)
             try await Self.beginImmediate(sql)
-            do {
-                let value = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return value
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                throw error
-            }
+            return try await commitOrRollBack(sql, body)
         }
     }
 

@@ -1,0 +1,106 @@
+"""Throughput of the authorization server's hot paths with wrk on loopback (release build, SQLite).
+
+Figures: full /oauth2/authorize with a session and remembered consent to the 302 with a code;
+code exchange with client authentication and an ID token; refresh with rotation; introspection;
+JWKS. Each code and refresh token is single-use, so the wrk scripts feed fresh ones: the authorize
+run collects the codes the exchange run spends, and the refresh run chains each answer's token.
+Run: swift build -c release --product gatehouse && python3 Benchmarks/oauth_endpoints.py [seconds] [connections]
+"""
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+import requests
+
+from common import OWNER, Gatehouse
+
+HERE = Path(__file__).resolve().parent
+REDIRECT = "https://bench.example.com/cb"
+VERIFIER = "bench-verifier-" + "x" * 40
+CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
+
+
+def wrk(url, seconds, connections, script=None, env=None, threads=2):
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    out = subprocess.run(command + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
+    requests_done = int(re.search(r"(\d+) requests in", out).group(1))
+    duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))
+    non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
+    return (requests_done - non2xx) / duration, non2xx, p99, out
+
+
+def main():
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    connections = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+    server = Gatehouse({"GATEHOUSE_CLIENTS_PER_PERSON": "1000"})
+    work = Path(tempfile.mkdtemp(prefix="gatehouse-wrk-"))
+    try:
+        browser = requests.Session()
+        page = browser.get(server.base + "/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        browser.post(server.base + "/login", data={"csrf_token": csrf, "email": OWNER[0], "password": OWNER[1]}, allow_redirects=False)
+        token = server.portal_token()
+        _, app = server.call("POST", "/api/2.0/clients", {
+            "name": "Bench", "website_url": "https://bench.example.com", "allow_pkce": True, "redirect_uris": [REDIRECT],
+            "allowed_origins": ["https://bench.example.com"], "scopes": ["openid", "files:read"],
+            "policy_url": "https://bench.example.com/p", "terms_url": "https://bench.example.com/t",
+            "logo": "data:image/svg+xml;base64," + base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>').decode(),
+        }, token)
+        query = urllib.parse.urlencode({"response_type": "code", "client_id": app["client_id"], "redirect_uri": REDIRECT,
+                                        "scope": "openid files:read", "state": "s", "nonce": "n", "code_challenge": CHALLENGE,
+                                        "code_challenge_method": "S256"})
+        authorize_url = server.base + "/oauth2/authorize?" + query
+        first = browser.get(authorize_url, allow_redirects=False)  # the consent, once
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', first.text))
+        fields = {k: v.replace("&amp;", "&").replace("&#x3D;", "=").replace("&#x2F;", "/") for k, v in fields.items()}
+        browser.post(server.base + "/oauth2/authorize", data={**fields, "consent": "allow"}, allow_redirects=False)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+        basic = base64.b64encode(f"{app['client_id']}:{app['client_secret']}".encode()).decode()
+        codes = work / "codes"
+        env = {"GH_COOKIE": cookie, "GH_CODES": str(codes), "GH_BASIC": basic, "GH_REDIRECT": REDIRECT, "GH_VERIFIER": VERIFIER}
+
+        results = {}
+        rate, errors, p99, _ = wrk(authorize_url, seconds, connections, HERE / "wrk" / "authorize.lua", env, threads=1)
+        results["authorize (session + remembered consent → 302 with code)"] = (rate, errors, p99)
+        rate, errors, p99, _ = wrk(server.base + "/oauth2/token", seconds, connections, HERE / "wrk" / "exchange.lua", env, threads=1)
+        results["token: code exchange + client auth + ID token"] = (rate, errors, p99)
+
+        # Refresh: one chain per connection.
+        refresh_tokens = []
+        for _ in range(connections * 2):
+            location = browser.get(authorize_url, allow_redirects=False).headers["Location"]
+            code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
+            answer = requests.post(server.base + "/oauth2/token", data={"grant_type": "authorization_code", "code": code,
+                                   "redirect_uri": REDIRECT, "code_verifier": VERIFIER}, auth=(app["client_id"], app["client_secret"])).json()
+            refresh_tokens.append(answer["refresh_token"])
+            access_token = answer["access_token"]
+        (work / "refresh").write_text("\n".join(refresh_tokens) + "\n")
+        env["GH_REFRESH"] = str(work / "refresh")
+        rate, errors, p99, _ = wrk(server.base + "/oauth2/token", seconds, connections, HERE / "wrk" / "refresh.lua", env, threads=1)
+        results["token: refresh with rotation (no ID token)"] = (rate, errors, p99)
+
+        env["GH_TOKEN"] = access_token
+        rate, errors, p99, _ = wrk(server.base + "/oauth2/introspect", seconds, connections, HERE / "wrk" / "introspect.lua", env)
+        results["introspection"] = (rate, errors, p99)
+        rate, errors, p99, _ = wrk(server.base + "/oauth2/jwks", seconds, connections)
+        results["JWKS"] = (rate, errors, p99)
+
+        print(f"wrk, {connections} connections, {seconds} s each, release build on SQLite, 2 cores shared with wrk")
+        for name, (rate, errors, p99) in results.items():
+            print(f"{name:58s} {rate:9.0f}/s  p99 {p99:>8s}  non-2xx/3xx {errors}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
