@@ -104,6 +104,10 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SessionMiddleware(signIn: signIn))
+    let verifier = AccessTokenVerifier(
+        keys: dependencies.keys, revocations: dependencies.revocations, issuer: dependencies.publicURL.absoluteString, clock: dependencies.clock
+    )
+    router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people))
 
     let routes = Routes(router: router)
     OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
@@ -134,7 +138,6 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
         refreshTokenLifetime: dependencies.refreshTokenLifetime,
         personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
     )
-    let verifier = AccessTokenVerifier(keys: dependencies.keys, revocations: dependencies.revocations, issuer: issuer, clock: dependencies.clock)
     let authenticator = ClientAuthenticator(lookup: dependencies.clients)
     let cors = OAuthCORS(store: dependencies.clients)
     DiscoveryController(issuer: issuer, keys: dependencies.keys).addRoutes(to: routes)

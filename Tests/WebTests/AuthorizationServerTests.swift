@@ -483,6 +483,9 @@ import Testing
             #expect(afterDisable.status == .unauthorized)
             let refreshDisabled = try await tokenRequest(client, [("grant_type", "refresh_token"), ("refresh_token", c.refresh)], authorization: app.basic)
             #expect(try refreshDisabled.json()["error"] as? String == "invalid_client")
+            // Disabling also ended the consent.
+            let consents = try await api(client, .get, "/api/2.0/clients/consents", token: portal).json()
+            #expect((consents["data"] as? [Any])?.isEmpty == true)
         }
     }
 
@@ -564,6 +567,16 @@ import Testing
             #expect(actual.status == .ok)
             #expect(actual.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == "https://spa.example.com")
             #expect(actual.headers[HTTPField.Name("Access-Control-Allow-Credentials")!] == nil)
+            // client_secret_post from the browser origin works the same way.
+            let code2 = try await browser.code(client, app: app, pkce: pkce)
+            let posted = try await client.execute(uri: "/oauth2/token", method: .post, headers: [
+                .contentType: "application/x-www-form-urlencoded", .origin: "https://spa.example.com",
+            ], body: ByteBuffer(string: formEncode([
+                ("grant_type", "authorization_code"), ("code", code2), ("redirect_uri", app.redirectURI), ("client_id", app.clientID),
+                ("client_secret", app.secret), ("code_verifier", pkce.verifier),
+            ])))
+            #expect(posted.status == .ok)
+            #expect(posted.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == "https://spa.example.com")
             let other = try await client.execute(uri: "/oauth2/token", method: .post, headers: [
                 .contentType: "application/x-www-form-urlencoded", .origin: "https://evil.example", .authorization: app.basic,
             ], body: ByteBuffer(string: formEncode([("grant_type", "refresh_token"), ("refresh_token", "x")])))
@@ -572,6 +585,71 @@ import Testing
             #expect(authorize.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == nil)
             let jwks = try await client.execute(uri: "/oauth2/jwks", method: .get, headers: [.origin: "https://anyone.example"])
             #expect(jwks.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == "*")
+        }
+    }
+
+    @Test func oauthTokensOnThePortalAPIFollowTheScopeMapAndRevocation() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            let profile = try #require(try await browser.tokens(client, app: app, scope: "accounts.self:read")["access_token"] as? String)
+            let me = try await client.execute(uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer \(profile)"])
+            #expect(me.status == .ok)
+            #expect((try me.json()["response"] as? [String: Any])?["email"] as? String == ownerEmail)
+            let files = try #require(try await browser.tokens(client, app: app, scope: "files:read")["access_token"] as? String)
+            let refused = try await client.execute(uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer \(files)"])
+            #expect(refused.status == .forbidden)
+            #expect(refused.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true)
+            #expect(refused.headers[.wwwAuthenticate]?.contains("scope=\"accounts.self:read accounts.self:write\"") == true)
+            // The clients API is not for OAuth tokens at all.
+            let clients = try await client.execute(uri: "/api/2.0/clients", method: .get, headers: [.authorization: "Bearer \(profile)"])
+            #expect(clients.status == .forbidden)
+            // Revoked: refused at once.
+            _ = try await client.execute(uri: "/oauth2/revoke", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .authorization: app.basic],
+                body: ByteBuffer(string: formEncode([("token", profile)])))
+            let revoked = try await client.execute(uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer \(profile)"])
+            #expect(revoked.status == .unauthorized)
+            #expect(revoked.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true)
+            let forged = try await client.execute(uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer a.b.c"])
+            #expect(forged.status == .unauthorized)
+        }
+    }
+
+    @Test func oidccIDTokenSignature() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            let idToken = try #require(try await browser.tokens(client, app: app)["id_token"] as? String)
+            let keys = try await publishedKeys(client).compactMap(VerificationKey.init(jwk:))
+            #expect(JWT.verify(idToken, as: IDTokenClaims.self, keys: keys) != nil)
+            var parts = idToken.split(separator: ".").map(String.init)
+            var payload = try claims(of: idToken)
+            payload["email"] = "attacker@example.com"
+            parts[1] = Base64URL.encode(try JSONSerialization.data(withJSONObject: payload))
+            #expect(JWT.verify(parts.joined(separator: "."), as: IDTokenClaims.self, keys: keys) == nil)
+            // alg confusion: an ES256 key id with an RS256 header is refused.
+            let accessKid = try #require(keys.first { $0.algorithm == .es256 }?.keyID)
+            let header = Base64URL.encode(Data("{\"alg\":\"RS256\",\"kid\":\"\(accessKid)\"}".utf8))
+            #expect(JWT.verify([header, parts[1], parts[2]].joined(separator: "."), as: IDTokenClaims.self, keys: keys) == nil)
+        }
+    }
+
+    @Test func promptLoginAsksForTheSignInAgain() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.code(client, app: app)
+            let response = try await browser.get(client, authorizePath([
+                "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid files:read",
+                "prompt": "login",
+            ]))
+            let location = try #require(response.headers[.location])
+            #expect(location.hasPrefix("/login?") && location.contains("force=1"))
+            #expect(!location.contains("prompt"))
+            let form = try await browser.get(client, location)
+            #expect(form.status == .ok)
+            #expect(form.text.contains("name=\"password\""))
         }
     }
 

@@ -14,9 +14,10 @@ public struct SQLClientStore: ClientStore {
         self.revocationHorizon = revocationHorizon
     }
 
-    /// Disabling or deleting an app ends its grants (refresh tokens stop at once) and tells every
-    /// process, through the feed, to refuse its access tokens.
+    /// Disabling or deleting an app ends its consents and grants (refresh tokens stop at once) and
+    /// tells every process, through the feed, to refuse its access tokens.
     static func endTokens(_ sql: any SQLDatabase, _ clientID: ClientID, _ now: Date, horizon: TimeInterval) async throws {
+        try await sql.raw("DELETE FROM consents WHERE client_id = \(bind: clientID.rawValue)").run()
         try await sql.raw("""
             UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
             """).run()

@@ -47,15 +47,18 @@ struct AuthenticationController {
             return try DocSpaceEnvelope.response(TokenResponse(token: opened.token, expires: opened.session.expiresAt))
         }
         routes.get("/api/2.0/people/@self") { _, context in
-            let signedIn = try requireSignedIn(context)
+            // Reachable with an OAuth token holding accounts.self:read or :write (checked by BearerTokenMiddleware).
+            guard let signedIn = context.signedIn else {
+                throw AppError.unauthorized("Sign in, or send a portal or OAuth access token as Authorization: Bearer.")
+            }
             return try DocSpaceEnvelope.response(Profile(signedIn.person))
         }
     }
 }
 
-/// The signed-in caller of an API route, or 401.
+/// The signed-in caller of a portal-only API route (a session or portal token), or 401.
 func requireSignedIn(_ context: AppRequestContext) throws -> SignedIn {
-    guard let signedIn = context.signedIn else {
+    guard let signedIn = context.signedIn, signedIn.session.kind != .oauth else {
         throw AppError.unauthorized("Sign in, or send a portal token as Authorization: Bearer.")
     }
     return signedIn
