@@ -45,8 +45,6 @@ public func buildApplication(
         let keys = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secretKey, clock: clock)
         try await keys.bootstrap()
         let revocations = RevocationSet()
-        let poller = StatePoller(grants: authorization, revocations: revocations, keys: keys, clock: clock)
-        try await poller.poll()
         let dependencies = WebDependencies(
             database: database,
             people: SQLPersonStore(database: database),
@@ -71,11 +69,12 @@ public func buildApplication(
             codeLifetime: configuration.codeLifetime,
             refreshTokenLifetime: configuration.refreshTokenLifetime
         )
-        let router = buildRouter(dependencies)
+        let web = buildWeb(dependencies)
+        try await web.poller.poll()
         return Application(
-            router: router,
+            router: web.router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [DatabaseService(database: database), PollingService(poller: poller, logger: logger)],
+            services: [DatabaseService(database: database), PollingService(poller: web.poller, logger: logger)],
             logger: logger
         )
     } catch {

@@ -87,9 +87,19 @@ public struct WebDependencies: Sendable {
     }
 }
 
+/// What the HTTP layer hands to the application: the router, and the poller that keeps this
+/// process's caches (revocations, keys, apps) in step with the database.
+public struct WebComponents {
+    public let router: Router<AppRequestContext>
+    public let poller: StatePoller
+}
+
 /// Builds the router with every middleware and route.
-public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestContext> {
+public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
+    var dependencies = dependencies
+    let clientCache = ClientCache(store: dependencies.clients)
+    dependencies.clients = clientCache
     let signIn = SignInService(
         people: dependencies.people, sessions: dependencies.sessions, failures: dependencies.signInFailures,
         hasher: dependencies.passwordHasher, throttle: dependencies.signInThrottle, clock: dependencies.clock,
@@ -164,5 +174,8 @@ public func buildRouter(_ dependencies: WebDependencies) -> Router<AppRequestCon
         secureCookies: dependencies.secureCookies
     ).addRoutes(to: routes)
     routes.finish()
-    return router
+    let poller = StatePoller(
+        grants: store, revocations: dependencies.revocations, keys: dependencies.keys, clients: clientCache, clock: dependencies.clock
+    )
+    return WebComponents(router: router, poller: poller)
 }

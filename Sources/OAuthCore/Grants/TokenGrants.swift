@@ -119,7 +119,6 @@ public struct AuthorizationCodeGrant: GrantHandler {
                 return .failure(.invalidGrant("A public client must use PKCE: the request had no code_challenge."))
             }
         }
-        guard try await context.grants.isActive(grantID: issued.grantID) else { return .failure(.invalidGrant("The grant was revoked.")) }
         let refresh = OpaqueToken.generate()
         let stored = StoredRefreshToken(
             tokenHash: OpaqueToken.hash(refresh), grantID: issued.grantID, clientID: client.clientID, personID: issued.personID,
@@ -127,7 +126,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
         )
         guard try await context.codes.redeem(codeHash: codeHash, at: now, firstRefreshToken: stored) else {
             try await context.grants.revoke(grantID: issued.grantID, at: now, feedExpiry: context.feedExpiry(now))
-            return .failure(.invalidGrant("The code was already used; the tokens it issued are revoked."))
+            return .failure(.invalidGrant("The code was already used or its grant was revoked; the tokens it issued are revoked."))
         }
         let subject = TokenIssuer.Subject(
             clientID: client.clientID, personID: issued.personID, grantID: issued.grantID, scopes: issued.scopes,

@@ -93,6 +93,8 @@ public struct RevocationEntry: Sendable, Equatable {
         case consent
         /// Every token of a person issued before the entry (removed from the portal).
         case person
+        /// Not a revocation: the app changed (secret, settings), so caches of it must be dropped.
+        case clientChanged = "client_changed"
     }
 
     public var id: Int
@@ -118,7 +120,7 @@ public protocol AuthorizationCodeStore: Sendable {
     /// The code with this hash, used or not.
     func find(codeHash: String) async throws -> IssuedCode?
     /// Marks the code used and stores the grant's first refresh token, in one transaction;
-    /// `false` when another request used it first.
+    /// `false` when another request used it first or its grant was revoked meanwhile.
     func redeem(codeHash: String, at: Date, firstRefreshToken: StoredRefreshToken?) async throws -> Bool
 }
 

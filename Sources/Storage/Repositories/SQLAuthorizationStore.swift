@@ -63,7 +63,9 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
         try await database.write { sql in
             let won = try await sql.raw("""
                 UPDATE authorization_codes SET consumed_at = \(bind: now.unixSeconds)
-                WHERE code_hash = \(bind: codeHash) AND consumed_at IS NULL RETURNING code_hash
+                WHERE code_hash = \(bind: codeHash) AND consumed_at IS NULL
+                  AND EXISTS (SELECT 1 FROM grants g WHERE g.grant_id = authorization_codes.grant_id AND g.revoked_at IS NULL)
+                RETURNING code_hash
                 """).first() != nil
             guard won else { return false }
             if let token = firstRefreshToken { try await Self.insert(token, sql) }
@@ -108,7 +110,7 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
             let won = try await sql.raw("""
                 UPDATE refresh_tokens SET rotated_at = \(bind: now.unixSeconds)
                 WHERE token_hash = \(bind: tokenHash) AND rotated_at IS NULL AND expires_at > \(bind: now.unixSeconds)
-                  AND grant_id IN (SELECT grant_id FROM grants WHERE revoked_at IS NULL)
+                  AND EXISTS (SELECT 1 FROM grants g WHERE g.grant_id = refresh_tokens.grant_id AND g.revoked_at IS NULL)
                 RETURNING token_hash
                 """).first() != nil
             guard won else { return false }

@@ -108,6 +108,7 @@ public struct SQLClientStore: ClientStore {
                 try await sql.raw("UPDATE oauth_clients SET logo_bytes = \(bind: logo.bytes) WHERE client_id = \(bind: client.clientID.rawValue)").run()
             }
             try await Self.audit(sql, client.clientID, .updated, stamp, details: changedFields.joined(separator: ","))
+            try await Self.announceChange(sql, client.clientID, stamp.at)
             return true
         }
     }
@@ -119,7 +120,10 @@ public struct SQLClientStore: ClientStore {
                     modified_by = \(bind: stamp.actorID)
                 WHERE client_id = \(bind: clientID.rawValue) RETURNING client_id
                 """).first() != nil
-            if updated { try await Self.audit(sql, clientID, .secretRegenerated, stamp, details: "") }
+            if updated {
+                try await Self.audit(sql, clientID, .secretRegenerated, stamp, details: "")
+                try await Self.announceChange(sql, clientID, stamp.at)
+            }
             return updated
         }
     }
@@ -134,6 +138,7 @@ public struct SQLClientStore: ClientStore {
             if updated {
                 try await Self.audit(sql, clientID, enabled ? .enabled : .disabled, stamp, details: "")
                 if !enabled { try await Self.endTokens(sql, clientID, stamp.at, horizon: revocationHorizon) }
+                try await Self.announceChange(sql, clientID, stamp.at)
             }
             return updated
         }
@@ -191,6 +196,11 @@ public struct SQLClientStore: ClientStore {
                 )
             }
         }
+    }
+
+    /// Tells every process, through the feed, to drop its cached copy of the app.
+    static func announceChange(_ sql: any SQLDatabase, _ clientID: ClientID, _ now: Date) async throws {
+        try await SQLAuthorizationStore.record(.clientChanged, clientID.rawValue, now, now.addingTimeInterval(120), sql)
     }
 
     static func audit(_ sql: any SQLDatabase, _ clientID: ClientID, _ action: ClientAuditAction, _ stamp: ChangeStamp, details: String) async throws {

@@ -8,19 +8,25 @@ public struct StatePoller: Sendable {
     let grants: any GrantStore
     let revocations: RevocationSet
     let keys: KeyRing
+    let clients: ClientCache
     let clock: any TimeSource
 
-    public init(grants: any GrantStore, revocations: RevocationSet, keys: KeyRing, clock: any TimeSource) {
+    init(grants: any GrantStore, revocations: RevocationSet, keys: KeyRing, clients: ClientCache, clock: any TimeSource) {
         self.grants = grants
         self.revocations = revocations
         self.keys = keys
+        self.clients = clients
         self.clock = clock
     }
 
     /// One round: new feed entries, expired ones forgotten, keys reloaded when they changed.
     public func poll() async throws {
         let now = clock.now
-        revocations.apply(try await grants.revocations(after: revocations.lastID, now: now))
+        let entries = try await grants.revocations(after: revocations.lastID, now: now)
+        revocations.apply(entries)
+        for entry in entries where entry.kind == .client || entry.kind == .clientChanged {
+            clients.invalidate(ClientID(rawValue: entry.value))
+        }
         revocations.prune(now: now)
         try await keys.reload()
     }

@@ -32,6 +32,7 @@ public final class RevocationSet: Sendable {
                 case .client: state.clients[entry.value] = max(state.clients[entry.value] ?? 0, entry.createdAtMilliseconds)
                 case .consent: state.consents[entry.value] = max(state.consents[entry.value] ?? 0, entry.createdAtMilliseconds)
                 case .person: state.people[entry.value] = max(state.people[entry.value] ?? 0, entry.createdAtMilliseconds)
+                case .clientChanged: break
                 }
             }
         }
