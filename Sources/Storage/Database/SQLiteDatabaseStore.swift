@@ -45,8 +45,6 @@ final class SQLiteDatabaseStore: Database {
                 }
                 try await sql.raw("PRAGMA synchronous = NORMAL").run()
                 try await sql.raw("PRAGMA foreign_keys = ON").run()
-                // The writer never sleeps on a lock: `beginImmediate` waits asynchronously instead.
-                if index == 0 { try await sql.raw("PRAGMA busy_timeout = 0").run() }
             }
         } catch {
             for connection in opened { try? await connection.close() }
@@ -68,8 +66,8 @@ final class SQLiteDatabaseStore: Database {
         }
     }
 
-    /// `BEGIN IMMEDIATE`, waiting asynchronously while another process holds the write lock, so a
-    /// waiting writer never holds a thread (busy_timeout alone would sleep on it).
+    /// `BEGIN IMMEDIATE`, retried while another process holds the write lock for longer than the
+    /// busy timeout (each store blocks only its own threads while it waits).
     static func beginImmediate(_ sql: any SQLDatabase) async throws {
         let deadline = ContinuousClock.now + .seconds(15)
         while true {
