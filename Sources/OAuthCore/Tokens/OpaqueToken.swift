@@ -8,11 +8,11 @@ import Foundation
 /// (RFC 6819 §5.1.4.1.3): a database leak does not leak a usable credential, and because the values
 /// are high-entropy a fast hash is enough — no bcrypt on the hot path.
 public enum OpaqueToken {
-    /// A new random value: 32 bytes from the system CSPRNG, base64url without padding (43 characters).
+    /// A new random value: 32 bytes from the CSPRNG (BoringSSL's, seeded by the kernel), base64url
+    /// without padding (43 characters). One call per token, not one system call per byte.
     public static func generate(byteCount: Int = 32) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Base64URL.encode(bytes)
+        let key = SymmetricKey(size: SymmetricKeySize(bitCount: byteCount * 8))
+        return key.withUnsafeBytes { Base64URL.encode($0) }
     }
 
     /// The value stored in place of `token`: lowercase hex SHA-256.
