@@ -26,7 +26,6 @@ struct DiscoveryController {
         let revocation_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
         let subject_types_supported = ["public"]
         let id_token_signing_alg_values_supported = ["RS256"]
-        let userinfo_signing_alg_values_supported = ["none"]
         let claims_supported = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "name",
                                 "given_name", "family_name", "email", "email_verified"]
         let prompt_values_supported = ["none", "login", "consent"]
