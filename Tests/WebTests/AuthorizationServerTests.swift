@@ -256,6 +256,20 @@ import Testing
         }
     }
 
+    @Test func theConsentPageWorksForABrowserThatHasNoCSRFCookieYet() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            browser.cookies["gh_csrf"] = nil
+            let response = try await browser.authorize(client, authorizePath([
+                "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid",
+            ]))
+            #expect(response.status == .found)
+            #expect(queryItems(response.headers[.location] ?? "")["code"] != nil)
+        }
+    }
+
     @Test func aConsentPostWithoutCSRFOrForAnotherRequestIsRefused() async throws {
         try await withTestApp { client, scratch in
             let app = try await registerApp(client)

@@ -15,7 +15,7 @@ public enum AuthorizationChecks {
         guard let rawID = request.clientID, !rawID.isEmpty else {
             return .failure(.errorPage(.invalidRequest("client_id is missing.")))
         }
-        guard UUID(uuidString: rawID) != nil, let client = try await lookup.find(ClientID(rawValue: rawID.lowercased())) else {
+        guard let id = ClientID(validating: rawID), let client = try await lookup.find(id) else {
             return .failure(.errorPage(.invalidClient("There is no app with this client_id.")))
         }
         guard client.enabled else { return .failure(.errorPage(.invalidClient("This app is disabled."))) }

@@ -6,6 +6,11 @@ public struct ClientID: RawRepresentable, Hashable, Sendable, Codable, CustomStr
     public init(rawValue: String) { self.rawValue = rawValue }
     /// A new random identifier.
     public static func generate() -> ClientID { ClientID(rawValue: UUID().uuidString.lowercased()) }
+    /// The identifier in `text` when it is a UUID (any case), normalized; `nil` otherwise.
+    public init?(validating text: String) {
+        guard UUID(uuidString: text) != nil else { return nil }
+        rawValue = text.lowercased()
+    }
     public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }

@@ -56,7 +56,7 @@ public enum ClientCredentials: Sendable, Equatable {
     /// The client these credentials prove, or `invalid_client`.
     public func authenticate(lookup: any ClientLookup) async throws -> Result<RegisteredClient, OAuthError> {
         let failure = OAuthError.invalidClient("Client authentication failed.")
-        guard UUID(uuidString: clientID) != nil, let client = try await lookup.find(ClientID(rawValue: clientID.lowercased())) else {
+        guard let id = ClientID(validating: clientID), let client = try await lookup.find(id) else {
             return .failure(failure)
         }
         switch self {

@@ -23,7 +23,7 @@ struct ClientIcons {
     func addRoutes(to routes: Routes) {
         routes.get("/icons/clients/:client_id") { _, context in
             let id = try context.parameters.require("client_id")
-            guard UUID(uuidString: id) != nil, let icon = try await store.logo(ClientID(rawValue: id.lowercased())) else {
+            guard let clientID = ClientID(validating: id), let icon = try await store.logo(clientID) else {
                 throw AppError.notFound
             }
             return Response(

@@ -231,7 +231,7 @@ struct ClientsAPIController {
         }
         routes.get("/api/2.0/clients/:client_id/public/info") { _, context in
             let id = try context.parameters.require("client_id")
-            guard UUID(uuidString: id) != nil, let client = try await management.store.find(ClientID(rawValue: id.lowercased())),
+            guard let clientID = ClientID(validating: id), let client = try await management.store.find(clientID),
                   client.enabled
             else { throw AppError.notFound }
             return try JSONResponse.make(PublicInfo(

@@ -75,8 +75,7 @@ struct ConsentsController {
     }
 
     private func withdraw(_ rawID: String, person: Person) async throws -> Bool {
-        guard UUID(uuidString: rawID) != nil else { return false }
-        let clientID = ClientID(rawValue: rawID.lowercased())
+        guard let clientID = ClientID(validating: rawID) else { return false }
         let now = clock.now
         let expiry = now.addingTimeInterval(accessTokenLifetime + 60)
         guard try await consents.withdraw(personID: person.id.rawValue, clientID: clientID, at: now, feedExpiry: expiry) else { return false }

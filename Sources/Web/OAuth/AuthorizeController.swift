@@ -30,7 +30,8 @@ struct AuthorizeController {
             var pairs = form.pairs.filter { !["csrf_token", "binding", "consent"].contains($0.name) }
             pairs.removeAll { $0.name == "prompt" }
             let authorization = AuthorizationRequest(pairs: pairs)
-            guard let binding = form["binding"], ConstantTime.equals(binding, bind(authorization, request: request)) else {
+            let cookie = request.cookies[CSRFProtection.cookieName]?.value ?? ""
+            guard let binding = form["binding"], ConstantTime.equals(binding, bind(authorization, csrfCookie: cookie)) else {
                 throw AppError.forbidden("The consent form does not belong to this request. Start again from the app.")
             }
             guard let decision = form["consent"], decision == "allow" || decision == "deny" else {
@@ -104,6 +105,8 @@ struct AuthorizeController {
         var withoutPrompt = authorization
         withoutPrompt.prompt = nil
         let client = validated.client
+        // One CSRF state for the page: its cookie both signs the form and binds it to this request.
+        let csrfState = csrf.token(for: request)
         let data: [String: Any] = [
             "app": [
                 "name": client.name, "description": client.description, "website": client.websiteURL,
@@ -113,15 +116,14 @@ struct AuthorizeController {
             "person": ["name": signedIn.person.displayName, "email": signedIn.person.email],
             "switchAccount": signInURL(withoutPrompt, force: true, clientID: client.clientID.rawValue),
             "fields": withoutPrompt.canonicalPairs.map { ["name": $0.0, "value": $0.1] },
-            "binding": bind(withoutPrompt, request: request),
+            "binding": bind(withoutPrompt, csrfCookie: csrfState.cookieValue),
         ]
-        return pages.render("consent", data, request: request, context: context)
+        return pages.render("consent", data, request: request, context: context, csrfState: csrfState)
     }
 
     /// HMAC over the request's parameters and the browser's CSRF cookie: the consent form can
     /// only be posted back for the very request it was shown for.
-    private func bind(_ authorization: AuthorizationRequest, request: Request) -> String {
-        let cookie = request.cookies[CSRFProtection.cookieName]?.value ?? csrf.token(for: request).token
+    private func bind(_ authorization: AuthorizationRequest, csrfCookie cookie: String) -> String {
         let canonical = authorization.canonicalPairs.filter { $0.0 != "prompt" }.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
         let mac = HMAC<SHA256>.authenticationCode(for: Data((cookie + "\n" + canonical).utf8), using: bindingKey)
         return Base64URL.encode(mac)

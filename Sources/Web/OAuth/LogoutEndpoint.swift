@@ -27,8 +27,7 @@ struct LogoutEndpoint {
             }
             var target: String?
             if let returnTo {
-                guard let clientID, UUID(uuidString: clientID) != nil,
-                      let client = try await lookup.find(ClientID(rawValue: clientID.lowercased())),
+                guard let clientID, let id = ClientID(validating: clientID), let client = try await lookup.find(id),
                       client.logoutRedirectURI == returnTo
                 else {
                     return errorPage(request, context, "post_logout_redirect_uri is not the app's registered logout redirect URL.")

@@ -64,9 +64,9 @@ struct Pages: Sendable {
     /// The page `template` with `data`, the layout's values and the CSRF cookie.
     func render(
         _ template: String, _ data: [String: Any], request: Request, context: AppRequestContext?,
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok, csrfState given: CSRFProtection.State? = nil
     ) -> Response {
-        let csrfState = csrf.token(for: request)
+        let csrfState = given ?? csrf.token(for: request)
         var data = data
         data["csrfToken"] = csrfState.token
         data["signedIn"] = context?.signedIn != nil

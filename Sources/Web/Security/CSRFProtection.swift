@@ -23,14 +23,22 @@ public struct CSRFProtection: Sendable {
         self.secureCookies = secureCookies
     }
 
-    /// The token for the request's cookie, and the cookie to set when the request had none.
-    public func token(for request: Request) -> (token: String, newCookie: Cookie?) {
+    /// A page's CSRF state: the browser's cookie value, the token for its forms, and the cookie to
+    /// set when the request came without one.
+    public struct State: Sendable {
+        public let cookieValue: String
+        public let token: String
+        public let newCookie: Cookie?
+    }
+
+    /// The state for a request (a new cookie when it had none).
+    public func token(for request: Request) -> State {
         if let existing = request.cookies[Self.cookieName]?.value, existing.count == 43 {
-            return (sign(existing), nil)
+            return State(cookieValue: existing, token: sign(existing), newCookie: nil)
         }
         let value = OpaqueToken.generate()
         let cookie = Cookie(name: Self.cookieName, value: value, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
-        return (sign(value), cookie)
+        return State(cookieValue: value, token: sign(value), newCookie: cookie)
     }
 
     /// `true` when `submitted` is the token of the request's cookie.
