@@ -121,8 +121,9 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
 
     let routes = Routes(router: router)
     OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
-    SignInController(signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies)
-        .addRoutes(to: routes)
+    SignInController(
+        signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies, clients: clientCache
+    ).addRoutes(to: routes)
     AuthenticationController(signIn: signIn).addRoutes(to: routes)
     let management = ClientManagement(
         store: dependencies.clients, limits: dependencies.clientLimits, clock: dependencies.clock, revocations: dependencies.revocations,

@@ -199,7 +199,12 @@ import Testing
             let login = try await client.execute(uri: authorizePath([
                 "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI,
             ]), method: .get)
-            #expect(login.headers[.location]?.hasPrefix("/login?type=oauth2&client_id=\(app.clientID)&redirect=%2Foauth2%2Fauthorize") == true)
+            let location = try #require(login.headers[.location])
+            #expect(location.hasPrefix("/login?type=oauth2&client_id=\(app.clientID)&redirect=%2Foauth2%2Fauthorize"))
+            // The sign-in form names the app and carries the way back.
+            let form = try await client.execute(uri: location, method: .get)
+            #expect(form.text.contains("Sign in to continue to <strong>Docs Sync</strong>"))
+            #expect(form.text.contains("name=\"redirect\" value=\"/oauth2/authorize?"))
         }
     }
 

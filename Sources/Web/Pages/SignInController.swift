@@ -9,6 +9,8 @@ struct SignInController {
     let pages: Pages
     let csrf: CSRFProtection
     let secureCookies: Bool
+    /// Finds the app an OAuth sign-in is for, to name it on the form.
+    let clients: any ClientLookup
 
     func addRoutes(to routes: Routes) {
         routes.get("/login") { request, context in try await showForm(request, context) }
@@ -31,7 +33,7 @@ struct SignInController {
         if context.signedIn != nil, request.uri.queryParameters["force"] != "1" {
             return .found(LocalRedirect.resolve(redirect))
         }
-        return renderForm(request, redirect: redirect, email: "", error: nil, status: .ok)
+        return try await renderForm(request, redirect: redirect, email: "", error: nil, status: .ok)
     }
 
     private func submit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -56,7 +58,7 @@ struct SignInController {
         } catch let error as AppError {
             switch error {
             case .badRequest(let message), .unauthorized(let message), .tooManyRequests(_, let message):
-                var response = renderForm(
+                var response = try await renderForm(
                     request, redirect: redirect, email: String(email.prefix(NewPerson.maximumEmailLength)),
                     error: message, status: error.status
                 )
@@ -92,10 +94,18 @@ struct SignInController {
         return pages.render("home", data, request: request, context: context)
     }
 
-    private func renderForm(_ request: Request, redirect: String?, email: String, error: String?, status: HTTPResponse.Status) -> Response {
+    private func renderForm(_ request: Request, redirect: String?, email: String, error: String?, status: HTTPResponse.Status) async throws
+        -> Response
+    {
         var data: [String: Any] = ["email": email, "hasEmail": !email.isEmpty, "redirect": LocalRedirect.resolve(redirect)]
         if let error { data["error"] = error }
-        if request.uri.queryParameters["type"] == "oauth2" { data["forApp"] = true }
+        if request.uri.queryParameters["type"] == "oauth2" {
+            data["forApp"] = true
+            if let raw = request.uri.queryParameters["client_id"].map(String.init), let id = ClientID(validating: raw),
+               let client = try await clients.find(id), client.enabled {
+                data["appName"] = client.name
+            }
+        }
         return pages.render("login", data, request: request, context: nil, status: status)
     }
 
