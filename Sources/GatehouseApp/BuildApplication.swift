@@ -123,7 +123,7 @@ public func rotateSigningKeys(configuration: Configuration, logger: Logger) asyn
         let now = Date()
         try await KeyRing.rotateAll(
             store: SQLSigningKeyStore(database: database), secretKey: secretKey, now: now,
-            publishOldUntil: now.addingTimeInterval(configuration.accessTokenLifetime + 60)
+            publishOldUntil: TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: configuration.accessTokenLifetime)
         )
         await database.close()
     } catch {

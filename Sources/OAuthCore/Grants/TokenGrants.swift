@@ -40,7 +40,7 @@ public struct GrantContext: Sendable {
     }
 
     /// How long revocation entries must be kept: as long as an access token can live.
-    func feedExpiry(_ now: Date) -> Date { now.addingTimeInterval(issuer.accessTokenLifetime + 60) }
+    func feedExpiry(_ now: Date) -> Date { TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.accessTokenLifetime) }
 }
 
 /// One grant type (RFC 6749 §4): adding a grant is one handler and one line in `TokenGrants.all`.

@@ -109,6 +109,12 @@ public struct TokenIssuer: Sendable {
         return try JWT.sign(claims, key: key, type: "JWT")
     }
 
+    /// When every token issued at `now` has expired, with a minute of clock skew: how long the
+    /// revocation feed remembers an entry and how long a retired key stays published.
+    public static func everyTokenExpired(issuedAt now: Date, lifetime: TimeInterval) -> Date {
+        now.addingTimeInterval(lifetime + 60)
+    }
+
     /// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the token's ASCII.
     public static func atHash(_ accessToken: String) -> String {
         Base64URL.encode(Array(SHA256.hash(data: Data(accessToken.utf8))).prefix(16))

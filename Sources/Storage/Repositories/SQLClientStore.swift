@@ -21,7 +21,7 @@ public struct SQLClientStore: ClientStore {
         try await sql.raw("""
             UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
             """).run()
-        try await SQLAuthorizationStore.record(.client, clientID.rawValue, now, now.addingTimeInterval(horizon + 60), sql)
+        try await SQLAuthorizationStore.record(.client, clientID.rawValue, now, TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: horizon), sql)
     }
 
     static let columns = """

@@ -15,11 +15,10 @@ struct ClientManagement: Sendable {
     /// This process stops accepting the app's tokens at once; others learn it from the feed.
     private func endTokensHere(_ clientID: ClientID) {
         let now = clock.now
-        revocations.apply([RevocationEntry(
-            id: 0, kind: .client, value: clientID.rawValue,
-            createdAtMilliseconds: now.milliseconds,
-            expiresAt: now.addingTimeInterval(revocationHorizon + 60)
-        )])
+        revocations.applyNow(
+            .client, value: clientID.rawValue, at: now,
+            expiresAt: TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: revocationHorizon)
+        )
     }
 
     /// An app that was just made or got a new secret, with the secret in clear this once.

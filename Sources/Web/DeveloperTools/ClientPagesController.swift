@@ -57,14 +57,13 @@ struct ClientPagesController {
         }
         routes.post("/developer-tools/oauth/:client_id/regenerate") { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
-            try await checkCSRF(request)
+            _ = try await csrf.checkedForm(request)
             let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
             return details(request, context, made.client, secret: made.secret, notice: "A new secret was made; the old one no longer works.")
         }
         routes.post("/developer-tools/oauth/:client_id/activation") { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
-            let form = try await RequestBody.form(from: request)
-            guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw Self.staleForm }
+            let form = try await csrf.checkedForm(request)
             let client = try await management.setEnabled(try context.parameters.require("client_id"), form["status"] == "true", by: person)
             if form["return_to"] == "list" { return .seeOther("/developer-tools/oauth") }
             return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)")
@@ -76,13 +75,11 @@ struct ClientPagesController {
         }
         routes.post("/developer-tools/oauth/:client_id/delete") { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
-            try await checkCSRF(request)
+            _ = try await csrf.checkedForm(request)
             try await management.delete(try context.parameters.require("client_id"), by: person)
             return .seeOther("/developer-tools/oauth?deleted=1")
         }
     }
-
-    static let staleForm = AppError.forbidden("The form has expired or did not come from this site. Reload the page and try again.")
 
     static func signInFirst(_ request: Request) -> Response {
         let path = request.uri.string
@@ -90,14 +87,9 @@ struct ClientPagesController {
         return .found("/login?redirect=\(escaped)")
     }
 
-    private func checkCSRF(_ request: Request) async throws {
-        let form = try await RequestBody.form(from: request)
-        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw Self.staleForm }
-    }
-
     private func checkedForm(_ request: Request) async throws -> MultipartForm {
         let form = try await MultipartForm.read(request, limit: Self.formLimit)
-        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw Self.staleForm }
+        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw CSRFProtection.staleForm }
         return form
     }
 

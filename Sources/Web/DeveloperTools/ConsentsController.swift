@@ -59,8 +59,7 @@ struct ConsentsController {
         }
         routes.post("/profile/authorized-apps/:client_id/revoke") { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
-            let form = try await RequestBody.form(from: request)
-            guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw ClientPagesController.staleForm }
+            _ = try await csrf.checkedForm(request)
             guard try await withdraw(try context.parameters.require("client_id"), person: person) else { throw AppError.notFound }
             return .seeOther("/profile/authorized-apps?revoked=1")
         }
@@ -77,12 +76,9 @@ struct ConsentsController {
     private func withdraw(_ rawID: String, person: Person) async throws -> Bool {
         guard let clientID = ClientID(validating: rawID) else { return false }
         let now = clock.now
-        let expiry = now.addingTimeInterval(accessTokenLifetime + 60)
+        let expiry = TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: accessTokenLifetime)
         guard try await consents.withdraw(personID: person.id.rawValue, clientID: clientID, at: now, feedExpiry: expiry) else { return false }
-        revocations.apply([RevocationEntry(
-            id: 0, kind: .consent, value: "\(clientID.rawValue) \(person.id.rawValue)",
-            createdAtMilliseconds: now.milliseconds, expiresAt: expiry
-        )])
+        revocations.applyNow(.consent, value: "\(clientID.rawValue) \(person.id.rawValue)", at: now, expiresAt: expiry)
         return true
     }
 }

@@ -23,10 +23,9 @@ struct AuthorizeController {
             return try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context)
         }
         routes.post("/oauth2/authorize") { request, context in
-            let form = try await RequestBody.form(from: request)
-            guard csrf.verify(form[CSRFProtection.fieldName], request: request) else {
-                throw AppError.forbidden("The consent form has expired or did not come from this site. Start again from the app.")
-            }
+            let form = try await csrf.checkedForm(request, refusal: AppError.forbidden(
+                "The consent form has expired or did not come from this site. Start again from the app."
+            ))
             var pairs = form.pairs.filter { !["csrf_token", "binding", "consent"].contains($0.name) }
             pairs.removeAll { $0.name == "prompt" }
             let authorization = AuthorizationRequest(pairs: pairs)

@@ -94,7 +94,7 @@ struct RevocationEndpoint {
 
     func revoke(_ token: String, client: RegisteredClient) async throws {
         let now = clock.now
-        let expiry = now.addingTimeInterval(accessTokenLifetime + 60)
+        let expiry = TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: accessTokenLifetime)
         if token.contains(".") {
             guard let (claims, _) = JWT.verify(token, as: AccessTokenClaims.self, keys: keys.verificationKeys),
                   claims.client_id == client.clientID.rawValue

@@ -38,6 +38,11 @@ public final class RevocationSet: Sendable {
         }
     }
 
+    /// Applies a revocation this process has just made, before the feed brings it round.
+    public func applyNow(_ kind: RevocationEntry.Kind, value: String, at now: Date, expiresAt: Date) {
+        apply([RevocationEntry(id: 0, kind: kind, value: value, createdAtMilliseconds: now.milliseconds, expiresAt: expiresAt)])
+    }
+
     /// Forgets entries whose tokens have all expired.
     public func prune(now: Date) {
         state.withLock { state in
@@ -70,12 +75,12 @@ struct LocallyAppliedGrantStore: GrantStore {
 
     func revoke(grantID: String, at now: Date, feedExpiry: Date) async throws {
         try await inner.revoke(grantID: grantID, at: now, feedExpiry: feedExpiry)
-        revocations.apply([RevocationEntry(id: 0, kind: .grant, value: grantID, createdAtMilliseconds: now.milliseconds, expiresAt: feedExpiry)])
+        revocations.applyNow(.grant, value: grantID, at: now, expiresAt: feedExpiry)
     }
 
     func record(_ kind: RevocationEntry.Kind, value: String, at now: Date, feedExpiry: Date) async throws {
         try await inner.record(kind, value: value, at: now, feedExpiry: feedExpiry)
-        revocations.apply([RevocationEntry(id: 0, kind: kind, value: value, createdAtMilliseconds: now.milliseconds, expiresAt: feedExpiry)])
+        revocations.applyNow(kind, value: value, at: now, expiresAt: feedExpiry)
     }
 
     func revocations(after id: Int, now: Date) async throws -> [RevocationEntry] { try await inner.revocations(after: id, now: now) }

@@ -37,10 +37,7 @@ struct SignInController {
     }
 
     private func submit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await RequestBody.form(from: request)
-        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else {
-            throw AppError.forbidden("The form has expired or did not come from this site. Reload the page and try again.")
-        }
+        let form = try await csrf.checkedForm(request)
         let email = form["email"] ?? ""
         let redirect = form["redirect"]
         do {
@@ -73,10 +70,7 @@ struct SignInController {
     }
 
     private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await RequestBody.form(from: request)
-        guard csrf.verify(form[CSRFProtection.fieldName], request: request) else {
-            throw AppError.forbidden("The form has expired or did not come from this site. Reload the page and try again.")
-        }
+        _ = try await csrf.checkedForm(request)
         if let token = request.cookies[SessionMiddleware.cookieName]?.value, token.count <= 128 {
             try await signIn.end(token: token)
         }

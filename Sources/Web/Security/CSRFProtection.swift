@@ -41,6 +41,16 @@ public struct CSRFProtection: Sendable {
         return State(cookieValue: value, token: sign(value), newCookie: cookie)
     }
 
+    /// The refusal of a form without a valid token.
+    static let staleForm = AppError.forbidden("The form has expired or did not come from this site. Reload the page and try again.")
+
+    /// Reads a URL-encoded form and checks its token; `refusal` (403) when it is missing or wrong.
+    func checkedForm(_ request: Request, refusal: AppError = staleForm) async throws -> FormFields {
+        let form = try await RequestBody.form(from: request)
+        guard verify(form[Self.fieldName], request: request) else { throw refusal }
+        return form
+    }
+
     /// `true` when `submitted` is the token of the request's cookie.
     public func verify(_ submitted: String?, request: Request) -> Bool {
         guard let submitted, let cookie = request.cookies[Self.cookieName]?.value else { return false }
