@@ -27,11 +27,23 @@ VERIFIER = "bench-verifier-" + "x" * 40
 CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
 
 
+PROFILE = os.environ.get("BENCH_PERF")  # a folder: each run is also recorded with `perf record` there
+SERVER_PID = None
+
+
 def wrk(url, seconds, connections, script=None, env=None, threads=2):
+    profiler = None
+    if PROFILE and SERVER_PID:
+        name = Path(str(script or "jwks")).stem
+        profiler = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(SERVER_PID), "-o",
+                                     f"{PROFILE}/{name}.data", "--", "sleep", str(seconds)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     if script:
         command += ["-s", str(script)]
     out = subprocess.run(command + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
+    if profiler:
+        profiler.wait()
     requests_done = int(re.search(r"(\d+) requests in", out).group(1))
     duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))
     non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
@@ -43,6 +55,8 @@ def main():
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     server = Gatehouse({"GATEHOUSE_CLIENTS_PER_PERSON": "1000"})
+    global SERVER_PID
+    SERVER_PID = server.process.pid
     work = Path(tempfile.mkdtemp(prefix="gatehouse-wrk-"))
     try:
         browser = requests.Session()

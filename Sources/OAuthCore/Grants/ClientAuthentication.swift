@@ -29,20 +29,19 @@ public enum ClientCredentials: Sendable, Equatable {
         let bodyID = form("client_id")
         let bodySecret = form("client_secret")
         if let authorization {
-            guard authorization.lowercased().hasPrefix("basic ") else {
+            guard let encoded = AuthorizationHeader.credentials(authorization, scheme: "Basic") else {
                 return .failure(.invalidClient("Only Basic client authentication is accepted in the Authorization header."))
             }
             guard bodySecret == nil else {
                 return .failure(.invalidRequest("Use one client authentication method: Basic or client_secret in the body, not both."))
             }
-            let encoded = authorization.dropFirst(6).trimmingCharacters(in: .whitespaces)
-            guard let decoded = Data(base64Encoded: encoded).flatMap({ String(data: $0, encoding: .utf8) }),
-                  let colon = decoded.firstIndex(of: ":")
-            else { return .failure(.invalidClient("The Basic credentials are malformed.")) }
+            guard let decoded = Base64.decode(encoded.utf8), let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else {
+                return .failure(.invalidClient("The Basic credentials are malformed."))
+            }
             // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
-            func formDecode(_ text: Substring) -> String? { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let id = formDecode(decoded[..<colon]), let secret = formDecode(decoded[decoded.index(after: colon)...]), !id.isEmpty
-            else { return .failure(.invalidClient("The Basic credentials are malformed.")) }
+            let id = FormURLEncoding.decode(decoded[..<colon])
+            let secret = FormURLEncoding.decode(decoded[(colon + 1)...])
+            guard !id.isEmpty else { return .failure(.invalidClient("The Basic credentials are malformed.")) }
             if let bodyID, bodyID != id {
                 return .failure(.invalidRequest("client_id in the body differs from the Basic credentials."))
             }

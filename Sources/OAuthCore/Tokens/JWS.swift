@@ -183,15 +183,17 @@ public enum JWT {
 
     /// Splits a compact JWS; `nil` when it is not one.
     public static func parts(of token: String) -> Parts? {
-        guard token.count < 16_384 else { return nil }
-        let pieces = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard pieces.count == 3,
-              let headerData = Base64URL.decode(String(pieces[0])),
-              let header = try? JSONDecoder().decode(Header.self, from: headerData),
-              let payload = Base64URL.decode(String(pieces[1])),
-              let signature = Base64URL.decode(String(pieces[2]))
+        let utf8 = token.utf8
+        guard utf8.count < 16_384,
+              let firstDot = utf8.firstIndex(of: UInt8(ascii: ".")),
+              let secondDot = utf8[utf8.index(after: firstDot)...].firstIndex(of: UInt8(ascii: ".")),
+              !utf8[utf8.index(after: secondDot)...].contains(UInt8(ascii: ".")),
+              let headerBytes = Base64URL.decode(utf8[..<firstDot], values: Base64URL.values),
+              let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)),
+              let payload = Base64URL.decode(utf8[utf8.index(after: firstDot)..<secondDot], values: Base64URL.values),
+              let signature = Base64URL.decode(utf8[utf8.index(after: secondDot)...], values: Base64URL.values)
         else { return nil }
-        return Parts(header: header, payload: payload, signingInput: Data((pieces[0] + "." + pieces[1]).utf8), signature: signature)
+        return Parts(header: header, payload: Data(payload), signingInput: Data(utf8[..<secondDot]), signature: Data(signature))
     }
 
     /// The claims of a token whose signature one of `keys` verifies with the algorithm it names;

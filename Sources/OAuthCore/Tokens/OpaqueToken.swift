@@ -45,7 +45,7 @@ public enum ConstantTime {
 /// every token check, so it stays away from `String` searching and `Character` properties.
 public enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    private static let values: [UInt8] = {
+    static let values: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
         return table
@@ -76,8 +76,11 @@ public enum Base64URL {
     }
 
     /// Decodes base64url with or without padding; `nil` for anything else.
-    public static func decode(_ text: String) -> Data? {
-        var utf8 = Array(text.utf8)
+    public static func decode(_ text: String) -> Data? { decode(text.utf8, values: values).map { Data($0) } }
+
+    /// Decodes with the given table (0xFF marks bytes outside the alphabet); `=` padding may end it.
+    static func decode<Bytes: BidirectionalCollection>(_ input: Bytes, values: [UInt8]) -> [UInt8]? where Bytes.Element == UInt8 {
+        var utf8 = input[...]
         while utf8.last == UInt8(ascii: "=") { utf8.removeLast() }
         guard utf8.count % 4 != 1 else { return nil }
         var output = [UInt8]()
@@ -94,7 +97,23 @@ public enum Base64URL {
                 output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
             }
         }
-        return Data(output)
+        return output
+    }
+}
+
+/// RFC 4648 §4 base64 with the standard alphabet, as `Authorization: Basic` carries it (RFC 7617 §2).
+public enum Base64 {
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(byte)] = UInt8(index)
+        }
+        return table
+    }()
+
+    /// The bytes of `text`; `nil` when it is not base64.
+    public static func decode<Bytes: BidirectionalCollection>(_ text: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
+        Base64URL.decode(text, values: values)
     }
 }
 

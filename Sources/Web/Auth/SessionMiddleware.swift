@@ -12,7 +12,7 @@ struct SessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let token = Self.portalToken(request) ?? request.cookies[Self.cookieName]?.value,
-           token.count <= 128
+           token.utf8.count <= 128
         {
             context.signedIn = try await signIn.resolve(token: token)
         }
@@ -21,8 +21,8 @@ struct SessionMiddleware: RouterMiddleware {
 
     /// The portal token of an `Authorization: Bearer` header, when it is not a JWT.
     static func portalToken(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty || token.contains(".") ? nil : token
+        guard let token = AccessTokenVerifier.bearer(request.headers[.authorization]), !token.utf8.contains(UInt8(ascii: "."))
+        else { return nil }
+        return token
     }
 }

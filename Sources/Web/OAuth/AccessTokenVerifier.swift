@@ -1,5 +1,6 @@
 import Foundation
 import OAuthCore
+import Synchronization
 
 /// Checks a JWT access token the way every resource does (RFC 9068 §4): signature by a published
 /// key, `typ` `at+jwt`, `iss`, `aud`, `exp` and `nbf` with at most 60 s of skew, then revocation.
@@ -8,12 +9,20 @@ public struct AccessTokenVerifier: Sendable {
     let revocations: RevocationSet
     let issuer: String
     let clock: any TimeSource
+    let verified = VerifiedTokens()
     static let skew: Int64 = 60
 
     /// The claims of a valid, unrevoked access token; `nil` otherwise.
     public func verify(_ token: String) -> AccessTokenClaims? {
-        guard let (claims, _) = JWT.verify(token, as: AccessTokenClaims.self, keys: keys.verificationKeys, expectedType: "at+jwt")
-        else { return nil }
+        let claims: AccessTokenClaims
+        if let known = verified.claims(of: token, keys: keys) {
+            claims = known
+        } else {
+            guard let (checked, header) = JWT.verify(token, as: AccessTokenClaims.self, keys: keys.verificationKeys, expectedType: "at+jwt")
+            else { return nil }
+            claims = checked
+            verified.remember(token, claims: checked, keyID: header.kid ?? "")
+        }
         let now = clock.now.unixSeconds
         guard claims.iss == issuer, claims.aud == issuer, claims.exp > now - Self.skew, claims.nbf <= now + Self.skew,
               !revocations.isRevoked(claims)
@@ -21,9 +30,33 @@ public struct AccessTokenVerifier: Sendable {
         return claims
     }
 
-    /// The bearer token of an `Authorization` header.
+    /// The bearer token of an `Authorization` header (RFC 6750 §2.1).
     static func bearer(_ header: String?) -> String? {
-        guard let header, header.count > 7, header.lowercased().hasPrefix("bearer ") else { return nil }
-        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let header, let token = AuthorizationHeader.credentials(header, scheme: "Bearer"), !token.isEmpty else { return nil }
+        return String(token)
+    }
+}
+
+/// Tokens whose signature was already checked, so an app that calls the API many times with one
+/// token pays for the ECDSA verification once. Only the signature and the decoding are remembered:
+/// expiry, issuer, audience and revocation are checked on every use, and an entry is used only while
+/// the key that signed it is still published.
+final class VerifiedTokens: Sendable {
+    private let entries = Mutex<[String: (claims: AccessTokenClaims, keyID: String)]>([:])
+    private let capacity: Int
+
+    init(capacity: Int = 20_000) { self.capacity = capacity }
+
+    func claims(of token: String, keys: KeyRing) -> AccessTokenClaims? {
+        guard let entry = entries.withLock({ $0[token] }), keys.publishes(keyID: entry.keyID) else { return nil }
+        return entry.claims
+    }
+
+    func remember(_ token: String, claims: AccessTokenClaims, keyID: String) {
+        entries.withLock { entries in
+            // Past capacity the whole set is dropped: simple, bounded, and refilled by live tokens at once.
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = (claims, keyID)
+        }
     }
 }

@@ -29,6 +29,8 @@ public final class KeyRing: Sendable {
     public var active: ActiveKeys? { state.withLock { $0.keys } }
     /// Every published public key.
     public var verificationKeys: [VerificationKey] { state.withLock { $0.verification } }
+    /// `true` while the key `keyID` is published (and so may still vouch for a token).
+    public func publishes(keyID: String) -> Bool { state.withLock { $0.verification.contains { $0.keyID == keyID } } }
     /// The JWKS document (RFC 7517 §5).
     public var jwksDocument: Data { state.withLock { $0.jwks } }
 

@@ -1,15 +1,14 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import OAuthCore
 
 /// Reading request bodies with explicit types and limits, so a wrong content type is 415, a body
 /// that is not what it claims is 400, and nothing else reaches a handler.
 enum RequestBody {
     /// The media type without parameters, lowercased.
     static func mediaType(_ request: Request) -> String? {
-        request.headers[.contentType]?
-            .split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
+        request.headers[.contentType].map(AuthorizationHeader.mediaType)
     }
 
     /// Reads at most `limit` bytes.
@@ -72,18 +71,7 @@ struct FormFields: Sendable {
     let pairs: [(name: String, value: String)]
 
     /// Parses `a=1&b=2` (`+` is a space, percent-escapes decoded; bad escapes are kept as text).
-    init(encoded: String) {
-        pairs = encoded.split(separator: "&", omittingEmptySubsequences: true).map { part in
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                // Most values have nothing to decode; skip the slow path for them.
-                guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            return (decode(pieces[0]), pieces.count > 1 ? decode(pieces[1]) : "")
-        }
-    }
+    init(encoded: String) { pairs = FormURLEncoding.pairs(encoded) }
 
     /// The first value of `name`.
     subscript(_ name: String) -> String? { pairs.first { $0.name == name }?.value }

@@ -1,0 +1,92 @@
+/// `application/x-www-form-urlencoded` (WHATWG URL §5.1) and the small header grammars the token
+/// endpoints read on every request. Byte-level on purpose: Foundation's `removingPercentEncoding`,
+/// `replacingOccurrences` and `trimmingCharacters` go through `NSString` on Linux and cost more than
+/// verifying a signature.
+public enum FormURLEncoding {
+    /// The name/value pairs of `a=1&b=2`, in order, duplicates kept: `+` is a space, `%XX` is a byte,
+    /// a bad escape stays as text, bytes that are not UTF-8 are repaired (U+FFFD).
+    public static func pairs(_ encoded: String) -> [(name: String, value: String)] {
+        var pairs: [(name: String, value: String)] = []
+        var utf8 = encoded.utf8[...]
+        while !utf8.isEmpty {
+            let end = utf8.firstIndex(of: UInt8(ascii: "&")) ?? utf8.endIndex
+            let part = utf8[utf8.startIndex..<end]
+            utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
+            guard !part.isEmpty else { continue }
+            if let equals = part.firstIndex(of: UInt8(ascii: "=")) {
+                pairs.append((decode(part[part.startIndex..<equals]), decode(part[part.index(after: equals)...])))
+            } else {
+                pairs.append((decode(part), ""))
+            }
+        }
+        return pairs
+    }
+
+    /// One form-encoded component decoded (RFC 6749 Appendix B for client ids and secrets in Basic).
+    public static func decode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var output = [UInt8]()
+        output.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"),
+                      let first = bytes.index(index, offsetBy: 1, limitedBy: bytes.endIndex), first != bytes.endIndex,
+                      let second = bytes.index(first, offsetBy: 1, limitedBy: bytes.endIndex), second != bytes.endIndex,
+                      let high = hexValue(bytes[first]), let low = hexValue(bytes[second]) {
+                output.append(high << 4 | low)
+                index = second
+            } else {
+                output.append(byte)
+            }
+            index = bytes.index(after: index)
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// The `Authorization` header (RFC 9110 §11.6.2): `scheme SP credentials`, the scheme compared
+/// case-insensitively (RFC 9110 §11.1).
+public enum AuthorizationHeader {
+    /// The credentials after `scheme` (spaces around them dropped); `nil` for another scheme.
+    public static func credentials(_ header: String, scheme: String) -> Substring? {
+        let utf8 = header.utf8
+        let name = scheme.utf8
+        guard utf8.count > name.count, utf8[utf8.index(utf8.startIndex, offsetBy: name.count)] == UInt8(ascii: " "),
+              zip(utf8, name).allSatisfy({ lowercase($0) == lowercase($1) })
+        else { return nil }
+        return trimmingSpaces(header.utf8.dropFirst(name.count + 1))
+    }
+
+    /// The media type of a `Content-Type` value without parameters, lowercased (RFC 9110 §8.3.1).
+    public static func mediaType(_ contentType: String) -> String {
+        let utf8 = contentType.utf8
+        let end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+        let trimmed = trimmingSpaces(utf8[utf8.startIndex..<end])
+        return String(decoding: trimmed.utf8.map(lowercase), as: UTF8.self)
+    }
+
+    static func lowercase(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+    }
+
+    static func trimmingSpaces(_ bytes: Substring.UTF8View) -> Substring {
+        var bytes = bytes
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes.removeFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
+        return Substring(bytes)
+    }
+}
