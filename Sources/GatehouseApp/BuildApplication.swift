@@ -67,7 +67,10 @@ public func buildApplication(
             revocations: revocations,
             accessTokenLifetime: configuration.accessTokenLifetime,
             codeLifetime: configuration.codeLifetime,
-            refreshTokenLifetime: configuration.refreshTokenLifetime
+            refreshTokenLifetime: configuration.refreshTokenLifetime,
+            directory: SQLPersonStore(database: database),
+            files: SQLFileStore(database: database),
+            maxUploadBytes: configuration.maxUploadBytes
         )
         let web = buildWeb(dependencies)
         try await web.poller.poll()

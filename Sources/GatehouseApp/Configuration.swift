@@ -36,6 +36,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var codeLifetime: TimeInterval
     /// Refresh token lifetime in seconds (`GATEHOUSE_REFRESH_TOKEN_TTL`).
     public var refreshTokenLifetime: TimeInterval
+    /// Largest file an upload may carry, in bytes (`GATEHOUSE_MAX_UPLOAD_BYTES`, 25 MB by default).
+    public var maxUploadBytes: Int
     /// Log level (`GATEHOUSE_LOG_LEVEL`).
     public var logLevel: String
 
@@ -104,6 +106,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
             refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
+            maxUploadBytes: try integer("GATEHOUSE_MAX_UPLOAD_BYTES", default: 25 * 1024 * 1024, range: 1...1_073_741_824),
             logLevel: level
         )
     }
@@ -117,7 +120,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
-            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "log_level=\(logLevel)",
+            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)",
+            "log_level=\(logLevel)",
         ].joined(separator: " ")
     }
 }

@@ -17,6 +17,8 @@ public enum AppError: Error, Sendable, Equatable {
     case forbidden(String)
     /// 404: nothing here (also for things the caller may not know exist).
     case notFound
+    /// 409: the request clashes with what exists (an email already in use).
+    case conflict(String)
     /// 405: the path exists, the method does not.
     case methodNotAllowed(allowed: [String])
     /// 413: the body is larger than this route accepts.
@@ -37,6 +39,7 @@ public enum AppError: Error, Sendable, Equatable {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .notFound: .notFound
+        case .conflict: .conflict
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
@@ -49,7 +52,7 @@ public enum AppError: Error, Sendable, Equatable {
     /// One sentence for the client.
     public var detail: String {
         switch self {
-        case .badRequest(let message), .unauthorized(let message), .forbidden(let message): message
+        case .badRequest(let message), .unauthorized(let message), .forbidden(let message), .conflict(let message): message
         case .validation(let errors):
             errors.errors.count == 1 ? errors.errors[0].message : "\(errors.errors.count) fields need attention."
         case .notFound: "Nothing was found at this address."
@@ -69,6 +72,7 @@ public enum AppError: Error, Sendable, Equatable {
         case let httpError as HTTPError:
             switch httpError.status {
             case .notFound: return .notFound
+            case .rangeNotSatisfiable: return .badRequest("The requested range is not satisfiable.")
             case .contentTooLarge: return .payloadTooLarge(limit: 0)
             case .badRequest: return .badRequest(httpError.body ?? "The request is malformed.")
             case .unsupportedMediaType: return .unsupportedMediaType(expected: "of a supported type")
@@ -109,6 +113,10 @@ extension AppError: HTTPResponseError {
         // RFC 9110 §15.5.2: a 401 names the scheme that would work.
         case .unauthorized: headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse\""
         default: break
+        }
+        if PortalAPI.answersInEnvelope(request) {
+            if case .unauthorized = self { headers[.wwwAuthenticate] = PortalAPI.invalidTokenChallenge }
+            return PortalAPI.errorResponse(status: status, message: detail, headers: headers)
         }
         if Self.wantsHTML(request) {
             headers[.contentType] = "text/html; charset=utf-8"

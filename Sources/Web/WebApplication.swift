@@ -51,6 +51,12 @@ public struct WebDependencies: Sendable {
     public var codeLifetime: TimeInterval
     /// Refresh token lifetime.
     public var refreshTokenLifetime: TimeInterval
+    /// Listing, changing and removing accounts.
+    public var directory: any PeopleDirectory
+    /// Folders, files and rooms.
+    public var files: any FileStore
+    /// Largest upload, in bytes.
+    public var maxUploadBytes: Int
 
     /// Collects the dependencies.
     public init(
@@ -60,8 +66,11 @@ public struct WebDependencies: Sendable {
         browserSessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, pages: PageRenderer, metrics: AppMetrics,
         clients: any ClientStore, clientLimits: ClientLimits, publicURL: URL, authorization: SQLAuthorizationStore,
         keys: KeyRing, revocations: RevocationSet, accessTokenLifetime: TimeInterval, codeLifetime: TimeInterval,
-        refreshTokenLifetime: TimeInterval
+        refreshTokenLifetime: TimeInterval, directory: any PeopleDirectory, files: any FileStore, maxUploadBytes: Int
     ) {
+        self.directory = directory
+        self.files = files
+        self.maxUploadBytes = maxUploadBytes
         self.authorization = authorization
         self.keys = keys
         self.revocations = revocations
@@ -117,7 +126,8 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     let verifier = AccessTokenVerifier(
         keys: dependencies.keys, revocations: dependencies.revocations, issuer: dependencies.publicURL.absoluteString, clock: dependencies.clock
     )
-    router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people))
+    let cors = OAuthCORS(store: dependencies.clients)
+    router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people, clients: dependencies.clients, cors: cors))
 
     let routes = Routes(router: router)
     OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
@@ -125,6 +135,16 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
         signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies, clients: clientCache
     ).addRoutes(to: routes)
     AuthenticationController(signIn: signIn).addRoutes(to: routes)
+    // The portal API that the scopes protect (SPEC §4).
+    PeopleController(
+        people: dependencies.people, directory: dependencies.directory, hasher: dependencies.passwordHasher,
+        revocations: dependencies.revocations, accessTokenLifetime: dependencies.accessTokenLifetime, clock: dependencies.clock
+    ).addRoutes(to: routes)
+    let folderChecks = FolderAccessChecks(files: dependencies.files)
+    RoomsController(files: dependencies.files, people: dependencies.people, checks: folderChecks, clock: dependencies.clock)
+        .addRoutes(to: routes)
+    FilesController(files: dependencies.files, checks: folderChecks, uploadLimit: dependencies.maxUploadBytes, clock: dependencies.clock)
+        .addRoutes(to: routes)
     let management = ClientManagement(
         store: dependencies.clients, limits: dependencies.clientLimits, clock: dependencies.clock, revocations: dependencies.revocations,
         revocationHorizon: dependencies.accessTokenLifetime
@@ -150,7 +170,6 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
         personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
     )
     let authenticator = ClientAuthenticator(lookup: dependencies.clients)
-    let cors = OAuthCORS(store: dependencies.clients)
     DiscoveryController(issuer: issuer, keys: dependencies.keys).addRoutes(to: routes)
     AuthorizeController(
         lookup: dependencies.clients, consents: store, codes: store, pages: pages, csrf: csrf,

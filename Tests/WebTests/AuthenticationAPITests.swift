@@ -44,7 +44,12 @@ import Testing
                 uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer not-a-real-token"]
             )
             #expect(bogus.status == .unauthorized)
-            #expect(bogus.headers[.contentType] == "application/problem+json")
+            // SPEC §4: the portal API answers errors in DocSpace's envelope, with the RFC 6750 challenge.
+            #expect(bogus.headers[.contentType] == "application/json")
+            #expect(bogus.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", error=\"invalid_token\"")
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: bogus.body)) as? [String: Any]
+            #expect(body?["statusCode"] as? Int == 401)
+            #expect((body?["error"] as? [String: Any])?["message"] is String)
         }
     }
 

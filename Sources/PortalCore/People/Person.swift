@@ -52,9 +52,13 @@ public struct Person: Sendable, Equatable, Codable {
     public var createdAt: Date
     /// When the account last changed.
     public var updatedAt: Date
+    /// The name the person chose to be shown under, if any.
+    public var chosenDisplayName: String?
 
     /// Creates a person value.
-    public init(id: PersonID, email: String, firstName: String, lastName: String, role: Role, createdAt: Date, updatedAt: Date) {
+    public init(id: PersonID, email: String, firstName: String, lastName: String, role: Role, createdAt: Date, updatedAt: Date,
+                chosenDisplayName: String? = nil) {
+        self.chosenDisplayName = chosenDisplayName
         self.id = id
         self.email = email
         self.firstName = firstName
@@ -64,8 +68,9 @@ public struct Person: Sendable, Equatable, Codable {
         self.updatedAt = updatedAt
     }
 
-    /// "First Last", or the email when both names are empty.
+    /// The chosen display name, else "First Last", else the email.
     public var displayName: String {
+        if let chosenDisplayName, !chosenDisplayName.isEmpty { return chosenDisplayName }
         let name = [firstName, lastName].filter { !$0.isEmpty }.joined(separator: " ")
         return name.isEmpty ? email : name
     }

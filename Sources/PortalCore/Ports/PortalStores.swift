@@ -68,3 +68,14 @@ public protocol SignInFailureStore: Sendable {
     /// Forgets the failures of `key` (after a successful sign-in).
     func clear(key: String) async throws
 }
+
+/// Reading and changing accounts for the people API.
+public protocol PeopleDirectory: Sendable {
+    /// Accounts in email order; `text` filters on name or email (case-insensitive); and the total matching.
+    func list(text: String?, offset: Int, limit: Int) async throws -> (people: [Person], total: Int)
+    /// Changes names and role; `false` when the person is gone.
+    func update(_ person: Person) async throws -> Bool
+    /// Removes a person with their sessions, consents, grants, My documents and room memberships, and
+    /// records the removal in the revocation feed; `false` when the person is gone.
+    func remove(_ id: PersonID, at now: Date, feedExpiry: Date) async throws -> Bool
+}

@@ -45,6 +45,7 @@ public struct Migrator: Sendable {
         M001People.migration,
         M002OAuthClients.migration,
         M003AuthorizationServer.migration,
+        M004Files.migration,
     ]
 
     private let database: any Database

@@ -4,7 +4,7 @@ import PortalCore
 import SQLKit
 
 /// `PersonStore` on SQL.
-public struct SQLPersonStore: PersonStore {
+public struct SQLPersonStore: PersonStore, PeopleDirectory {
     private let database: any Database
 
     /// A store on `database`.
@@ -53,7 +53,7 @@ public struct SQLPersonStore: PersonStore {
         }
     }
 
-    static let columns = "id, email, first_name, last_name, role, created_at, updated_at"
+    static let columns = "id, email, first_name, last_name, role, created_at, updated_at, display_name"
 
     static func person(_ row: any SQLRow) throws -> Person {
         let roleName = try row.decode(column: "role", as: String.self)
@@ -64,7 +64,53 @@ public struct SQLPersonStore: PersonStore {
             lastName: try row.decode(column: "last_name", as: String.self),
             role: Role(rawValue: roleName) ?? .guest,
             createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
-            updatedAt: Date(unixSeconds: try row.decode(column: "updated_at", as: Int64.self))
+            updatedAt: Date(unixSeconds: try row.decode(column: "updated_at", as: Int64.self)),
+            chosenDisplayName: try row.decode(column: "display_name", as: String?.self)
         )
+    }
+
+    // MARK: the people API
+
+    public func list(text: String?, offset: Int, limit: Int) async throws -> (people: [Person], total: Int) {
+        try await database.read { sql in
+            let filter: SQLQueryString
+            if let text, !text.isEmpty {
+                let pattern = "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+                filter = """
+                    WHERE LOWER(email) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(first_name) LIKE \(bind: pattern) ESCAPE '\\'
+                       OR LOWER(last_name) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(COALESCE(display_name, '')) LIKE \(bind: pattern) ESCAPE '\\'
+                    """
+            } else {
+                filter = ""
+            }
+            let total = try await sql.raw("SELECT COUNT(*) AS n FROM people \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
+            let people = try await sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM people \(filter) ORDER BY email LIMIT \(bind: limit) OFFSET \(bind: offset)
+                """).all().map(Self.person)
+            return (people, total)
+        }
+    }
+
+    public func update(_ person: Person) async throws -> Bool {
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE people SET first_name = \(bind: person.firstName), last_name = \(bind: person.lastName),
+                    display_name = \(bind: person.chosenDisplayName), role = \(bind: person.role.rawValue),
+                    updated_at = \(bind: person.updatedAt.unixSeconds)
+                WHERE id = \(bind: person.id.rawValue) RETURNING id
+                """).first() != nil
+        }
+    }
+
+    public func remove(_ id: PersonID, at now: Date, feedExpiry: Date) async throws -> Bool {
+        try await database.write { sql in
+            // Sessions, consents, grants, codes, refresh tokens, My documents and memberships go by cascade.
+            let removed = try await sql.raw("DELETE FROM people WHERE id = \(bind: id.rawValue) RETURNING id").first() != nil
+            guard removed else { return false }
+            try await SQLFileStore.collectUnusedBlobs(sql)
+            try await SQLAuthorizationStore.record(.person, id.rawValue, now, feedExpiry, sql)
+            return true
+        }
     }
 }

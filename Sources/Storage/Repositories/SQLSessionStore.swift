@@ -24,7 +24,7 @@ public struct SQLSessionStore: SessionStore {
         try await database.read { sql in
             guard let row = try await sql.raw("""
                 SELECT s.token_hash, s.kind, s.authenticated_at, s.expires_at,
-                       p.id, p.email, p.first_name, p.last_name, p.role, p.created_at, p.updated_at
+                       p.id, p.email, p.first_name, p.last_name, p.role, p.created_at, p.updated_at, p.display_name
                 FROM sessions s JOIN people p ON p.id = s.person_id
                 WHERE s.token_hash = \(bind: tokenHash) AND s.expires_at > \(bind: now.unixSeconds)
                 """).first()

@@ -7,36 +7,74 @@ import PortalCore
 /// in-memory key ring and the revocation set, then held against the route's scope. A missing or
 /// bad token is 401 `invalid_token`; a missing scope is 403 `insufficient_scope`. The person's own
 /// rights are checked after that by the route, so a token never has more rights than its person.
+///
+/// CORS for the portal API lives here too, since only here is the token's app known: an answer to
+/// an OAuth call carries `Access-Control-Allow-Origin` only for that app's `allowed_origins`, and a
+/// preflight is answered for an origin that any enabled app registered.
 struct BearerTokenMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let verifier: AccessTokenVerifier
     let people: any PersonStore
+    let clients: any ClientLookup
+    let cors: OAuthCORS
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path.hasPrefix("/api/2.0/"), let token = AccessTokenVerifier.bearer(request.headers[.authorization]),
-              token.split(separator: ".").count == 3
-        else { return try await next(request, context) }
+        guard path.hasPrefix("/api/2.0/") else { return try await next(request, context) }
+        if request.method == .options, PortalAPI.answersInEnvelope(request), request.headers[.accessControlRequestMethod] != nil {
+            return try await cors.preflight(request, methods: "GET, POST, PUT, DELETE")
+        }
+        guard let token = AccessTokenVerifier.bearer(request.headers[.authorization]),
+              token.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2
+        else {
+            var response = try await next(request, context)
+            if request.headers[.origin] != nil { response.headers[.vary] = "Origin" }
+            return response
+        }
         guard let claims = verifier.verify(token),
               let person = try await people.find(id: PersonID(rawValue: claims.sub))
-        else { return try OAuthError.invalidToken("The access token is invalid, expired or revoked.").response(from: request, context: context) }
+        else {
+            return Self.refuse(request, context: context, status: .unauthorized, message: "The access token is invalid, expired or revoked.",
+                               error: "invalid_token", challenge: PortalAPI.invalidTokenChallenge)
+        }
+        var response: Response
         switch ScopeMap.requirement(method: request.method.rawValue, path: path) {
         case .unreachable:
-            return try OAuthError("insufficient_scope", "This part of the API cannot be used with an OAuth access token.")
-                .response(from: request, context: context)
-        case .anyOf(let scopes):
-            guard !Set(scopes).isDisjoint(with: claims.scopes) else {
-                var response = try OAuthError("insufficient_scope", "This call needs one of: \(scopes.joined(separator: " ")).")
-                    .response(from: request, context: context)
-                response.headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"\(scopes.joined(separator: " "))\""
-                return response
+            response = Self.refuse(request, context: context, status: .forbidden, message: "This part of the API cannot be used with an OAuth access token.",
+                                   error: "insufficient_scope", challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"")
+        case .anyOf(let scopes) where Set(scopes).isDisjoint(with: claims.scopes):
+            let list = scopes.joined(separator: " ")
+            response = Self.refuse(request, context: context, status: .forbidden, message: "This call needs one of: \(list).", error: "insufficient_scope",
+                                   challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"\(list)\"")
+        case .anyOf:
+            var context = context
+            context.signedIn = SignedIn(person: person, session: Session(
+                tokenHash: "", personID: person.id, kind: .oauth, authenticatedAt: Date(unixSeconds: claims.auth_time),
+                expiresAt: Date(unixSeconds: claims.exp)
+            ))
+            do {
+                response = try await next(request, context)
+            } catch {
+                response = try AppError.from(error).response(from: request, context: context)
             }
         }
-        var context = context
-        context.signedIn = SignedIn(person: person, session: Session(
-            tokenHash: "", personID: person.id, kind: .oauth, authenticatedAt: Date(unixSeconds: claims.auth_time),
-            expiresAt: Date(unixSeconds: claims.exp)
-        ))
-        return try await next(request, context)
+        if let origin = request.headers[.origin] {
+            response.headers[.vary] = "Origin"
+            if let client = try await clients.find(ClientID(rawValue: claims.client_id)), client.allowedOrigins.contains(origin) {
+                response.headers[.accessControlAllowOrigin] = origin
+            }
+        }
+        return response
+    }
+
+    /// A refusal with its RFC 6750 §3 challenge, in the envelope on the portal API and as an RFC 6750
+    /// error object elsewhere.
+    static func refuse(_ request: Request, context: Context, status: HTTPResponse.Status, message: String, error: String,
+                       challenge: String) -> Response {
+        var response = PortalAPI.answersInEnvelope(request)
+            ? PortalAPI.errorResponse(status: status, message: message, type: error)
+            : ((try? OAuthError(error, message).response(from: request, context: context)) ?? Response(status: status))
+        response.headers[.wwwAuthenticate] = challenge
+        return response
     }
 }

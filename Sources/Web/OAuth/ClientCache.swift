@@ -8,6 +8,7 @@ import Synchronization
 final class ClientCache: ClientStore, Sendable {
     private let store: any ClientStore
     private let entries = Mutex<[ClientID: (client: RegisteredClient?, loadedAt: ContinuousClock.Instant)]>([:])
+    private let origins = Mutex<(origins: Set<String>, loadedAt: ContinuousClock.Instant)?>(nil)
     private let lifetime: Duration
 
     init(store: any ClientStore, lifetime: Duration = .seconds(5)) {
@@ -20,6 +21,7 @@ final class ClientCache: ClientStore, Sendable {
         entries.withLock { entries in
             if let clientID { entries[clientID] = nil } else { entries.removeAll() }
         }
+        origins.withLock { $0 = nil }
     }
 
     func find(_ clientID: ClientID) async throws -> RegisteredClient? {
@@ -64,7 +66,14 @@ final class ClientCache: ClientStore, Sendable {
         return try await store.delete(clientID, stamp: stamp)
     }
 
-    func enabledOrigins() async throws -> Set<String> { try await store.enabledOrigins() }
+    /// The origins of every enabled app (for CORS preflights), dropped whenever any app changes.
+    func enabledOrigins() async throws -> Set<String> {
+        let now = ContinuousClock.now
+        if let cached = origins.withLock({ $0 }), now - cached.loadedAt < lifetime { return cached.origins }
+        let loaded = try await store.enabledOrigins()
+        origins.withLock { $0 = (loaded, now) }
+        return loaded
+    }
 
     func auditLog(_ filter: ClientAuditFilter, limit: Int) async throws -> [ClientAuditEntry] {
         try await store.auditLog(filter, limit: limit)

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import OAuthCore
-import Synchronization
 
 /// CORS for the OAuth endpoints (SPEC §3): an actual request gets `Access-Control-Allow-Origin`
 /// only when its `Origin` is among the calling app's `allowed_origins`; a preflight (which carries
@@ -9,8 +8,6 @@ import Synchronization
 /// never allowed, so no cookie rides along.
 final class OAuthCORS: Sendable {
     private let store: any ClientStore
-    private let cache = Mutex<(origins: Set<String>, loadedAt: ContinuousClock.Instant?)>((Set(), nil))
-    static let cacheLifetime: Duration = .seconds(5)
 
     init(store: any ClientStore) { self.store = store }
 
@@ -34,14 +31,6 @@ final class OAuthCORS: Sendable {
         return response
     }
 
-    private func registeredOrigins() async throws -> Set<String> {
-        let now = ContinuousClock.now
-        if let cached = cache.withLock({ state -> Set<String>? in
-            guard let loadedAt = state.loadedAt, now - loadedAt < Self.cacheLifetime else { return nil }
-            return state.origins
-        }) { return cached }
-        let origins = try await store.enabledOrigins()
-        cache.withLock { $0 = (origins, now) }
-        return origins
-    }
+    /// Origins registered by any enabled app; `ClientCache` keeps them briefly and drops them when an app changes.
+    private func registeredOrigins() async throws -> Set<String> { try await store.enabledOrigins() }
 }

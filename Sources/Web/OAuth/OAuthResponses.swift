@@ -34,6 +34,7 @@ extension HTTPField.Name {
     static let accessControlAllowHeaders = Self("Access-Control-Allow-Headers")!
     static let accessControlMaxAge = Self("Access-Control-Max-Age")!
     static let vary = Self("Vary")!
+    static let accessControlRequestMethod = Self("Access-Control-Request-Method")!
 }
 
 /// JSON with `Cache-Control: no-store` (RFC 6749 §5.1).

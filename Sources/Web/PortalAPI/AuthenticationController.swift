@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import PortalCore
 
-/// `POST /api/2.0/authentication` (DocSpace's API sign-in) and `GET /api/2.0/people/@self`.
+/// `POST /api/2.0/authentication`: DocSpace's API sign-in, answering a portal token.
 struct AuthenticationController {
     let signIn: SignInService
 
@@ -16,27 +16,6 @@ struct AuthenticationController {
         let expires: Date
     }
 
-    /// The profile fields of SPEC §4.
-    struct Profile: Encodable {
-        let id: String
-        let displayName: String
-        let firstName: String
-        let lastName: String
-        let email: String
-        let role: String
-        let avatar: String
-
-        init(_ person: Person) {
-            id = person.id.rawValue
-            displayName = person.displayName
-            firstName = person.firstName
-            lastName = person.lastName
-            email = person.email
-            role = person.role.rawValue
-            avatar = ""
-        }
-    }
-
     func addRoutes(to routes: Routes) {
         routes.post("/api/2.0/authentication") { request, context in
             let body = try await RequestBody.json(SignInRequest.self, from: request)
@@ -45,13 +24,6 @@ struct AuthenticationController {
             )
             let opened = try await signIn.openSession(for: person, kind: .api)
             return try DocSpaceEnvelope.response(TokenResponse(token: opened.token, expires: opened.session.expiresAt))
-        }
-        routes.get("/api/2.0/people/@self") { _, context in
-            // Reachable with an OAuth token holding accounts.self:read or :write (checked by BearerTokenMiddleware).
-            guard let signedIn = context.signedIn else {
-                throw AppError.unauthorized("Sign in, or send a portal or OAuth access token as Authorization: Bearer.")
-            }
-            return try DocSpaceEnvelope.response(Profile(signedIn.person))
         }
     }
 }

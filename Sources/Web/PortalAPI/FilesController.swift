@@ -1,0 +1,262 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import OAuthCore
+import PortalCore
+
+/// Files and folders of SPEC §4: "My documents", folders, uploads and downloads. The bytes live in
+/// the database, so any process serves any file. Rooms are folders too (`RoomsController`).
+struct FilesController {
+    let files: any FileStore
+    let checks: FolderAccessChecks
+    let uploadLimit: Int
+    let clock: any TimeSource
+
+    struct FolderJSON: Encodable, Sendable {
+        struct Creator: Encodable, Sendable { let id: String }
+        let id: Int64
+        let title: String
+        let parentId: Int64
+        let rootFolderId: Int64
+        let rootFolderType: String
+        let roomType: String?
+        let isRoom: Bool
+        let created: String
+        let updated: String
+        let createdBy: Creator
+
+        init(_ folder: Folder) {
+            id = folder.id
+            title = folder.title
+            parentId = folder.parentID ?? 0
+            rootFolderId = folder.rootID
+            switch folder.root {
+            case .myDocuments: rootFolderType = "my"
+            case .room: rootFolderType = "room"
+            }
+            roomType = folder.roomType?.rawValue
+            isRoom = folder.isRoom
+            created = Timestamp.iso8601(folder.createdAt)
+            updated = Timestamp.iso8601(folder.modifiedAt)
+            createdBy = Creator(id: folder.createdBy.rawValue)
+        }
+    }
+
+    struct FileJSON: Encodable, Sendable {
+        let id: Int64
+        let title: String
+        let folderId: Int64
+        let rootFolderId: Int64
+        let fileExst: String
+        let mimeType: String
+        let pureContentLength: Int64
+        let contentLength: String
+        let sha256: String
+        let created: String
+        let updated: String
+        let createdBy: FolderJSON.Creator
+        let viewUrl: String
+
+        init(_ file: StoredFile) {
+            id = file.id
+            title = file.title
+            folderId = file.folderID
+            rootFolderId = file.rootID
+            fileExst = file.title.contains(".") ? "." + (file.title.split(separator: ".").last.map(String.init) ?? "") : ""
+            mimeType = file.contentType
+            pureContentLength = file.size
+            contentLength = Timestamp.byteCount(file.size)
+            sha256 = file.sha256
+            created = Timestamp.iso8601(file.createdAt)
+            updated = Timestamp.iso8601(file.modifiedAt)
+            createdBy = .init(id: file.createdBy.rawValue)
+            viewUrl = "/api/2.0/files/file/\(file.id)/content"
+        }
+    }
+
+    /// `{"current", "folders", "files", "total"}`, DocSpace's folder content.
+    struct Content: Encodable, Sendable {
+        let current: FolderJSON
+        let folders: [FolderJSON]
+        let files: [FileJSON]
+        let total: Int
+    }
+
+    struct TitleBody: Decodable {
+        let title: String?
+        let parentId: Int64?
+    }
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/2.0/files/@my") { _, context in
+            let me = try PortalAPI.caller(context)
+            return try await listing(try await files.myDocuments(of: me.id, now: clock.now))
+        }
+        routes.get("/api/2.0/files/{folderId}") { _, context in
+            let me = try PortalAPI.caller(context)
+            let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "folderId"), for: me, needs: .read)
+            return try await listing(folder)
+        }
+        routes.post("/api/2.0/files/folder/{id}") { request, context in
+            let me = try PortalAPI.caller(context)
+            let (parent, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .write)
+            let title = try PortalAPI.title(try await RequestBody.json(TitleBody.self, from: request).title)
+            let folder = try await files.createFolder(parent: parent, title: title, by: me.id, now: clock.now)
+            return try DocSpaceEnvelope.response(FolderJSON(folder), status: .created)
+        }
+        routes.get("/api/2.0/files/folder/{id}") { _, context in
+            let me = try PortalAPI.caller(context)
+            let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .read)
+            return try DocSpaceEnvelope.response(FolderJSON(folder))
+        }
+        routes.put("/api/2.0/files/folder/{id}") { request, context in
+            let me = try PortalAPI.caller(context)
+            let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .write)
+            guard folder.parentID != nil else { throw AppError.forbidden("A top folder is renamed through its room, if at all.") }
+            let body = try await RequestBody.json(TitleBody.self, from: request)
+            guard body.title != nil || body.parentId != nil else { throw AppError.badRequest("Send a 'title', a 'parentId', or both.") }
+            let title = try body.title.map { try PortalAPI.title($0) }
+            if let parentID = body.parentId {
+                let (target, _) = try await checks.folder(parentID, for: me, needs: .write)
+                guard target.rootID == folder.rootID else { throw AppError.badRequest("A folder moves only within its own tree.") }
+                guard try await files.moveFolder(folder.id, to: target.id, now: clock.now) else {
+                    throw AppError.badRequest("A folder cannot be moved into itself or into a folder inside it.")
+                }
+            }
+            if let title { guard try await files.renameFolder(folder.id, title: title, now: clock.now) else { throw AppError.notFound } }
+            guard let changed = try await files.folder(folder.id) else { throw AppError.notFound }
+            return try DocSpaceEnvelope.response(FolderJSON(changed))
+        }
+        routes.delete("/api/2.0/files/folder/{id}") { _, context in
+            let me = try PortalAPI.caller(context)
+            let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .write)
+            guard folder.parentID != nil else { throw AppError.forbidden("My documents and rooms are not deleted as folders.") }
+            guard try await files.deleteFolder(folder.id) else { throw AppError.notFound }
+            return try DocSpaceEnvelope.response(FolderJSON(folder))
+        }
+        routes.post("/api/2.0/files/{folderId}/upload") { request, context in
+            let me = try PortalAPI.caller(context)
+            let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "folderId"), for: me, needs: .write)
+            let file = try await upload(request, into: folder, by: me)
+            return try DocSpaceEnvelope.response(FileJSON(file), status: .created)
+        }
+        routes.get("/api/2.0/files/file/{fileId}") { _, context in
+            let me = try PortalAPI.caller(context)
+            return try DocSpaceEnvelope.response(FileJSON(try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .read).file))
+        }
+        routes.put("/api/2.0/files/file/{fileId}") { request, context in
+            let me = try PortalAPI.caller(context)
+            let (file, _) = try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .write)
+            let title = try PortalAPI.title(try await RequestBody.json(TitleBody.self, from: request).title)
+            guard try await files.renameFile(file.id, title: title, now: clock.now), let changed = try await files.file(file.id) else {
+                throw AppError.notFound
+            }
+            return try DocSpaceEnvelope.response(FileJSON(changed))
+        }
+        routes.delete("/api/2.0/files/file/{fileId}") { _, context in
+            let me = try PortalAPI.caller(context)
+            let (file, _) = try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .write)
+            guard try await files.deleteFile(file.id) else { throw AppError.notFound }
+            return try DocSpaceEnvelope.response(FileJSON(file))
+        }
+        routes.get("/api/2.0/files/file/{fileId}/content") { request, context in
+            let me = try PortalAPI.caller(context)
+            let (file, _) = try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .read)
+            guard let bytes = try await files.content(sha256: file.sha256) else { throw AppError.notFound }
+            return download(file, bytes: bytes, range: request.headers[.range])
+        }
+    }
+
+    func listing(_ folder: Folder) async throws -> Response {
+        let (folders, storedFiles) = try await files.contents(of: folder.id)
+        let content = Content(current: FolderJSON(folder), folders: folders.map(FolderJSON.init), files: storedFiles.map(FileJSON.init),
+                              total: folders.count + storedFiles.count)
+        return try DocSpaceEnvelope.response(content, count: content.total)
+    }
+
+    /// Reads the multipart body (never more than the limit plus the form's own overhead), keeps the
+    /// field `file`, sniffs its type and stores it with its SHA-256 in one transaction.
+    func upload(_ request: Request, into folder: Folder, by person: Person) async throws -> StoredFile {
+        let overhead = 64 * 1024
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > uploadLimit + overhead {
+            throw AppError.payloadTooLarge(limit: uploadLimit)
+        }
+        let form: MultipartForm
+        do {
+            form = try await MultipartForm.read(request, limit: uploadLimit + overhead)
+        } catch AppError.payloadTooLarge {
+            throw AppError.payloadTooLarge(limit: uploadLimit)
+        }
+        guard let part = form.upload("file") else { throw AppError.badRequest("The form has no file in the field 'file'.") }
+        guard part.data.count <= uploadLimit else { throw AppError.payloadTooLarge(limit: uploadLimit) }
+        let title = try PortalAPI.title(part.filename)
+        let bytes = [UInt8](part.data)
+        let sha256 = SHA256.hash(data: bytes).hexString
+        return try await files.addFile(to: folder, title: title, contentType: ContentSniffing.mediaType(of: bytes, title: title),
+                                       bytes: bytes, sha256: sha256, by: person.id, now: clock.now)
+    }
+
+    /// The exact bytes, as an attachment with the stored type, whole or one range (RFC 9110 §14).
+    func download(_ file: StoredFile, bytes: [UInt8], range: String?) -> Response {
+        var headers: HTTPFields = [
+            .contentType: file.contentType, .acceptRanges: "bytes", .eTag: "\"\(file.sha256)\"",
+            .contentDisposition: Self.attachment(file.title), .contentSecurityPolicy: "sandbox; default-src 'none'",
+        ]
+        switch ByteRange.resolve(range, length: bytes.count) {
+        case .whole:
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .part(let part):
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(bytes.count)"
+            return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes[part])))
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(bytes.count)"
+            headers[.contentType] = "application/json"
+            return Response(status: .rangeNotSatisfiable, headers: headers, body: .init(byteBuffer: ByteBuffer()))
+        }
+    }
+
+    /// RFC 6266 §4: an ASCII fallback name and the exact UTF-8 name (RFC 8187).
+    static func attachment(_ title: String) -> String {
+        let fallback = String(title.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 ? Character($0) : "_" })
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789").union(CharacterSet(charactersIn: "!#$&+-.^_`|~"))
+        let encoded = title.addingPercentEncoding(withAllowedCharacters: allowed) ?? fallback
+        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+}
+
+/// Dates and sizes as the portal API writes them, without a `DateFormatter` on the hot path.
+enum Timestamp {
+    /// `2026-11-29T07:45:00Z` (RFC 3339), from whole seconds.
+    static func iso8601(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = seconds - days * 86400
+        // Howard Hinnant's days-to-civil.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+    }
+
+    /// DocSpace's human size: `512 B`, `1.5 KB`, `20 MB`.
+    static func byteCount(_ size: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(size)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(size) B" }
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? "\(Int(rounded)) \(units[unit])" : "\(rounded) \(units[unit])"
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import PortalCore
+
+/// What the people, files and rooms routes share (SPEC §4): DocSpace's error envelope, who is
+/// calling, and reading numeric ids.
+enum PortalAPI {
+    /// The routes that answer errors in DocSpace's envelope rather than as problem details.
+    static func answersInEnvelope(_ request: Request) -> Bool {
+        let path = request.uri.path
+        return path.hasPrefix("/api/2.0/people") || path.hasPrefix("/api/2.0/files")
+    }
+
+    /// RFC 6750 §3: the challenge of a 401 on the portal API.
+    static let invalidTokenChallenge = "Bearer realm=\"gatehouse\", error=\"invalid_token\""
+
+    struct ErrorBody: Encodable {
+        struct Detail: Encodable {
+            let message: String
+            let type: String?
+        }
+        let error: Detail
+        let count: Int
+        let status: Int
+        let statusCode: Int
+    }
+
+    /// `{"error": {"message"}, "status": 1, "statusCode": …}`, DocSpace's shape of a failure.
+    static func errorResponse(status: HTTPResponse.Status, message: String, type: String? = nil, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let body = ErrorBody(error: .init(message: message, type: type), count: 0, status: 1, statusCode: status.code)
+        let data = (try? JSONResponse.encoder.encode(body)) ?? Data()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The person calling, by session, portal token or OAuth access token (whose scope the bearer
+    /// middleware has already checked); 401 otherwise.
+    static func caller(_ context: AppRequestContext) throws -> Person {
+        guard let signedIn = context.signedIn else {
+            throw AppError.unauthorized("Sign in, or send a portal or OAuth access token as Authorization: Bearer.")
+        }
+        return signedIn.person
+    }
+
+    /// A numeric id from the path; anything else is 404, as an unknown id is.
+    static func numericID(_ context: AppRequestContext, _ name: String) throws -> Int64 {
+        guard let text = context.parameters.get(name), let id = Int64(text), id > 0 else { throw AppError.notFound }
+        return id
+    }
+
+    /// A title checked by `FileTitle`, or 400 naming the rule.
+    static func title(_ text: String?) throws -> String {
+        guard let text else { throw AppError.badRequest("The field 'title' is required.") }
+        switch FileTitle.validate(text) {
+        case .success(let title): return title
+        case .failure(let error): throw AppError.badRequest(error.description)
+        }
+    }
+
+    /// The envelope around a list, with `total` when the list is one page of more.
+    struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+        let response: [Item]
+        let count: Int
+        let total: Int
+        let status: Int
+        let statusCode: Int
+    }
+
+    static func page<Item: Encodable & Sendable>(_ items: [Item], total: Int) throws -> Response {
+        try JSONResponse.make(Page(response: items, count: items.count, total: total, status: 0, statusCode: 200))
+    }
+}
