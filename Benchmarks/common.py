@@ -32,6 +32,9 @@ class Gatehouse:
         env.update({
             "GATEHOUSE_PORT": str(self.port), "GATEHOUSE_PUBLIC_URL": self.base, "GATEHOUSE_DATA_DIR": self.data,
             "GATEHOUSE_ADMIN_EMAIL": OWNER[0], "GATEHOUSE_ADMIN_PASSWORD": OWNER[1], "GATEHOUSE_LOG_LEVEL": "error",
+            # Benchmarks measure the server, not its budgets.
+            "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "1000000", "GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "1000000",
+            "GATEHOUSE_TOKEN_REQUESTS_PER_MINUTE": "100000000",
         })
         env.update(extra_env or {})
         self.process = subprocess.Popen([self.binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

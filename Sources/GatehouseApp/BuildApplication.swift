@@ -45,7 +45,8 @@ public func buildApplication(
         let keys = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secretKey, clock: clock)
         try await keys.bootstrap()
         let revocations = RevocationSet()
-        let dependencies = WebDependencies(
+        let metrics = AppMetrics()
+        var dependencies = WebDependencies(
             database: database,
             people: SQLPersonStore(database: database),
             sessions: SQLSessionStore(database: database),
@@ -58,7 +59,7 @@ public func buildApplication(
             browserSessionLifetime: configuration.sessionLifetime,
             apiTokenLifetime: configuration.apiTokenLifetime,
             pages: try await PageRenderer.load(),
-            metrics: AppMetrics(),
+            metrics: metrics,
             clients: SQLClientStore(database: database, revocationHorizon: configuration.accessTokenLifetime),
             clientLimits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
             publicURL: configuration.publicURL,
@@ -70,14 +71,21 @@ public func buildApplication(
             refreshTokenLifetime: configuration.refreshTokenLifetime,
             directory: SQLPersonStore(database: database),
             files: SQLFileStore(database: database),
-            maxUploadBytes: configuration.maxUploadBytes
+            maxUploadBytes: configuration.maxUploadBytes,
+            clientsAPILimits: configuration.clientsAPILimits,
+            tokenRequestsPerMinute: configuration.tokenRequestsPerMinute
         )
+        dependencies.trustedProxies = configuration.trustedProxies
         let web = buildWeb(dependencies)
         try await web.poller.poll()
         return Application(
             router: web.router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [DatabaseService(database: database), PollingService(poller: web.poller, logger: logger)],
+            services: [
+                DatabaseService(database: database), PollingService(poller: web.poller, logger: logger),
+                HousekeepingService(housekeeping: SQLHousekeeping(database: database), interval: configuration.sweepInterval,
+                                    metrics: metrics, clock: clock, logger: logger),
+            ],
             logger: logger
         )
     } catch {
@@ -111,6 +119,36 @@ struct PollingService: Service {
                     try await poller.poll()
                 } catch {
                     logger.warning("could not read revocations and keys", metadata: ["error.type": "\(type(of: error))"])
+                }
+            }
+        }
+    }
+}
+
+/// Runs housekeeping every `interval`: small batches, one sweeping process at a time on PostgreSQL.
+struct HousekeepingService: Service {
+    let housekeeping: SQLHousekeeping
+    let interval: TimeInterval
+    let metrics: AppMetrics
+    let clock: any TimeSource
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                if Task.isCancelled { return }
+                do {
+                    let report = try await housekeeping.sweep(now: clock.now)
+                    guard report.swept else { continue }
+                    metrics.housekeepingSwept(deleted: report.deleted, longestBatch: report.longestBatch)
+                    logger.debug("housekeeping swept", metadata: [
+                        "deleted": "\(report.deleted.values.reduce(0, +))", "longest_batch": "\(report.longestBatch)",
+                    ])
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("housekeeping failed; it runs again later", metadata: ["error.type": "\(type(of: error))"])
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Web
 import Storage
 
 /// Every setting of Gatehouse, read once from the environment into one typed value.
@@ -38,6 +39,15 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var refreshTokenLifetime: TimeInterval
     /// Largest file an upload may carry, in bytes (`GATEHOUSE_MAX_UPLOAD_BYTES`, 25 MB by default).
     public var maxUploadBytes: Int
+    /// Per person and minute on the clients API, in each process: POSTs, changes (PUT/PATCH/DELETE)
+    /// and reads (`GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE`, `…_CHANGES_PER_MINUTE`, `…_READS_PER_MINUTE`).
+    public var clientsAPILimits: ClientsAPILimits
+    /// Token requests per app and minute, in each process (`GATEHOUSE_TOKEN_REQUESTS_PER_MINUTE`).
+    public var tokenRequestsPerMinute: Int
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`GATEHOUSE_TRUSTED_PROXIES`, comma-separated addresses).
+    public var trustedProxies: Set<String>
+    /// Seconds between housekeeping sweeps (`GATEHOUSE_SWEEP_INTERVAL`).
+    public var sweepInterval: TimeInterval
     /// Log level (`GATEHOUSE_LOG_LEVEL`).
     public var logLevel: String
 
@@ -107,6 +117,15 @@ public struct Configuration: Sendable, CustomStringConvertible {
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
             refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
             maxUploadBytes: try integer("GATEHOUSE_MAX_UPLOAD_BYTES", default: 25 * 1024 * 1024, range: 1...1_073_741_824),
+            clientsAPILimits: ClientsAPILimits(
+                posts: try integer("GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE", default: 10, range: 1...1_000_000),
+                changes: try integer("GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE", default: 15, range: 1...1_000_000),
+                reads: try integer("GATEHOUSE_CLIENTS_API_READS_PER_MINUTE", default: 200, range: 1...1_000_000)
+            ),
+            tokenRequestsPerMinute: try integer("GATEHOUSE_TOKEN_REQUESTS_PER_MINUTE", default: 20_000, range: 1...100_000_000),
+            trustedProxies: Set((value("GATEHOUSE_TRUSTED_PROXIES") ?? "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
+            sweepInterval: TimeInterval(try integer("GATEHOUSE_SWEEP_INTERVAL", default: 60, range: 1...86_400)),
             logLevel: level
         )
     }
@@ -120,7 +139,9 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
-            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)",
+            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "sweep_interval=\(Int(sweepInterval))",
+            "clients_api_limits=\(clientsAPILimits.posts)/\(clientsAPILimits.changes)/\(clientsAPILimits.reads)",
+            "token_requests_per_minute=\(tokenRequestsPerMinute)", "trusted_proxies=\(trustedProxies.sorted().joined(separator: ","))",
             "log_level=\(logLevel)",
         ].joined(separator: " ")
     }

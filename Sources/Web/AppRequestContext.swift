@@ -15,8 +15,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The signed-in person, when a valid session cookie or portal token came with the request.
     public var signedIn: SignedIn?
-    /// The peer's IP address (the direct peer; a proxy in front should be trusted explicitly).
-    public let clientAddress: String
+    /// The client's IP address: the TCP peer, or what a trusted proxy says in `X-Forwarded-For`.
+    public var clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

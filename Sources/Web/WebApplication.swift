@@ -57,6 +57,12 @@ public struct WebDependencies: Sendable {
     public var files: any FileStore
     /// Largest upload, in bytes.
     public var maxUploadBytes: Int
+    /// Budgets of the clients API per person and minute.
+    public var clientsAPILimits: ClientsAPILimits
+    /// Token requests per app and minute.
+    public var tokenRequestsPerMinute: Int
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    public var trustedProxies: Set<String> = []
 
     /// Collects the dependencies.
     public init(
@@ -66,8 +72,11 @@ public struct WebDependencies: Sendable {
         browserSessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval, pages: PageRenderer, metrics: AppMetrics,
         clients: any ClientStore, clientLimits: ClientLimits, publicURL: URL, authorization: SQLAuthorizationStore,
         keys: KeyRing, revocations: RevocationSet, accessTokenLifetime: TimeInterval, codeLifetime: TimeInterval,
-        refreshTokenLifetime: TimeInterval, directory: any PeopleDirectory, files: any FileStore, maxUploadBytes: Int
+        refreshTokenLifetime: TimeInterval, directory: any PeopleDirectory, files: any FileStore, maxUploadBytes: Int,
+        clientsAPILimits: ClientsAPILimits, tokenRequestsPerMinute: Int
     ) {
+        self.clientsAPILimits = clientsAPILimits
+        self.tokenRequestsPerMinute = tokenRequestsPerMinute
         self.directory = directory
         self.files = files
         self.maxUploadBytes = maxUploadBytes
@@ -121,6 +130,7 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     // the error middleware turns every thrown error into a response before them.
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
+    if !dependencies.trustedProxies.isEmpty { router.add(middleware: TrustedProxyMiddleware(trusted: dependencies.trustedProxies)) }
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SessionMiddleware(signIn: signIn))
     let verifier = AccessTokenVerifier(
@@ -128,6 +138,8 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     )
     let cors = OAuthCORS(store: dependencies.clients)
     router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people, clients: dependencies.clients, cors: cors))
+    let limiter = RateLimiter()
+    router.add(middleware: ClientsAPIRateLimitMiddleware(limiter: limiter, limits: dependencies.clientsAPILimits, clock: dependencies.clock))
 
     let routes = Routes(router: router)
     OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
@@ -178,7 +190,7 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     ).addRoutes(to: routes)
     TokenEndpoint(
         authenticator: authenticator, keys: dependencies.keys, grantContext: grantContext, cors: cors,
-        metrics: dependencies.metrics, clock: dependencies.clock
+        metrics: dependencies.metrics, clock: dependencies.clock, limiter: limiter, requestsPerMinute: dependencies.tokenRequestsPerMinute
     ).addRoutes(to: routes)
     IntrospectionEndpoint(
         authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer,

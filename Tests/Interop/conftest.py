@@ -43,6 +43,7 @@ def server():
         "GATEHOUSE_ADMIN_EMAIL": OWNER_EMAIL,
         "GATEHOUSE_ADMIN_PASSWORD": OWNER_PASSWORD,
         "GATEHOUSE_BCRYPT_COST": "4",
+        "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "1000",
     })
     env.pop("GATEHOUSE_DATABASE_URL", None)
     log = open(os.path.join(data_dir, "server.log"), "w")

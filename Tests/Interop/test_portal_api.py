@@ -58,7 +58,8 @@ def start(binary, database_url, secret, port, public_url):
     base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, GATEHOUSE_PORT=str(port), GATEHOUSE_PUBLIC_URL=public_url, GATEHOUSE_DATA_DIR=data_dir,
                GATEHOUSE_ADMIN_EMAIL=OWNER_EMAIL, GATEHOUSE_ADMIN_PASSWORD=OWNER_PASSWORD, GATEHOUSE_BCRYPT_COST="4",
-               GATEHOUSE_DATABASE_URL=database_url, GATEHOUSE_SECRET_KEY=secret)
+               GATEHOUSE_DATABASE_URL=database_url, GATEHOUSE_SECRET_KEY=secret,
+               GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000")
     process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:

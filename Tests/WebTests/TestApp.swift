@@ -21,6 +21,10 @@ func testConfiguration(_ scratch: ScratchDatabase, extra: [String: String] = [:]
         "GATEHOUSE_ADMIN_PASSWORD": ownerPassword,
         "GATEHOUSE_BCRYPT_COST": "4",
         "GATEHOUSE_LOG_LEVEL": "error",
+        // Tests register many apps quickly; the budgets themselves are tested with their defaults.
+        "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "100000",
+        "GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE": "100000",
+        "GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "100000",
     ]
     var configuration = try Configuration.fromEnvironment(environment.merging(extra) { $1 })
     configuration.database = scratch.location

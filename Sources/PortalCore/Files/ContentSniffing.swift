@@ -17,6 +17,14 @@ public enum ContentSniffing {
 
     /// The type of `bytes` named `title`.
     public static func mediaType(of bytes: [UInt8], title: String) -> String {
+        mediaType(head: Array(bytes.prefix(headLength)), length: bytes.count, title: title)
+    }
+
+    /// How many leading bytes decide.
+    public static let headLength = 8192
+
+    /// The type of content of `length` bytes that begins with `head` (its first `headLength` bytes or all of it).
+    public static func mediaType(head bytes: [UInt8], length: Int, title: String) -> String {
         let ext = title.split(separator: ".").count > 1 ? title.split(separator: ".").last.map { $0.lowercased() } ?? "" : ""
         func starts(_ signature: [UInt8]) -> Bool { bytes.count >= signature.count && Array(bytes.prefix(signature.count)) == signature }
         if starts(Array("%PDF-".utf8)) { return "application/pdf" }
@@ -36,7 +44,7 @@ public enum ContentSniffing {
             default: return "application/x-ole-storage"
             }
         }
-        if isText(bytes) {
+        if isText(bytes, cut: length > bytes.count) {
             if let type = byExtension[ext], type.hasPrefix("text/") || type == "application/json" { return type }
             // Served as plain text, never as HTML: an uploaded page must not run in the portal's origin.
             return "text/plain; charset=utf-8"
@@ -44,13 +52,12 @@ public enum ContentSniffing {
         return "application/octet-stream"
     }
 
-    /// UTF-8 with no NUL or other binary control bytes (tabs and line ends allowed), judged on the first 8 KiB.
-    static func isText(_ bytes: [UInt8]) -> Bool {
-        let sample = bytes.prefix(8192)
+    /// UTF-8 with no NUL or other binary control bytes (tabs and line ends allowed), judged on the head.
+    static func isText(_ sample: [UInt8], cut: Bool) -> Bool {
         guard !sample.contains(where: { $0 < 0x09 || (0x0E..<0x20).contains($0) && $0 != 0x1B }) else { return false }
-        // A sample cut inside a multi-byte character is still text.
-        var trimmed = Array(sample)
-        for _ in 0..<3 where bytes.count > sample.count && !trimmed.isEmpty && String(validating: trimmed, as: UTF8.self) == nil {
+        // A head cut inside a multi-byte character is still text.
+        var trimmed = sample
+        for _ in 0..<3 where cut && !trimmed.isEmpty && String(validating: trimmed, as: UTF8.self) == nil {
             trimmed.removeLast()
         }
         return String(validating: trimmed, as: UTF8.self) != nil

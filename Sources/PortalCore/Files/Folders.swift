@@ -52,9 +52,13 @@ public struct Folder: Sendable, Equatable {
     public var createdBy: PersonID
     public var createdAt: Date
     public var modifiedAt: Date
+    /// Grows with every change to the folder or what it directly holds, so a listing can be reused
+    /// exactly while it stays the same.
+    public var version: Int64
 
     public init(id: Int64, parentID: Int64?, rootID: Int64, root: FolderRoot, title: String, roomType: RoomType?,
-                createdBy: PersonID, createdAt: Date, modifiedAt: Date) {
+                createdBy: PersonID, createdAt: Date, modifiedAt: Date, version: Int64 = 0) {
+        self.version = version
         self.id = id
         self.parentID = parentID
         self.rootID = rootID

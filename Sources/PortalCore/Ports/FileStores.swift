@@ -21,10 +21,10 @@ public protocol FileStore: Sendable {
     /// One file.
     func file(_ id: Int64) async throws -> StoredFile?
     /// Stores bytes and a file row in one transaction (the blob is shared by equal contents).
-    func addFile(to folder: Folder, title: String, contentType: String, bytes: [UInt8], sha256: String, by personID: PersonID,
+    func addFile(to folder: Folder, title: String, contentType: String, bytes: Data, sha256: String, by personID: PersonID,
                  now: Date) async throws -> StoredFile
     /// The bytes of a file.
-    func content(sha256: String) async throws -> [UInt8]?
+    func content(sha256: String) async throws -> Data?
     /// Renames a file; `false` when it is gone.
     func renameFile(_ id: Int64, title: String, now: Date) async throws -> Bool
     /// Deletes a file (and its blob when no other file uses it).

@@ -15,7 +15,8 @@ enum M004Files {
                 title TEXT NOT NULL,
                 created_by TEXT NOT NULL,
                 created_at BIGINT NOT NULL,
-                modified_at BIGINT NOT NULL
+                modified_at BIGINT NOT NULL,
+                version BIGINT NOT NULL DEFAULT 0
             )
             """,
             "CREATE INDEX folders_parent ON folders (parent_id)",

@@ -9,11 +9,11 @@ public struct SQLFileStore: FileStore {
 
     public init(database: any Database) { self.database = database }
 
-    static let folderColumns = "id, parent_id, root_id, kind, owner_id, room_type, title, created_by, created_at, modified_at"
+    static let folderColumns = "id, parent_id, root_id, kind, owner_id, room_type, title, created_by, created_at, modified_at, version"
     /// Folders with the kind and owner of their tree's top folder, which decide who may see them.
     static let folderSelect = """
         SELECT f.id, f.parent_id, f.root_id, f.kind, f.owner_id, f.room_type, f.title, f.created_by, f.created_at, f.modified_at,
-               r.kind AS root_kind, r.owner_id AS root_owner
+               f.version, r.kind AS root_kind, r.owner_id AS root_owner
         FROM folders f JOIN folders r ON r.id = f.root_id
         """
     static let fileColumns = "id, folder_id, root_id, title, content_type, size, sha256, created_by, created_at, modified_at"
@@ -70,25 +70,31 @@ public struct SQLFileStore: FileStore {
                 RETURNING \(unsafeRaw: Self.folderColumns)
                 """).first()
             else { throw FileStoreError.missing }
+            try await Self.touch([parent.id], sql)
             return try Self.folder(row, rootKind: parent.root)
         }
     }
 
     public func renameFolder(_ id: Int64, title: String, now: Date) async throws -> Bool {
         try await database.write { sql in
-            try await sql.raw("""
-                UPDATE folders SET title = \(bind: title), modified_at = \(bind: now.unixSeconds)
-                WHERE id = \(bind: id) AND kind <> 'my' RETURNING id
-                """).first() != nil
+            guard let row = try await sql.raw("""
+                UPDATE folders SET title = \(bind: title), modified_at = \(bind: now.unixSeconds), version = version + 1
+                WHERE id = \(bind: id) AND kind <> 'my' RETURNING parent_id
+                """).first()
+            else { return false }
+            try await Self.touch([try row.decode(column: "parent_id", as: Int64?.self)], sql)
+            return true
         }
     }
 
     public func deleteFolder(_ id: Int64) async throws -> Bool {
         try await database.write { sql in
             // Subfolders, files and memberships go by cascade; then the bytes nobody uses any more.
-            let deleted = try await sql.raw("DELETE FROM folders WHERE id = \(bind: id) AND kind <> 'my' RETURNING id").first() != nil
-            if deleted { try await Self.collectUnusedBlobs(sql) }
-            return deleted
+            guard let row = try await sql.raw("DELETE FROM folders WHERE id = \(bind: id) AND kind <> 'my' RETURNING parent_id").first()
+            else { return false }
+            try await Self.touch([try row.decode(column: "parent_id", as: Int64?.self)], sql)
+            try await Self.collectUnusedBlobs(sql)
+            return true
         }
     }
 
@@ -101,11 +107,15 @@ public struct SQLFileStore: FileStore {
                     UNION ALL SELECT f.id, f.parent_id FROM folders f JOIN up ON f.id = up.parent_id
                 ) SELECT id FROM up
                 """).all().map { try $0.decode(column: "id", as: Int64.self) }
-            guard !ancestors.contains(id) else { return false }
-            return try await sql.raw("""
-                UPDATE folders SET parent_id = \(bind: parentID), modified_at = \(bind: now.unixSeconds)
-                WHERE id = \(bind: id) AND kind = 'folder' RETURNING id
-                """).first() != nil
+            guard !ancestors.contains(id),
+                  let before = try await sql.raw("SELECT parent_id FROM folders WHERE id = \(bind: id) AND kind = 'folder'").first()
+            else { return false }
+            try await sql.raw("""
+                UPDATE folders SET parent_id = \(bind: parentID), modified_at = \(bind: now.unixSeconds), version = version + 1
+                WHERE id = \(bind: id)
+                """).run()
+            try await Self.touch([try before.decode(column: "parent_id", as: Int64?.self), parentID], sql)
+            return true
         }
     }
 
@@ -117,11 +127,11 @@ public struct SQLFileStore: FileStore {
         }
     }
 
-    public func addFile(to folder: Folder, title: String, contentType: String, bytes: [UInt8], sha256: String, by personID: PersonID,
+    public func addFile(to folder: Folder, title: String, contentType: String, bytes: Data, sha256: String, by personID: PersonID,
                         now: Date) async throws -> StoredFile {
         try await database.write { sql in
             try await sql.raw("""
-                INSERT INTO blobs (sha256, size, data) VALUES (\(bind: sha256), \(bind: Int64(bytes.count)), \(bind: Data(bytes)))
+                INSERT INTO blobs (sha256, size, data) VALUES (\(bind: sha256), \(bind: Int64(bytes.count)), \(bind: bytes))
                 ON CONFLICT (sha256) DO NOTHING
                 """).run()
             guard let row = try await sql.raw("""
@@ -132,29 +142,34 @@ public struct SQLFileStore: FileStore {
                 RETURNING \(unsafeRaw: Self.fileColumns)
                 """).first()
             else { throw FileStoreError.missing }
+            try await Self.touch([folder.id], sql)
             return try Self.file(row)
         }
     }
 
-    public func content(sha256: String) async throws -> [UInt8]? {
+    public func content(sha256: String) async throws -> Data? {
         try await database.read { sql in
             try await sql.raw("SELECT data FROM blobs WHERE sha256 = \(bind: sha256)").first()
-                .map { [UInt8](try $0.decode(column: "data", as: Data.self)) }
+                .map { try $0.decode(column: "data", as: Data.self) }
         }
     }
 
     public func renameFile(_ id: Int64, title: String, now: Date) async throws -> Bool {
         try await database.write { sql in
-            try await sql.raw("""
-                UPDATE files SET title = \(bind: title), modified_at = \(bind: now.unixSeconds) WHERE id = \(bind: id) RETURNING id
-                """).first() != nil
+            guard let row = try await sql.raw("""
+                UPDATE files SET title = \(bind: title), modified_at = \(bind: now.unixSeconds) WHERE id = \(bind: id) RETURNING folder_id
+                """).first()
+            else { return false }
+            try await Self.touch([try row.decode(column: "folder_id", as: Int64.self)], sql)
+            return true
         }
     }
 
     public func deleteFile(_ id: Int64) async throws -> Bool {
         try await database.write { sql in
-            guard let row = try await sql.raw("DELETE FROM files WHERE id = \(bind: id) RETURNING sha256").first() else { return false }
+            guard let row = try await sql.raw("DELETE FROM files WHERE id = \(bind: id) RETURNING sha256, folder_id").first() else { return false }
             let sha256 = try row.decode(column: "sha256", as: String.self)
+            try await Self.touch([try row.decode(column: "folder_id", as: Int64.self)], sql)
             try await sql.raw("""
                 DELETE FROM blobs WHERE sha256 = \(bind: sha256) AND NOT EXISTS (SELECT 1 FROM files WHERE files.sha256 = blobs.sha256)
                 """).run()
@@ -209,7 +224,7 @@ public struct SQLFileStore: FileStore {
     public func setRoomType(_ id: Int64, _ type: RoomType, now: Date) async throws -> Bool {
         try await database.write { sql in
             try await sql.raw("""
-                UPDATE folders SET room_type = \(bind: type.rawValue), modified_at = \(bind: now.unixSeconds)
+                UPDATE folders SET room_type = \(bind: type.rawValue), modified_at = \(bind: now.unixSeconds), version = version + 1
                 WHERE id = \(bind: id) AND kind = 'room' RETURNING id
                 """).first() != nil
         }
@@ -269,8 +284,16 @@ public struct SQLFileStore: FileStore {
             roomType: try row.decode(column: "room_type", as: String?.self).flatMap(RoomType.init(rawValue:)),
             createdBy: PersonID(rawValue: try row.decode(column: "created_by", as: String.self)),
             createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
-            modifiedAt: Date(unixSeconds: try row.decode(column: "modified_at", as: Int64.self))
+            modifiedAt: Date(unixSeconds: try row.decode(column: "modified_at", as: Int64.self)),
+            version: try row.decode(column: "version", as: Int64.self)
         )
+    }
+
+    /// Marks folders as changed: their listings are built anew.
+    static func touch(_ ids: [Int64?], _ sql: any SQLDatabase) async throws {
+        for id in Set(ids.compactMap { $0 }) {
+            try await sql.raw("UPDATE folders SET version = version + 1 WHERE id = \(bind: id)").run()
+        }
     }
 
     static func file(_ row: any SQLRow) throws -> StoredFile {

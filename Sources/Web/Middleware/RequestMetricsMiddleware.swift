@@ -37,6 +37,23 @@ public final class AppMetrics: Sendable {
         registry.makeCounter(descriptor: Self.tokens, labels: [("grant_type", grantType), ("client_id", clientID)]).increment()
     }
 
+    static var housekeepingDeleted: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "housekeeping_deleted_rows", unitName: "total", helpText: "Rows deleted by housekeeping, by table.")
+    }
+    static var housekeepingPause: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "housekeeping_batch_duration", unitName: "seconds",
+                             helpText: "Time each housekeeping batch held the write lock.")
+    }
+
+    /// One housekeeping sweep: rows deleted per table and its longest batch.
+    public func housekeepingSwept(deleted: [String: Int], longestBatch: Duration) {
+        for (table, count) in deleted where count > 0 {
+            registry.makeCounter(descriptor: Self.housekeepingDeleted, labels: [("table", table)]).increment(by: Int64(count))
+        }
+        registry.makeDurationHistogram(descriptor: Self.housekeepingPause, labels: [], buckets: Self.latencyBuckets)
+            .recordNanoseconds(longestBatch.nanoseconds)
+    }
+
     /// One OAuth error answer.
     func oauthError(_ code: String) {
         registry.makeCounter(descriptor: Self.oauthErrors, labels: [("error", code)]).increment()

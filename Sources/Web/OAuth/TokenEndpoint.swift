@@ -40,6 +40,11 @@ struct ClientAuthenticator {
     }
 }
 
+/// An app spent its token-request budget for this minute.
+struct TokenRateLimited: Error {
+    let retryAfter: Int
+}
+
 /// `POST /oauth2/token` (RFC 6749 §3.2): one handler per grant type.
 struct TokenEndpoint {
     let authenticator: ClientAuthenticator
@@ -48,6 +53,8 @@ struct TokenEndpoint {
     let cors: OAuthCORS
     let metrics: AppMetrics
     let clock: any TimeSource
+    let limiter: RateLimiter
+    let requestsPerMinute: Int
     let handlers: [String: any GrantHandler] = Dictionary(uniqueKeysWithValues: TokenGrants.all.map { ($0.grantType, $0) })
 
     func addRoutes(to routes: Routes) {
@@ -58,6 +65,9 @@ struct TokenEndpoint {
             do {
                 let form = try await authenticator.read(request, allowPublic: true)
                 clientOrigins = form.client.allowedOrigins
+                if let retryAfter = limiter.retryAfter(key: "token:\(form.client.clientID.rawValue)", limit: requestsPerMinute, now: clock.now) {
+                    throw TokenRateLimited(retryAfter: retryAfter)
+                }
                 guard let grantType = form.parameters["grant_type"], !grantType.isEmpty else {
                     throw OAuthError.invalidRequest("grant_type is missing.")
                 }
@@ -75,6 +85,13 @@ struct TokenEndpoint {
             } catch let error as OAuthError {
                 metrics.oauthError(error.code)
                 response = try error.response(from: request, context: context)
+            } catch let limited as TokenRateLimited {
+                // RFC 6585 §4: 429 with Retry-After; the body stays an RFC 6749 §5.2 error object.
+                metrics.oauthError("rate_limited")
+                response = try OAuthError("slow_down", "Too many token requests for this app; try again in \(limited.retryAfter) s.")
+                    .response(from: request, context: context)
+                response.status = .tooManyRequests
+                response.headers[.retryAfter] = String(limited.retryAfter)
             }
             cors.decorate(&response, request: request, clientOrigins: clientOrigins)
             return response

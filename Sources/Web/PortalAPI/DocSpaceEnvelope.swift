@@ -1,17 +1,23 @@
 import Foundation
 import Hummingbird
 
-/// DocSpace's answer shape: `{"response": …, "count": n, "status": 0, "statusCode": 200}`.
+/// DocSpace's answer shape: `{"response": …, "count": n, "status": 0, "statusCode": 200}`, with
+/// `total` when the response is one page of a longer list. Written by `StreamingJSONEncoder`.
 struct DocSpaceEnvelope<Body: Encodable & Sendable>: Encodable, Sendable {
-    let response: Body
     let count: Int
+    let response: Body
     let status: Int
     let statusCode: Int
+    let total: Int?
 
     /// A JSON response wrapping `body`.
-    static func response(_ body: Body, count: Int = 1, status: HTTPResponse.Status = .ok) throws -> Response {
-        let envelope = DocSpaceEnvelope(response: body, count: count, status: 0, statusCode: status.code)
-        return try JSONResponse.make(envelope, status: status)
+    static func response(_ body: Body, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
+        JSONResponse.bytes(try bytes(body, count: count, total: total, status: status), status: status)
+    }
+
+    /// The bytes of `response(_:count:total:status:)`, for a caller that keeps them.
+    static func bytes(_ body: Body, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> [UInt8] {
+        try StreamingJSONEncoder.encode(DocSpaceEnvelope(count: count, response: body, status: 0, statusCode: status.code, total: total))
     }
 }
 
@@ -23,6 +29,11 @@ enum JSONResponse {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+
+    /// An `application/json` response of `bytes`.
+    static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
         let data = try encoder.encode(value)

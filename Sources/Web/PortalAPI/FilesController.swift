@@ -12,6 +12,7 @@ struct FilesController {
     let checks: FolderAccessChecks
     let uploadLimit: Int
     let clock: any TimeSource
+    let listings = ListingCache()
 
     struct FolderJSON: Encodable, Sendable {
         struct Creator: Encodable, Sendable { let id: String }
@@ -168,11 +169,15 @@ struct FilesController {
         }
     }
 
+    /// The folder's content; reused from `listings` while the folder's version is unchanged.
     func listing(_ folder: Folder) async throws -> Response {
+        if let body = listings.body(folderID: folder.id, version: folder.version) { return JSONResponse.bytes(body) }
         let (folders, storedFiles) = try await files.contents(of: folder.id)
         let content = Content(current: FolderJSON(folder), folders: folders.map(FolderJSON.init), files: storedFiles.map(FileJSON.init),
                               total: folders.count + storedFiles.count)
-        return try DocSpaceEnvelope.response(content, count: content.total)
+        let body = try DocSpaceEnvelope.bytes(content, count: content.total)
+        listings.store(folderID: folder.id, version: folder.version, body: body)
+        return JSONResponse.bytes(body)
     }
 
     /// Reads the multipart body (never more than the limit plus the form's own overhead), keeps the
@@ -191,14 +196,14 @@ struct FilesController {
         guard let part = form.upload("file") else { throw AppError.badRequest("The form has no file in the field 'file'.") }
         guard part.data.count <= uploadLimit else { throw AppError.payloadTooLarge(limit: uploadLimit) }
         let title = try PortalAPI.title(part.filename)
-        let bytes = [UInt8](part.data)
-        let sha256 = SHA256.hash(data: bytes).hexString
-        return try await files.addFile(to: folder, title: title, contentType: ContentSniffing.mediaType(of: bytes, title: title),
-                                       bytes: bytes, sha256: sha256, by: person.id, now: clock.now)
+        let sha256 = SHA256.hash(data: part.data).hexString
+        let type = ContentSniffing.mediaType(head: Array(part.data.prefix(ContentSniffing.headLength)), length: part.data.count, title: title)
+        return try await files.addFile(to: folder, title: title, contentType: type, bytes: part.data, sha256: sha256, by: person.id,
+                                       now: clock.now)
     }
 
     /// The exact bytes, as an attachment with the stored type, whole or one range (RFC 9110 §14).
-    func download(_ file: StoredFile, bytes: [UInt8], range: String?) -> Response {
+    func download(_ file: StoredFile, bytes: Data, range: String?) -> Response {
         var headers: HTTPFields = [
             .contentType: file.contentType, .acceptRanges: "bytes", .eTag: "\"\(file.sha256)\"",
             .contentDisposition: Self.attachment(file.title), .contentSecurityPolicy: "sandbox; default-src 'none'",
@@ -208,7 +213,8 @@ struct FilesController {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .part(let part):
             headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(bytes.count)"
-            return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes[part])))
+            let slice = bytes[(bytes.startIndex + part.lowerBound)...(bytes.startIndex + part.upperBound)]
+            return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: slice)))
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(bytes.count)"
             headers[.contentType] = "application/json"

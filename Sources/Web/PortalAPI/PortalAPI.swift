@@ -59,16 +59,8 @@ enum PortalAPI {
         }
     }
 
-    /// The envelope around a list, with `total` when the list is one page of more.
-    struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
-        let response: [Item]
-        let count: Int
-        let total: Int
-        let status: Int
-        let statusCode: Int
-    }
-
+    /// The envelope around one page of a list of `total` items.
     static func page<Item: Encodable & Sendable>(_ items: [Item], total: Int) throws -> Response {
-        try JSONResponse.make(Page(response: items, count: items.count, total: total, status: 0, statusCode: 200))
+        try DocSpaceEnvelope.response(items, count: items.count, total: total)
     }
 }

@@ -1,0 +1,116 @@
+import Foundation
+
+/// An `Encoder` that writes RFC 8259 JSON straight into bytes as `encode(to:)` runs, for the portal
+/// API's answers (a folder of a thousand files): Foundation's `JSONEncoder` first builds a tree of
+/// boxed values and costs several times more than the database reads behind such an answer.
+/// Keys come out in declaration order; `nil` optionals are left out; dates are RFC 3339 in whole
+/// seconds, as `JSONResponse.encoder` writes them. Synthesized `Encodable` conformances are all it
+/// needs to support: one container per value, no nested or super encoders.
+enum StreamingJSONEncoder {
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = ByteEncoder()
+        try encoder.write(value)
+        return encoder.json.bytes
+    }
+}
+
+private final class ByteEncoder: Encoder {
+    var json = JSONWriter(capacity: 4096)
+    /// The closing brackets of the containers opened and not yet closed.
+    var open: [UInt8] = []
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func write<T: Encodable>(_ value: T) throws {
+        switch value {
+        case let text as String: json.string(text)
+        case let number as Int: json.number(Int64(number))
+        case let number as Int64: json.number(number)
+        case let number as Int32: json.number(Int64(number))
+        case let flag as Bool: json.bool(flag)
+        case let number as Double: json.raw(number.isFinite ? "\(number)" : "null")
+        case let date as Date: json.string(Timestamp.iso8601(date))
+        case let url as URL: json.string(url.absoluteString)
+        default:
+            let depth = open.count
+            try value.encode(to: self)
+            while open.count > depth { json.close(open.removeLast()) }
+        }
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        json.openObject()
+        open.append(UInt8(ascii: "}"))
+        return KeyedEncodingContainer(Keyed(encoder: self))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        json.openArray()
+        open.append(UInt8(ascii: "]"))
+        return Unkeyed(encoder: self)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { Single(encoder: self) }
+
+    struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let encoder: ByteEncoder
+        var codingPath: [any CodingKey] { [] }
+
+        mutating func encodeNil(forKey key: Key) throws {
+            encoder.json.key(key.stringValue)
+            encoder.json.raw("null")
+        }
+
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+            encoder.json.key(key.stringValue)
+            try encoder.write(value)
+        }
+
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+            -> KeyedEncodingContainer<NestedKey>
+        {
+            preconditionFailure("StreamingJSONEncoder writes synthesized conformances only")
+        }
+
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+            preconditionFailure("StreamingJSONEncoder writes synthesized conformances only")
+        }
+
+        mutating func superEncoder() -> any Encoder { encoder }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { encoder }
+    }
+
+    struct Unkeyed: UnkeyedEncodingContainer {
+        let encoder: ByteEncoder
+        var codingPath: [any CodingKey] { [] }
+        var count = 0
+
+        mutating func encodeNil() throws {
+            encoder.json.raw("null")
+            count += 1
+        }
+
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            try encoder.write(value)
+            count += 1
+        }
+
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+            preconditionFailure("StreamingJSONEncoder writes synthesized conformances only")
+        }
+
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+            preconditionFailure("StreamingJSONEncoder writes synthesized conformances only")
+        }
+
+        mutating func superEncoder() -> any Encoder { encoder }
+    }
+
+    struct Single: SingleValueEncodingContainer {
+        let encoder: ByteEncoder
+        var codingPath: [any CodingKey] { [] }
+
+        mutating func encodeNil() throws { encoder.json.raw("null") }
+        mutating func encode<T: Encodable>(_ value: T) throws { try encoder.write(value) }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+@testable import Web
+
+/// The portal API's encoder writes what `JSONEncoder` writes (same values; key order aside).
+@Suite struct StreamingJSONEncoderTests {
+    struct Inner: Encodable, Sendable {
+        let id: Int64
+        let tags: [String]
+        let flag: Bool
+    }
+
+    struct Outer: Encodable, Sendable {
+        let title: String
+        let missing: String?
+        let present: String?
+        let count: Int
+        let ratio: Double
+        let when: Date
+        let inner: Inner
+        let list: [Inner]
+        let empty: [Inner]
+        let map: [String: Int]
+    }
+
+    @Test(arguments: ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\r", "control \u{1}\u{1F}", "ünïcödé ✓ 😀", "a/b", ""])
+    func sameValuesAsJSONEncoder(title: String) throws {
+        let value = Outer(
+            title: title, missing: nil, present: title, count: -42, ratio: 0.5, when: Date(timeIntervalSince1970: 1_900_000_123),
+            inner: Inner(id: 7, tags: ["a", title], flag: true),
+            list: [Inner(id: 1, tags: [], flag: false), Inner(id: Int64.max, tags: ["x"], flag: true)], empty: [], map: ["k": 1]
+        )
+        let streamed = try StreamingJSONEncoder.encode(value)
+        let reference = try JSONResponse.encoder.encode(value)
+        let a = try JSONSerialization.jsonObject(with: Data(streamed)) as? NSDictionary
+        let b = try JSONSerialization.jsonObject(with: reference) as? NSDictionary
+        #expect(a != nil)
+        #expect(a == b)
+        #expect(a?["missing"] == nil)
+    }
+}
