@@ -11,15 +11,22 @@ enum RequestBody {
         request.headers[.contentType].map(AuthorizationHeader.mediaType)
     }
 
-    /// Reads at most `limit` bytes.
+    /// Reads at most `limit` bytes, stopping as soon as the body goes past it. A declared
+    /// `Content-Length` within the limit sizes the buffer once, so a large upload is not copied again
+    /// each time the buffer would grow.
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let declared, declared > limit { throw AppError.payloadTooLarge(limit: limit) }
+        var buffer = ByteBufferAllocator().buffer(capacity: min(declared ?? 16 * 1024, limit))
         do {
-            return try await request.body.collect(upTo: limit)
+            for try await chunk in request.body {
+                guard buffer.readableBytes + chunk.readableBytes <= limit else { throw AppError.payloadTooLarge(limit: limit) }
+                buffer.writeImmutableBuffer(chunk)
+            }
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw AppError.payloadTooLarge(limit: limit)
-        } catch is NIOTooManyBytesError {
-            throw AppError.payloadTooLarge(limit: limit)
         }
+        return buffer
     }
 
     /// Decodes a JSON body (`application/json` only) into `T`.
