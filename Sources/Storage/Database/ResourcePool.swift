@@ -1,21 +1,38 @@
-/// A fixed set of resources handed out one caller at a time; callers wait in arrival order.
-actor ResourcePool<Resource: Sendable> {
-    private var idle: [Resource]
-    private var waiters: [CheckedContinuation<Resource, Never>] = []
+import Synchronization
 
-    init(_ resources: [Resource]) { self.idle = resources }
+/// A fixed set of resources handed out one caller at a time; callers wait in arrival order. A lock
+/// rather than an actor: taking an idle connection is the common case and costs no executor hop.
+final class ResourcePool<Resource: Sendable>: Sendable {
+    private struct State {
+        var idle: [Resource]
+        var waiters: [CheckedContinuation<Resource, Never>] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(_ resources: [Resource]) { state = Mutex(State(idle: resources)) }
 
     func acquire() async -> Resource {
-        if let resource = idle.popLast() { return resource }
-        return await withCheckedContinuation { waiters.append($0) }
+        if let resource = state.withLock({ $0.idle.popLast() }) { return resource }
+        return await withCheckedContinuation { continuation in
+            let ready: Resource? = state.withLock { state in
+                if let resource = state.idle.popLast() { return resource }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
     }
 
     func release(_ resource: Resource) {
-        if waiters.isEmpty {
-            idle.append(resource)
-        } else {
-            waiters.removeFirst().resume(returning: resource)
+        let waiter: CheckedContinuation<Resource, Never>? = state.withLock { state in
+            guard !state.waiters.isEmpty else {
+                state.idle.append(resource)
+                return nil
+            }
+            return state.waiters.removeFirst()
         }
+        waiter?.resume(returning: resource)
     }
 
     /// Takes every resource out of the pool (waiting for those in use), for closing.
@@ -24,18 +41,16 @@ actor ResourcePool<Resource: Sendable> {
         for _ in 0..<count { all.append(await acquire()) }
         return all
     }
-}
 
-extension ResourcePool {
     /// Runs `body` with a resource and returns it to the pool afterwards, even when `body` throws.
-    nonisolated func with<T: Sendable>(_ body: (Resource) async throws -> T) async throws -> T {
+    func with<T: Sendable>(_ body: (Resource) async throws -> T) async throws -> T {
         let resource = await acquire()
         do {
             let value = try await body(resource)
-            await release(resource)
+            release(resource)
             return value
         } catch {
-            await release(resource)
+            release(resource)
             throw error
         }
     }
