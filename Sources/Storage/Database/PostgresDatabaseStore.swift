@@ -3,6 +3,7 @@ import Logging
 import NIOSSL
 import PostgresKit
 import SQLKit
+import Synchronization
 
 /// PostgreSQL through postgres-nio's connection pool; the pool runs in a task owned by this value.
 final class PostgresDatabaseStore: Database {
@@ -10,6 +11,8 @@ final class PostgresDatabaseStore: Database {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    /// Until when the server is taken to be away (see `failingFast`).
+    private let outage = Mutex<ContinuousClock.Instant?>(nil)
 
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -57,16 +60,78 @@ final class PostgresDatabaseStore: Database {
     }
 
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            try await body(connection.sql(queryLogLevel: nil, logger: logger))
+        try await failingFast { leased in
+            try await client.withConnection { connection in
+                leased()
+                return try await body(connection.sql(queryLogLevel: nil, logger: self.logger))
+            }
         }
     }
 
     func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            let sql = connection.sql(queryLogLevel: nil, logger: logger)
-            try await sql.raw("BEGIN").run()
-            return try await commitOrRollBack(sql, body)
+        try await failingFast { leased in
+            try await client.withConnection { connection in
+                leased()
+                let sql = connection.sql(queryLogLevel: nil, logger: self.logger)
+                try await sql.raw("BEGIN").run()
+                return try await commitOrRollBack(sql, body)
+            }
+        }
+    }
+
+    /// How long a request waits for a connection before it is answered 503.
+    static let patience: Duration = .seconds(4)
+
+    /// Runs `operation` (which calls `leased` once it holds a connection) and turns a lost or
+    /// unreachable server into `StorageError.unavailable` (503): while PostgreSQL is away the pool keeps
+    /// reconnecting and a request would otherwise wait for a connection indefinitely. Only the wait for
+    /// a connection has a deadline, not the statements (a migration may wait for its lock). Errors the
+    /// server reports about a statement and the caller's own errors pass through.
+    private func failingFast<T: Sendable>(_ operation: (_ leased: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
+        // Once the server was found away, requests are answered 503 at once for a moment; then one
+        // request tries again, and its success reopens the gate.
+        if let until = outage.withLock({ $0 }), ContinuousClock.now < until {
+            throw StorageError.unavailable("PostgreSQL is unreachable; retrying shortly")
+        }
+        do {
+            let value = try await failingSlowly(operation)
+            if outage.withLock({ $0 }) != nil { outage.withLock { $0 = nil } }
+            return value
+        } catch let error as StorageError {
+            outage.withLock { $0 = ContinuousClock.now + Self.retryAfterOutage }
+            throw error
+        }
+    }
+
+    /// How long requests are answered 503 without trying, after the server was found away.
+    static let retryAfterOutage: Duration = .seconds(1)
+
+    private func failingSlowly<T: Sendable>(_ operation: (_ leased: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
+        let holding = LeaseFlag()
+        let leased: @Sendable () -> Void = { holding.set() }
+        do {
+            return try await withoutActuallyEscaping(operation) { operation in
+                let transfer = NonSendableTransfer { try await operation(leased) }
+                return try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask { try await transfer.value() }
+                    group.addTask {
+                        try await Task.sleep(for: Self.patience)
+                        guard holding.isSet else {
+                            throw StorageError.unavailable("no connection to PostgreSQL within \(Self.patience)")
+                        }
+                        return nil  // connected in time: the statements may take as long as they need
+                    }
+                    defer { group.cancelAll() }
+                    while let result = try await group.next() {
+                        if let value = result { return value }
+                    }
+                    throw StorageError.unavailable("no answer from PostgreSQL")
+                }
+            }
+        } catch let error as PSQLError where error.code != .server {
+            throw StorageError.unavailable("PostgreSQL connection lost (\(error.code))")
+        } catch where String(describing: type(of: error)) == "ConnectionPoolError" {
+            throw StorageError.unavailable("PostgreSQL unreachable (\(error))")
         }
     }
 
@@ -78,4 +143,19 @@ final class PostgresDatabaseStore: Database {
         runner.cancel()
         _ = await runner.value
     }
+}
+
+/// Carries a closure into a child task of a task group. `@unchecked`: the group runs it in exactly
+/// one child while the caller waits, and every child ends before the group returns, so the closure
+/// is never used concurrently nor after `withoutActuallyEscaping` gives it back.
+private struct NonSendableTransfer<T>: @unchecked Sendable {
+    let value: () async throws -> T
+    init(_ value: @escaping () async throws -> T) { self.value = value }
+}
+
+/// Set once a connection is held.
+private final class LeaseFlag: Sendable {
+    private let held = Mutex(false)
+    func set() { held.withLock { $0 = true } }
+    var isSet: Bool { held.withLock { $0 } }
 }

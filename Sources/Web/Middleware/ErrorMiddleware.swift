@@ -13,7 +13,12 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let appError = AppError.from(error)
-            if appError == .internalError || appError == .unavailable {
+            if appError == .unavailable {
+                // One clear line for the operator; StorageError's text names the cause, never a secret.
+                context.logger.error("database unavailable; answering 503", metadata: [
+                    "reason": "\(error as? StorageError ?? StorageError.unavailable("\(type(of: error))"))", "path": "\(request.uri.path)",
+                ])
+            } else if appError == .internalError {
                 context.logger.error("request failed", metadata: [
                     "error.type": "\(type(of: error))", "path": "\(request.uri.path)",
                 ])
