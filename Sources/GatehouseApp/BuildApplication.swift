@@ -36,7 +36,8 @@ public func buildApplication(
     var logger = Logger(label: "gatehouse")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
     let secretKey = try SecretKeyFile.load(configuration: configuration)
-    let database = try await openMigratedDatabase(configuration, logger: logger)
+    let metrics = AppMetrics()
+    let database: any Database = MeasuredDatabase(try await openMigratedDatabase(configuration, logger: logger), metrics: metrics)
     do {
         try await PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost, clock: clock)
             .ensureOwner(email: configuration.adminEmail, password: configuration.adminPassword, announce: announce)
@@ -45,7 +46,6 @@ public func buildApplication(
         let keys = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secretKey, clock: clock)
         try await keys.bootstrap()
         let revocations = RevocationSet()
-        let metrics = AppMetrics()
         var dependencies = WebDependencies(
             database: database,
             people: SQLPersonStore(database: database),

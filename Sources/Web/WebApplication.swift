@@ -186,7 +186,7 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     AuthorizeController(
         lookup: dependencies.clients, consents: store, codes: store, pages: pages, csrf: csrf,
         bindingKey: SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("consent binding".utf8), using: dependencies.secretKey)),
-        issuer: issuer, codeLifetime: dependencies.codeLifetime, clock: dependencies.clock
+        issuer: issuer, codeLifetime: dependencies.codeLifetime, clock: dependencies.clock, metrics: dependencies.metrics
     ).addRoutes(to: routes)
     TokenEndpoint(
         authenticator: authenticator, keys: dependencies.keys, grantContext: grantContext, cors: cors,

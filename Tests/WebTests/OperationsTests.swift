@@ -30,6 +30,45 @@ import Testing
         }
     }
 
+    /// The admin page of the audit log, with the API's filters; not for non-admins.
+    @Test func theAuditLogPageFiltersForAdmins() async throws {
+        try await withTestApp { client, scratch in
+            let first = try await registerApp(client)
+            let second = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let all = try await browser.get(client, "/developer-tools/oauth/audit")
+            #expect(all.status == .ok)
+            #expect(all.text.contains(first.clientID) && all.text.contains(second.clientID))
+            let one = try await browser.get(client, "/developer-tools/oauth/audit?client_id=\(first.clientID)&action=created")
+            #expect(one.text.contains(first.clientID) && !one.text.contains(second.clientID))
+            #expect(try await browser.get(client, "/developer-tools/oauth/audit?action=exploded").status == .badRequest)
+            try await addPerson(scratch, email: "user@example.com", role: .user)
+            var user = Browser()
+            _ = try await user.signIn(client, email: "user@example.com", password: "person-password-1")
+            #expect(try await user.get(client, "/developer-tools/oauth/audit").status == .forbidden)
+        }
+    }
+
+    /// Issue 6: authorize outcomes, tokens by grant and app, and the database pool's use and latency.
+    @Test func metricsShowAuthorizeOutcomesTokensAndTheDatabase() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.tokens(client, app: app)  // consent shown, then a code
+            _ = try await browser.get(client, authorizePath(["response_type": "code", "client_id": app.clientID,
+                                                             "redirect_uri": app.redirectURI, "scope": "openid", "prompt": "bogus"]))
+            let text = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(text.contains("oauth_authorize_outcomes_total{outcome=\"consent\",error=\"\"} 1"))
+            #expect(text.contains("oauth_authorize_outcomes_total{outcome=\"code\",error=\"\"} 1"))
+            #expect(text.contains("outcome=\"error_redirect\""))
+            #expect(text.contains("oauth_tokens_issued_total{grant_type=\"authorization_code\",client_id=\"\(app.clientID)\"} 1"))
+            #expect(text.contains("database_operation_duration_seconds_bucket{kind=\"read\""))
+            #expect(text.contains("database_operation_duration_seconds_bucket{kind=\"write\""))
+            #expect(text.contains("database_operations_in_progress 0"))
+        }
+    }
+
     @Test func aSessionMadeByOneProcessWorksOnAnother() async throws {
         let scratch = try await ScratchDatabase.make(.sqlite)
         let configuration = try testConfiguration(scratch)

@@ -19,6 +19,23 @@ struct ClientPagesController {
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             return try await list(request, context, person: person, notice: nil)
         }
+        routes.get("/developer-tools/oauth/audit") { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            guard person.role.isAdministrator else { throw AppError.forbidden("Only admins may read the audit log.") }
+            let query = request.uri.queryParameters
+            let (filter, limit) = try ClientsAPIController.auditFilter(query)
+            let entries = try await management.store.auditLog(filter, limit: limit)
+            let value = { (name: String) in query[Substring(name)].map(String.init) ?? "" }
+            return pages.render("devtools-audit", [
+                "clientID": value("client_id"), "actorID": value("actor_id"), "since": value("since"), "until": value("until"),
+                "actions": ClientAuditAction.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == value("action")] },
+                "hasEntries": !entries.isEmpty,
+                "entries": entries.map {
+                    ["at": Timestamp.iso8601($0.at), "action": $0.action.rawValue, "clientID": $0.clientID.rawValue, "actorID": $0.actorID,
+                     "details": $0.details]
+                },
+            ], request: request, context: context)
+        }
         routes.get("/developer-tools/oauth/new") { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             guard person.role != .guest else { throw AppError.forbidden("Guests cannot register apps.") }

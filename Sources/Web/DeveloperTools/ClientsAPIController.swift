@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import OAuthCore
 import PortalCore
 
@@ -135,6 +136,28 @@ struct ClientsAPIController {
         }
     }
 
+    /// The audit filters of a query (`client_id`, `actor_id`, `action`, `since`, `until`, `limit`), shared
+    /// by the API and the admin page; 400 naming the parameter at fault.
+    static func auditFilter(_ query: FlatDictionary<Substring, Substring>) throws -> (filter: ClientAuditFilter, limit: Int) {
+        var filter = ClientAuditFilter()
+        filter.clientID = query["client_id"].flatMap { $0.isEmpty ? nil : ClientID(rawValue: String($0).lowercased()) }
+        filter.actorID = query["actor_id"].flatMap { $0.isEmpty ? nil : String($0) }
+        if let action = query["action"], !action.isEmpty {
+            guard let parsed = ClientAuditAction(rawValue: String(action)) else {
+                throw AppError.badRequest("action must be one of \(ClientAuditAction.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            filter.action = parsed
+        }
+        for (name, keyPath) in [("since", \ClientAuditFilter.since), ("until", \ClientAuditFilter.until)] {
+            if let text = query[Substring(name)], !text.isEmpty {
+                guard let date = Self.parseDate(String(text)) else { throw AppError.badRequest("\(name) must be an ISO-8601 date.") }
+                filter[keyPath: keyPath] = date
+            }
+        }
+        let limit = query["limit"].flatMap { Int(String($0)) }.map { min(max($0, 1), 500) } ?? 100
+        return (filter, limit)
+    }
+
     func addRoutes(to routes: Routes) {
         routes.get("/api/2.0/scopes") { _, _ in
             try JSONResponse.make(ScopeCatalog.all.map { ScopeResponse(name: $0.name, type: $0.type.rawValue, group: $0.group) })
@@ -173,23 +196,7 @@ struct ClientsAPIController {
         routes.get("/api/2.0/clients/audit") { request, context in
             let person = try requireSignedIn(context).person
             guard person.role.isAdministrator else { throw AppError.forbidden("Only admins may read the audit log.") }
-            let query = request.uri.queryParameters
-            var filter = ClientAuditFilter()
-            filter.clientID = query["client_id"].map { ClientID(rawValue: String($0).lowercased()) }
-            filter.actorID = query["actor_id"].map(String.init)
-            if let action = query["action"] {
-                guard let parsed = ClientAuditAction(rawValue: String(action)) else {
-                    throw AppError.badRequest("action must be one of \(ClientAuditAction.allCases.map(\.rawValue).joined(separator: ", ")).")
-                }
-                filter.action = parsed
-            }
-            for (name, keyPath) in [("since", \ClientAuditFilter.since), ("until", \ClientAuditFilter.until)] {
-                if let text = query[Substring(name)] {
-                    guard let date = Self.parseDate(String(text)) else { throw AppError.badRequest("\(name) must be an ISO-8601 date.") }
-                    filter[keyPath: keyPath] = date
-                }
-            }
-            let limit = query["limit"].flatMap { Int(String($0)) }.map { min(max($0, 1), 500) } ?? 100
+            let (filter, limit) = try Self.auditFilter(request.uri.queryParameters)
             let entries = try await management.store.auditLog(filter, limit: limit)
             return try JSONResponse.make(AuditResponse(data: entries.map {
                 .init(id: $0.id, client_id: $0.clientID.rawValue, action: $0.action.rawValue, actor_id: $0.actorID, at: $0.at, details: $0.details)

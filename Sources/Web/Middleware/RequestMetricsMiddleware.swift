@@ -54,6 +54,16 @@ public final class AppMetrics: Sendable {
             .recordNanoseconds(longestBatch.nanoseconds)
     }
 
+    static var authorizeOutcomes: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "oauth_authorize_outcomes", unitName: "total",
+                             helpText: "Answers of /oauth2/authorize: code, consent, sign_in, error_redirect (with its error) or error_page.")
+    }
+
+    /// One answer of the authorization endpoint.
+    func authorizeOutcome(_ outcome: String, error: String = "") {
+        registry.makeCounter(descriptor: Self.authorizeOutcomes, labels: [("outcome", outcome), ("error", error)]).increment()
+    }
+
     /// One OAuth error answer.
     func oauthError(_ code: String) {
         registry.makeCounter(descriptor: Self.oauthErrors, labels: [("error", code)]).increment()

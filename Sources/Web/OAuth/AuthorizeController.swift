@@ -16,11 +16,12 @@ struct AuthorizeController {
     let issuer: String
     let codeLifetime: TimeInterval
     let clock: any TimeSource
+    let metrics: AppMetrics
 
     func addRoutes(to routes: Routes) {
         routes.get("/oauth2/authorize") { request, context in
             let pairs = FormFields(encoded: request.uri.query ?? "").pairs
-            return try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context)
+            return counted(try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context))
         }
         routes.post("/oauth2/authorize") { request, context in
             let form = try await csrf.checkedForm(request, refusal: AppError.forbidden(
@@ -36,8 +37,24 @@ struct AuthorizeController {
             guard let decision = form["consent"], decision == "allow" || decision == "deny" else {
                 throw AppError.badRequest("consent must be allow or deny.")
             }
-            return try await authorize(authorization, request: request, context: context, decision: decision)
+            return counted(try await authorize(authorization, request: request, context: context, decision: decision))
         }
+    }
+
+    /// Counts the answer by what it does for the app (RFC 6749 §4.1.2 and §4.1.2.1).
+    private func counted(_ response: Response) -> Response {
+        guard response.status == .found, let location = response.headers[.location] else {
+            metrics.authorizeOutcome(response.status == .ok ? "consent" : "error_page")
+            return response
+        }
+        if location.hasPrefix("/login") {
+            metrics.authorizeOutcome("sign_in")
+        } else if let items = URLComponents(string: location)?.queryItems, let error = items.first(where: { $0.name == "error" })?.value {
+            metrics.authorizeOutcome("error_redirect", error: error)
+        } else {
+            metrics.authorizeOutcome("code")
+        }
+        return response
     }
 
     private func authorize(_ authorization: AuthorizationRequest, request: Request, context: AppRequestContext, decision: String? = nil)
