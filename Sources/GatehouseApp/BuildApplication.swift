@@ -155,6 +155,19 @@ struct HousekeepingService: Service {
     }
 }
 
+/// `gatehouse sweep`: one housekeeping pass now.
+public func sweepOnce(configuration: Configuration, logger: Logger) async throws -> SQLHousekeeping.Report {
+    let database = try await openMigratedDatabase(configuration, logger: logger)
+    do {
+        let report = try await SQLHousekeeping(database: database).sweep(now: Date())
+        await database.close()
+        return report
+    } catch {
+        await database.close()
+        throw error
+    }
+}
+
 /// `gatehouse keys rotate`: new signing keys for every process; the old public keys stay in the
 /// JWKS until every token they signed has expired.
 public func rotateSigningKeys(configuration: Configuration, logger: Logger) async throws {

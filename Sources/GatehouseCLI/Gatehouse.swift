@@ -11,7 +11,7 @@ struct GatehouseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "OAuth 2.0 and OpenID Connect server for a document-collaboration portal.",
-        subcommands: [Serve.self, Migrate.self, Users.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, Users.self, Keys.self, Sweep.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -119,3 +119,26 @@ struct Keys: AsyncParsableCommand {
         }
     }
 }
+
+struct Sweep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one housekeeping sweep now (serve runs one every GATEHOUSE_SWEEP_INTERVAL seconds) and report it."
+    )
+
+    func run() async throws {
+        let configuration = loadConfiguration()
+        do {
+            let report = try await sweepOnce(configuration: configuration, logger: Logger(label: "gatehouse.sweep"))
+            guard report.swept else {
+                print("Another process is sweeping; nothing done.")
+                return
+            }
+            let deleted = report.deleted.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let milliseconds = Double(report.longestBatch.components.attoseconds) / 1e15 + Double(report.longestBatch.components.seconds) * 1000
+            print("Deleted \(deleted); longest batch \(String(format: "%.1f", milliseconds)) ms.")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+

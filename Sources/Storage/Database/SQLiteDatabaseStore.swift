@@ -14,11 +14,25 @@ final class SQLiteDatabaseStore: Database {
     /// nothing else on the shared pool (bcrypt, file I/O) can starve a commit.
     private let threadPool: NIOThreadPool
 
+    /// Copies the write-ahead log into the database file every second, on a reader connection:
+    /// a PASSIVE checkpoint never blocks the writer (SQLite WAL §"Checkpointing").
+    private let checkpointer: Task<Void, Never>
+
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
         self.writer = ResourcePool([writer])
-        self.readers = ResourcePool(readers)
+        let readerPool = ResourcePool(readers)
+        self.readers = readerPool
         self.readerCount = readers.count
         self.threadPool = threadPool
+        self.checkpointer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { return }
+                _ = try? await readerPool.with { connection in
+                    try await connection.sql(queryLogLevel: nil).raw("PRAGMA wal_checkpoint(PASSIVE)").all()
+                }
+            }
+        }
     }
 
     static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabaseStore {
@@ -42,6 +56,9 @@ final class SQLiteDatabaseStore: Database {
                 try await sql.raw("PRAGMA busy_timeout = 5000").run()
                 if index == 0 {
                     _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
+                    // The writer never checkpoints inside a commit (which would hold up the next
+                    // write for tens of milliseconds); a reader does it in the background instead.
+                    _ = try await sql.raw("PRAGMA wal_autocheckpoint = 0").all()
                 }
                 try await sql.raw("PRAGMA synchronous = NORMAL").run()
                 try await sql.raw("PRAGMA foreign_keys = ON").run()
@@ -86,6 +103,8 @@ final class SQLiteDatabaseStore: Database {
     }
 
     func close() async {
+        checkpointer.cancel()
+        _ = await checkpointer.value
         let writers = await writer.drain(count: 1)
         let all = writers + (await readers.drain(count: readerCount))
         for connection in all { try? await connection.close() }

@@ -53,6 +53,8 @@ enum M004Files {
             )
             """,
             "CREATE INDEX room_members_person ON room_members (person_id)",
+            // Housekeeping finds refresh tokens rotated out long ago without scanning them all.
+            "CREATE INDEX refresh_tokens_rotated ON refresh_tokens (rotated_at)",
         ]
     }
 }

@@ -24,7 +24,7 @@ public struct SQLHousekeeping: Sendable {
     public let throttleWindow: TimeInterval
     static let lockKey = 7_243_002
 
-    public init(database: any Database, batchSize: Int = 500, reuseDetectionWindow: TimeInterval = 7 * 86_400,
+    public init(database: any Database, batchSize: Int = 100, reuseDetectionWindow: TimeInterval = 7 * 86_400,
                 throttleWindow: TimeInterval = 15 * 60) {
         self.database = database
         self.batchSize = batchSize
@@ -40,8 +40,8 @@ public struct SQLHousekeeping: Sendable {
         // Codes are kept a while past expiry, so a late replay is still seen as reuse.
         let targets: [(table: String, key: String, condition: SQLQueryString)] = [
             ("authorization_codes", "code_hash", "expires_at < \(bind: seconds - 600)"),
-            ("refresh_tokens", "token_hash",
-             "expires_at < \(bind: seconds) OR rotated_at < \(bind: seconds - Int64(reuseDetectionWindow))"),
+            ("refresh_tokens", "token_hash", "expires_at < \(bind: seconds)"),
+            ("refresh_tokens", "token_hash", "rotated_at < \(bind: seconds - Int64(reuseDetectionWindow))"),
             ("sessions", "token_hash", "expires_at < \(bind: seconds)"),
             ("revocations", "id", "expires_at < \(bind: seconds)"),
         ]
