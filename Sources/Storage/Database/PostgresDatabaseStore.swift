@@ -11,13 +11,53 @@ final class PostgresDatabaseStore: Database {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
-    /// Until when the server is taken to be away (see `failingFast`).
-    private let outage = Mutex<ContinuousClock.Instant?>(nil)
+    /// Whether the server is away, as the watcher (and lost connections) last found.
+    private let outage = Outage()
+    /// Pings the server every second on a connection of its own (see `watch`).
+    private let watcher: Task<Void, Never>
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, location: PostgresLocation, logger: Logger) {
         self.client = client
         self.logger = logger
         self.runner = Task { await client.run() }
+        self.watcher = Self.watch(location, outage: outage, logger: logger)
+    }
+
+    /// Watches the server on one connection outside the pool: the pool, when the server goes away,
+    /// keeps reconnecting and lets requests wait, so it cannot tell. A definite connection failure
+    /// marks the server away (requests are answered 503 at once); a successful ping marks it back.
+    /// Slowness alone changes nothing, so a busy server never turns into 503s.
+    static func watch(_ location: PostgresLocation, outage: Outage, logger: Logger) -> Task<Void, Never> {
+        Task {
+            var configuration = PostgresConnection.Configuration(
+                host: location.host, port: location.port, username: location.username, password: location.password,
+                database: location.database, tls: .disable
+            )
+            if location.requiresTLS, let context = try? NIOSSLContext(configuration: .makeClientConfiguration()) {
+                configuration.tls = .require(context)
+            }
+            configuration.options.connectTimeout = .seconds(2)
+            var connection: PostgresConnection?
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isCancelled { break }
+                do {
+                    if connection == nil || connection?.isClosed == true {
+                        connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                    }
+                    _ = try await connection?.query("SELECT 1", logger: logger).collect()
+                    outage.set(false)
+                } catch let error as PSQLError where error.code != .server {
+                    try? await connection?.close()
+                    connection = nil
+                    outage.set(true)
+                } catch {
+                    try? await connection?.close()
+                    connection = nil
+                }
+            }
+            try? await connection?.close()
+        }
     }
 
     static func open(_ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger) async throws
@@ -30,7 +70,9 @@ final class PostgresDatabaseStore: Database {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        let store = PostgresDatabaseStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let store = PostgresDatabaseStore(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger), location: location, logger: logger
+        )
         // Fail the start at once, with the server's own words, when the database cannot be reached.
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -79,47 +121,28 @@ final class PostgresDatabaseStore: Database {
         }
     }
 
-    /// How long a request waits for a connection before it is answered 503.
-    static let patience: Duration = .seconds(4)
-
-    /// Runs `operation` (which calls `leased` once it holds a connection) and turns a lost or
-    /// unreachable server into `StorageError.unavailable` (503): while PostgreSQL is away the pool keeps
-    /// reconnecting and a request would otherwise wait for a connection indefinitely. Only the wait for
-    /// a connection has a deadline, not the statements (a migration may wait for its lock). Errors the
-    /// server reports about a statement and the caller's own errors pass through.
+    /// Runs `operation` (which calls `leased` once it holds a connection) and answers 503
+    /// (`StorageError.unavailable`) instead of letting a request wait while the server is away: at once
+    /// when the watcher knows it is away, and as soon as it finds out for a request already waiting
+    /// for a connection. Once connected, statements take as long as they need (a migration may wait
+    /// for its lock). Lost connections become 503 too; errors the server reports about a statement and
+    /// the caller's own errors pass through.
     private func failingFast<T: Sendable>(_ operation: (_ leased: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
-        // Once the server was found away, requests are answered 503 at once for a moment; then one
-        // request tries again, and its success reopens the gate.
-        if let until = outage.withLock({ $0 }), ContinuousClock.now < until {
-            throw StorageError.unavailable("PostgreSQL is unreachable; retrying shortly")
-        }
-        do {
-            let value = try await failingSlowly(operation)
-            if outage.withLock({ $0 }) != nil { outage.withLock { $0 = nil } }
-            return value
-        } catch let error as StorageError {
-            outage.withLock { $0 = ContinuousClock.now + Self.retryAfterOutage }
-            throw error
-        }
-    }
-
-    /// How long requests are answered 503 without trying, after the server was found away.
-    static let retryAfterOutage: Duration = .seconds(1)
-
-    private func failingSlowly<T: Sendable>(_ operation: (_ leased: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
+        guard !outage.isAway else { throw StorageError.unavailable("PostgreSQL is unreachable") }
         let holding = LeaseFlag()
         let leased: @Sendable () -> Void = { holding.set() }
+        let outage = self.outage
         do {
             return try await withoutActuallyEscaping(operation) { operation in
                 let transfer = NonSendableTransfer { try await operation(leased) }
                 return try await withThrowingTaskGroup(of: T?.self) { group in
                     group.addTask { try await transfer.value() }
                     group.addTask {
-                        try await Task.sleep(for: Self.patience)
-                        guard holding.isSet else {
-                            throw StorageError.unavailable("no connection to PostgreSQL within \(Self.patience)")
+                        while !holding.isSet {
+                            if outage.isAway { throw StorageError.unavailable("PostgreSQL is unreachable") }
+                            try await Task.sleep(for: .milliseconds(100))
                         }
-                        return nil  // connected in time: the statements may take as long as they need
+                        return nil  // connected: the statements may take as long as they need
                     }
                     defer { group.cancelAll() }
                     while let result = try await group.next() {
@@ -140,6 +163,8 @@ final class PostgresDatabaseStore: Database {
     }
 
     func close() async {
+        watcher.cancel()
+        _ = await watcher.value
         runner.cancel()
         _ = await runner.value
     }
@@ -158,4 +183,11 @@ private final class LeaseFlag: Sendable {
     private let held = Mutex(false)
     func set() { held.withLock { $0 = true } }
     var isSet: Bool { held.withLock { $0 } }
+}
+
+/// Whether the server is away, shared by the watcher and every operation.
+final class Outage: Sendable {
+    private let away = Mutex(false)
+    func set(_ value: Bool) { away.withLock { $0 = value } }
+    var isAway: Bool { away.withLock { $0 } }
 }
