@@ -82,9 +82,9 @@ public func buildApplication(
             router: web.router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [
-                DatabaseService(database: database), PollingService(poller: web.poller, logger: logger),
-                HousekeepingService(housekeeping: SQLHousekeeping(database: database), interval: configuration.sweepInterval,
-                                    metrics: metrics, clock: clock, logger: logger),
+                DatabaseService(database: database), PeriodicService.polling(web.poller, logger: logger),
+                PeriodicService.housekeeping(SQLHousekeeping(database: database), interval: configuration.sweepInterval,
+                                             metrics: metrics, clock: clock, logger: logger),
             ],
             logger: logger
         )
@@ -105,52 +105,47 @@ struct DatabaseService: Service {
     }
 }
 
-/// Polls the revocation feed and the signing keys every second (ARCHITECTURE.md, "State and scale").
-struct PollingService: Service {
-    let poller: StatePoller
+/// Runs `work` every `interval` until graceful shutdown; a failed round is logged (with the error's
+/// type only: error values may carry input) and the next one comes as usual.
+struct PeriodicService: Service {
+    let interval: Duration
+    let failure: Logger.Message
     let logger: Logger
+    let work: @Sendable () async throws -> Void
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: interval)
                 if Task.isCancelled { return }
                 do {
-                    try await poller.poll()
+                    try await work()
+                } catch is CancellationError {
+                    return
                 } catch {
-                    logger.warning("could not read revocations and keys", metadata: ["error.type": "\(type(of: error))"])
+                    logger.warning(failure, metadata: ["error.type": "\(type(of: error))"])
                 }
             }
         }
     }
-}
 
-/// Runs housekeeping every `interval`: small batches, one sweeping process at a time on PostgreSQL.
-struct HousekeepingService: Service {
-    let housekeeping: SQLHousekeeping
-    let interval: TimeInterval
-    let metrics: AppMetrics
-    let clock: any TimeSource
-    let logger: Logger
+    /// Polls the revocation feed and the signing keys every second (ARCHITECTURE.md, "State and scale").
+    static func polling(_ poller: StatePoller, logger: Logger) -> PeriodicService {
+        PeriodicService(interval: .seconds(1), failure: "could not read revocations and keys", logger: logger) {
+            try await poller.poll()
+        }
+    }
 
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                if Task.isCancelled { return }
-                do {
-                    let report = try await housekeeping.sweep(now: clock.now)
-                    guard report.swept else { continue }
-                    metrics.housekeepingSwept(deleted: report.deleted, longestBatch: report.longestBatch)
-                    logger.debug("housekeeping swept", metadata: [
-                        "deleted": "\(report.deleted.values.reduce(0, +))", "longest_batch": "\(report.longestBatch)",
-                    ])
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("housekeeping failed; it runs again later", metadata: ["error.type": "\(type(of: error))"])
-                }
-            }
+    /// Housekeeping every `interval`: small batches, one sweeping process at a time on PostgreSQL.
+    static func housekeeping(_ housekeeping: SQLHousekeeping, interval: TimeInterval, metrics: AppMetrics, clock: any TimeSource,
+                             logger: Logger) -> PeriodicService {
+        PeriodicService(interval: .seconds(interval), failure: "housekeeping failed; it runs again later", logger: logger) {
+            let report = try await housekeeping.sweep(now: clock.now)
+            guard report.swept else { return }
+            metrics.housekeepingSwept(deleted: report.deleted, longestBatch: report.longestBatch)
+            logger.debug("housekeeping swept", metadata: [
+                "deleted": "\(report.deleted.values.reduce(0, +))", "longest_batch": "\(report.longestBatch)",
+            ])
         }
     }
 }

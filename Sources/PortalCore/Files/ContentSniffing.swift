@@ -25,7 +25,7 @@ public enum ContentSniffing {
 
     /// The type of content of `length` bytes that begins with `head` (its first `headLength` bytes or all of it).
     public static func mediaType(head bytes: [UInt8], length: Int, title: String) -> String {
-        let ext = title.split(separator: ".").count > 1 ? title.split(separator: ".").last.map { $0.lowercased() } ?? "" : ""
+        let ext = FileTitle.fileExtension(title)
         func starts(_ signature: [UInt8]) -> Bool { bytes.count >= signature.count && Array(bytes.prefix(signature.count)) == signature }
         if starts(Array("%PDF-".utf8)) { return "application/pdf" }
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }

@@ -8,6 +8,13 @@ public enum FileTitle {
     /// Characters a title must not contain.
     public static let forbidden: Set<Character> = ["/", "\\", ":", "*", "?", "\"", "<", ">", "|"]
 
+    /// The extension of a title, lowercased and without its dot (`Report.DOCX` → `docx`); empty when the
+    /// title has no part after a dot.
+    public static func fileExtension(_ title: String) -> String {
+        let parts = title.split(separator: ".")
+        return parts.count > 1 ? parts[parts.count - 1].lowercased() : ""
+    }
+
     /// The title trimmed of surrounding spaces, or why it is refused.
     public static func validate(_ text: String) -> Result<String, TitleError> {
         let title = text.trimmingCharacters(in: .whitespacesAndNewlines)

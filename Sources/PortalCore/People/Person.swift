@@ -8,6 +8,11 @@ public struct PersonID: RawRepresentable, Hashable, Sendable, Codable, CustomStr
     public init(rawValue: String) { self.rawValue = rawValue }
     /// A new random identifier.
     public static func generate() -> PersonID { PersonID(rawValue: UUID().uuidString.lowercased()) }
+    /// The identifier in `text` when it is a UUID (any case), normalized; `nil` otherwise (as `ClientID(validating:)`).
+    public init?(validating text: String) {
+        guard UUID(uuidString: text) != nil else { return nil }
+        rawValue = text.lowercased()
+    }
     /// The UUID text.
     public var description: String { rawValue }
 

@@ -12,7 +12,7 @@ final class PostgresDatabaseStore: Database {
     private let runner: Task<Void, Never>
     private let logger: Logger
     /// Whether the server is away, as the watcher (and lost connections) last found.
-    private let outage = Outage()
+    private let outage = SharedFlag()
     /// Pings the server every second on a connection of its own (see `watch`).
     private let watcher: Task<Void, Never>
 
@@ -27,7 +27,7 @@ final class PostgresDatabaseStore: Database {
     /// keeps reconnecting and lets requests wait, so it cannot tell. A definite connection failure
     /// marks the server away (requests are answered 503 at once); a successful ping marks it back.
     /// Slowness alone changes nothing, so a busy server never turns into 503s.
-    static func watch(_ location: PostgresLocation, outage: Outage, logger: Logger) -> Task<Void, Never> {
+    static func watch(_ location: PostgresLocation, outage: SharedFlag, logger: Logger) -> Task<Void, Never> {
         Task {
             var configuration = PostgresConnection.Configuration(
                 host: location.host, port: location.port, username: location.username, password: location.password,
@@ -128,8 +128,8 @@ final class PostgresDatabaseStore: Database {
     /// for its lock). Lost connections become 503 too; errors the server reports about a statement and
     /// the caller's own errors pass through.
     private func failingFast<T: Sendable>(_ operation: (_ leased: @escaping @Sendable () -> Void) async throws -> T) async throws -> T {
-        guard !outage.isAway else { throw StorageError.unavailable("PostgreSQL is unreachable") }
-        let holding = LeaseFlag()
+        guard !outage.isSet else { throw StorageError.unavailable("PostgreSQL is unreachable") }
+        let holding = SharedFlag()
         let leased: @Sendable () -> Void = { holding.set() }
         let outage = self.outage
         do {
@@ -139,7 +139,7 @@ final class PostgresDatabaseStore: Database {
                     group.addTask { try await transfer.value() }
                     group.addTask {
                         while !holding.isSet {
-                            if outage.isAway { throw StorageError.unavailable("PostgreSQL is unreachable") }
+                            if outage.isSet { throw StorageError.unavailable("PostgreSQL is unreachable") }
                             try await Task.sleep(for: .milliseconds(100))
                         }
                         return nil  // connected: the statements may take as long as they need
@@ -178,16 +178,10 @@ private struct NonSendableTransfer<T>: @unchecked Sendable {
     init(_ value: @escaping () async throws -> T) { self.value = value }
 }
 
-/// Set once a connection is held.
-private final class LeaseFlag: Sendable {
-    private let held = Mutex(false)
-    func set() { held.withLock { $0 = true } }
-    var isSet: Bool { held.withLock { $0 } }
-}
-
-/// Whether the server is away, shared by the watcher and every operation.
-final class Outage: Sendable {
-    private let away = Mutex(false)
-    func set(_ value: Bool) { away.withLock { $0 = value } }
-    var isAway: Bool { away.withLock { $0 } }
+/// A yes/no shared between tasks: whether the server is away (the watcher and every operation), or
+/// whether an operation holds its connection yet.
+final class SharedFlag: Sendable {
+    private let value = Mutex(false)
+    func set(_ newValue: Bool = true) { value.withLock { $0 = newValue } }
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -18,13 +18,16 @@ public struct SQLFileStore: FileStore {
         """
     static let fileColumns = "id, folder_id, root_id, title, content_type, size, sha256, created_by, created_at, modified_at"
 
+    /// The one folder a condition on `f` picks, with its tree.
+    static func folder(where condition: SQLQueryString, _ sql: any SQLDatabase) async throws -> Folder? {
+        try await sql.raw("\(unsafeRaw: folderSelect) WHERE \(condition)").first().map(folder)
+    }
+
     // MARK: folders
 
     public func myDocuments(of personID: PersonID, now: Date) async throws -> Folder {
-        if let existing = try await database.read({ sql in
-            try await sql.raw("\(unsafeRaw: Self.folderSelect) WHERE f.owner_id = \(bind: personID.rawValue)")
-                .first().map(Self.folder)
-        }) { return existing }
+        let mine: SQLQueryString = "f.owner_id = \(bind: personID.rawValue)"
+        if let existing = try await database.read({ try await Self.folder(where: mine, $0) }) { return existing }
         return try await database.write { sql in
             if let row = try await sql.raw("""
                 INSERT INTO folders (parent_id, kind, owner_id, title, created_by, created_at, modified_at)
@@ -35,18 +38,13 @@ public struct SQLFileStore: FileStore {
                 let id = try row.decode(column: "id", as: Int64.self)
                 try await sql.raw("UPDATE folders SET root_id = id WHERE id = \(bind: id)").run()
             }
-            guard let folder = try await sql.raw("""
-                \(unsafeRaw: Self.folderSelect) WHERE f.owner_id = \(bind: personID.rawValue)
-                """).first().map(Self.folder)
-            else { throw FileStoreError.missing }
+            guard let folder = try await Self.folder(where: mine, sql) else { throw FileStoreError.missing }
             return folder
         }
     }
 
     public func folder(_ id: Int64) async throws -> Folder? {
-        try await database.read { sql in
-            try await sql.raw("\(unsafeRaw: Self.folderSelect) WHERE f.id = \(bind: id)").first().map(Self.folder)
-        }
+        try await database.read { try await Self.folder(where: "f.id = \(bind: id)", $0) }
     }
 
     public func contents(of folderID: Int64) async throws -> (folders: [Folder], files: [StoredFile]) {
@@ -199,9 +197,7 @@ public struct SQLFileStore: FileStore {
                 INSERT INTO room_members (room_id, person_id, access)
                 VALUES (\(bind: id), \(bind: personID.rawValue), \(bind: RoomAccess.roomAdmin.rawValue))
                 """).run()
-            guard let room = try await sql.raw("\(unsafeRaw: Self.folderSelect) WHERE f.id = \(bind: id)")
-                .first().map(Self.folder)
-            else { throw FileStoreError.missing }
+            guard let room = try await Self.folder(where: "f.id = \(bind: id)", sql) else { throw FileStoreError.missing }
             return room
         }
     }

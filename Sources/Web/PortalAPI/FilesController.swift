@@ -64,7 +64,8 @@ struct FilesController {
             title = file.title
             folderId = file.folderID
             rootFolderId = file.rootID
-            fileExst = file.title.contains(".") ? "." + (file.title.split(separator: ".").last.map(String.init) ?? "") : ""
+            let ext = FileTitle.fileExtension(file.title)
+            fileExst = ext.isEmpty ? "" : "." + ext
             mimeType = file.contentType
             pureContentLength = file.size
             contentLength = Timestamp.byteCount(file.size)

@@ -125,8 +125,7 @@ struct PeopleController {
 
     /// The person named by the path; 404 for an id that is not a UUID or not known.
     func person(_ context: AppRequestContext) async throws -> Person {
-        guard let text = context.parameters.get("id"), let uuid = UUID(uuidString: text),
-              let person = try await people.find(id: PersonID(rawValue: uuid.uuidString.lowercased()))
+        guard let text = context.parameters.get("id"), let id = PersonID(validating: text), let person = try await people.find(id: id)
         else { throw AppError.notFound }
         return person
     }

@@ -90,8 +90,7 @@ struct RoomsController {
                 guard let access = RoomAccess(rawValue: invitation.access) else {
                     throw AppError.badRequest("invitations[\(index)].access must be one of RoomAdmin, Editor, Viewer.")
                 }
-                guard let uuid = UUID(uuidString: invitation.id),
-                      let person = try await people.find(id: PersonID(rawValue: uuid.uuidString.lowercased()))
+                guard let id = PersonID(validating: invitation.id), let person = try await people.find(id: id)
                 else { throw AppError.badRequest("invitations[\(index)].id is not a person of this portal.") }
                 members.append(RoomMember(personID: person.id, access: access))
             }
