@@ -16,7 +16,7 @@ public struct MeasuredDatabase: Database {
         self.inner = inner
         let registry = metrics.registry
         inUse = registry.makeGauge(descriptor: MetricNameDescriptor(
-            metricName: "database_operations_in_progress", helpText: "Reads and transactions holding or waiting for a connection."
+            metricName: "database_operations_in_progress", unitName: "", helpText: "Reads and transactions holding or waiting for a connection."
         ))
         let latency = MetricNameDescriptor(
             metricName: "database_operation_duration", unitName: "seconds",
