@@ -49,7 +49,8 @@ struct AuthorizeController {
         }
         if location.hasPrefix("/login") {
             metrics.authorizeOutcome("sign_in")
-        } else if let items = URLComponents(string: location)?.queryItems, let error = items.first(where: { $0.name == "error" })?.value {
+        } else if let query = location.split(separator: "?", maxSplits: 1).dropFirst().first,
+                  let error = FormURLEncoding.pairs(String(query)).first(where: { $0.name == "error" })?.value {
             metrics.authorizeOutcome("error_redirect", error: error)
         } else {
             metrics.authorizeOutcome("code")
