@@ -2,34 +2,36 @@ import Foundation
 import Logging
 import SQLKit
 import NIOPosix
-import SQLiteKit
 
 /// SQLite in WAL mode: one writer connection (`BEGIN IMMEDIATE`) and a pool of readers.
+///
+/// Statements run on the calling task's thread (`SQLiteSession`); opening, closing, checkpoints and
+/// statements binding large values use a small thread pool of the store's own.
 final class SQLiteDatabaseStore: Database {
     let flavor = SQLFlavor.sqlite
-    private let writer: ResourcePool<SQLiteConnection>
-    private let readers: ResourcePool<SQLiteConnection>
+    private let writer: ResourcePool<SQLiteSession>
+    private let readers: ResourcePool<SQLiteSession>
     private let readerCount: Int
-    /// SQLite calls block their thread; they get threads of their own (one per connection) so that
-    /// nothing else on the shared pool (bcrypt, file I/O) can starve a commit.
     private let threadPool: NIOThreadPool
+    private let logger: Logger
 
     /// Copies the write-ahead log into the database file every second, on a reader connection:
     /// a PASSIVE checkpoint never blocks the writer (SQLite WAL §"Checkpointing").
     private let checkpointer: Task<Void, Never>
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
+    private init(writer: SQLiteSession, readers: [SQLiteSession], threadPool: NIOThreadPool, logger: Logger) {
         self.writer = ResourcePool([writer])
         let readerPool = ResourcePool(readers)
         self.readers = readerPool
         self.readerCount = readers.count
         self.threadPool = threadPool
+        self.logger = logger
         self.checkpointer = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 if Task.isCancelled { return }
-                _ = try? await readerPool.with { connection in
-                    try await connection.sql(queryLogLevel: nil).raw("PRAGMA wal_checkpoint(PASSIVE)").all()
+                _ = try? await readerPool.with { session in
+                    try await session.executeOffloaded("PRAGMA wal_checkpoint(PASSIVE)")
                 }
             }
         }
@@ -42,18 +44,17 @@ final class SQLiteDatabaseStore: Database {
         } catch {
             throw StorageError.unavailable("cannot create folder \(directory): \(error.localizedDescription)")
         }
-        var opened: [SQLiteConnection] = []
-        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        var opened: [SQLiteSession] = []
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         do {
             for index in 0...readerCount {
-                let connection = try await SQLiteConnection.open(
-                    storage: .file(path: path), threadPool: threadPool, logger: logger,
-                    on: MultiThreadedEventLoopGroup.singleton.any()
-                )
-                opened.append(connection)
-                let sql = connection.sql(queryLogLevel: nil)
-                try await sql.raw("PRAGMA busy_timeout = 5000").run()
+                let session = try await SQLiteSession.open(path: path, threadPool: threadPool)
+                opened.append(session)
+                let sql = session.sql(logger: logger)
+                // The writer waits for another process's lock only briefly on its thread; `beginImmediate`
+                // retries with sleeps in between. Readers in WAL mode wait only during recovery.
+                try await sql.raw(index == 0 ? "PRAGMA busy_timeout = 20" : "PRAGMA busy_timeout = 5000").run()
                 if index == 0 {
                     _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
                     // The writer never checkpoints inside a commit (which would hold up the next
@@ -64,20 +65,21 @@ final class SQLiteDatabaseStore: Database {
                 try await sql.raw("PRAGMA foreign_keys = ON").run()
             }
         } catch {
-            for connection in opened { try? await connection.close() }
+            for session in opened { await session.close() }
             try? await threadPool.shutdownGracefully()
             throw StorageError.unavailable("cannot open SQLite file \(path): \(error)")
         }
-        return SQLiteDatabaseStore(writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool)
+        return SQLiteDatabaseStore(
+            writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, logger: logger)
     }
 
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await readers.with { connection in try await body(connection.sql(queryLogLevel: nil)) }
+        try await readers.with { session in try await body(session.sql(logger: logger)) }
     }
 
     func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writer.with { connection in
-            let sql = connection.sql(queryLogLevel: nil)
+        try await writer.with { session in
+            let sql = session.sql(logger: logger)
             try await Self.beginImmediate(sql)
             return try await commitOrRollBack(sql, body)
         }
@@ -91,7 +93,7 @@ final class SQLiteDatabaseStore: Database {
             do {
                 try await sql.raw("BEGIN IMMEDIATE").run()
                 return
-            } catch let error as SQLiteError where error.reason == .busy || error.reason == .locked {
+            } catch let error as SQLiteFailure where error.isBusy {
                 guard ContinuousClock.now < deadline else { throw error }
                 try await Task.sleep(for: .milliseconds(5))
             }
@@ -107,7 +109,7 @@ final class SQLiteDatabaseStore: Database {
         _ = await checkpointer.value
         let writers = await writer.drain(count: 1)
         let all = writers + (await readers.drain(count: readerCount))
-        for connection in all { try? await connection.close() }
+        for session in all { await session.close() }
         try? await threadPool.shutdownGracefully()
     }
 }

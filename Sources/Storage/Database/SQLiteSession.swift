@@ -1,0 +1,261 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import VaporCSQLite
+
+/// One `sqlite3` connection, used by one task at a time (a `ResourcePool` hands it out), with its
+/// prepared statements kept for reuse.
+///
+/// Statements run on the calling task's thread: a point query or a commit in WAL mode takes
+/// microseconds, far less than the two thread hops SQLiteNIO's thread pool costs per statement.
+/// Statements that move large values (over `offloadThreshold` bytes bound) and checkpoints still go
+/// to a thread pool of their own, so a 20 MB blob never holds up a thread of the shared executor.
+final class SQLiteSession: @unchecked Sendable {
+    // @unchecked: the handle and the cache are touched only by the task that holds the session
+    // (one at a time, handed over through a `ResourcePool`, which orders the accesses).
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    private let threadPool: NIOThreadPool
+    let path: String
+
+    /// Bound bytes above which a statement runs on the thread pool.
+    static let offloadThreshold = 256 * 1024
+    /// Prepared statements kept per connection; the cache starts afresh when it would grow past this.
+    static let cacheLimit = 256
+
+    private init(handle: OpaquePointer, path: String, threadPool: NIOThreadPool) {
+        self.handle = handle
+        self.path = path
+        self.threadPool = threadPool
+    }
+
+    /// Opens `path` (creating it), with extended result codes.
+    static func open(path: String, threadPool: NIOThreadPool) async throws -> SQLiteSession {
+        try await threadPool.runIfActive {
+            Self.initialize
+            var handle: OpaquePointer?
+            let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+            let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+            guard status == SQLITE_OK, let handle else {
+                let message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "code \(status)"
+                if let handle { sqlite_nio_sqlite3_close(handle) }
+                throw SQLiteFailure(code: status, message: message)
+            }
+            return SQLiteSession(handle: handle, path: path, threadPool: threadPool)
+        }
+    }
+
+    /// `sqlite3_initialize` once per process, before the first connection (it is not itself safe to race).
+    private static let initialize: Void = { _ = sqlite_nio_sqlite3_initialize() }()
+
+    /// Runs one statement and hands each row to `onRow`.
+    func execute(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteSessionRow) -> Void) async throws {
+        if binds.reduce(0, { $0 + $1.boundSize }) > Self.offloadThreshold {
+            // Rows of such a statement are collected on the pool and handed over afterwards.
+            let rows = try await threadPool.runIfActive {
+                var rows: [SQLiteSessionRow] = []
+                try self.run(sql, binds) { rows.append($0) }
+                return rows
+            }
+            rows.forEach(onRow)
+        } else {
+            try run(sql, binds, onRow)
+        }
+    }
+
+    /// Runs one statement on the thread pool: for work that may take long whatever its binds (checkpoints).
+    func executeOffloaded(_ sql: String) async throws {
+        try await threadPool.runIfActive { try self.run(sql, []) { _ in } }
+    }
+
+    private func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteSessionRow) -> Void) throws {
+        guard let handle else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "connection closed") }
+        let statement = try prepared(sql, on: handle)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (offset, value) in binds.enumerated() {
+            let status = bind(value, at: Int32(offset + 1), to: statement)
+            guard status == SQLITE_OK else { throw failure(status, on: handle) }
+        }
+        var columns: [String]?
+        while true {
+            let status = sqlite_nio_sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw failure(status, on: handle) }
+            let names = columns ?? Self.columnNames(of: statement)
+            columns = names
+            var values: [SQLiteData] = []
+            values.reserveCapacity(names.count)
+            for index in 0..<Int32(names.count) { values.append(Self.value(at: index, of: statement)) }
+            onRow(SQLiteSessionRow(columns: names, values: values))
+        }
+    }
+
+    private func prepared(_ sql: String, on handle: OpaquePointer) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        var statement: OpaquePointer?
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw failure(status, on: handle) }
+        if statements.count >= Self.cacheLimit { finalizeAll() }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ value: SQLiteData, at index: Int32, to statement: OpaquePointer) -> Int32 {
+        switch value {
+        case .integer(let integer):
+            return sqlite_nio_sqlite3_bind_int64(statement, index, Int64(integer))
+        case .float(let double):
+            return sqlite_nio_sqlite3_bind_double(statement, index, double)
+        case .text(let text):
+            return text.withCString { pointer in
+                sqlite_nio_sqlite3_bind_text64(statement, index, pointer, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            }
+        case .blob(let buffer):
+            return buffer.withUnsafeReadableBytes { bytes in
+                // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
+                sqlite_nio_sqlite3_bind_blob64(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                                               UInt64(bytes.count), transient)
+            }
+        case .null:
+            return sqlite_nio_sqlite3_bind_null(statement, index)
+        }
+    }
+
+    private static func columnNames(of statement: OpaquePointer) -> [String] {
+        (0..<sqlite_nio_sqlite3_column_count(statement)).map { index in
+            sqlite_nio_sqlite3_column_name(statement, index).map { String(cString: $0) } ?? ""
+        }
+    }
+
+    private static func value(at index: Int32, of statement: OpaquePointer) -> SQLiteData {
+        switch sqlite_nio_sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER:
+            return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, index)))
+        case SQLITE_FLOAT:
+            return .float(sqlite_nio_sqlite3_column_double(statement, index))
+        case SQLITE_TEXT:
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, index))
+            guard let text = sqlite_nio_sqlite3_column_text(statement, index) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, index))
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            if let bytes = sqlite_nio_sqlite3_column_blob(statement, index) {
+                buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: count))
+            }
+            return .blob(buffer)
+        default:
+            return .null
+        }
+    }
+
+    private func failure(_ status: Int32, on handle: OpaquePointer) -> SQLiteFailure {
+        SQLiteFailure(code: status, message: sqlite_nio_sqlite3_errmsg(handle).map { String(cString: $0) } ?? "code \(status)")
+    }
+
+    private func finalizeAll() {
+        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        statements.removeAll(keepingCapacity: true)
+    }
+
+    /// Finalizes every statement and closes the connection (on the thread pool: closing may checkpoint).
+    func close() async {
+        _ = try? await threadPool.runIfActive {
+            self.finalizeAll()
+            if let handle = self.handle { sqlite_nio_sqlite3_close(handle) }
+            self.handle = nil
+        }
+    }
+
+    /// This connection seen through SQLKit.
+    func sql(logger: Logger) -> any SQLDatabase { SQLiteSessionDatabase(session: self, logger: logger) }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies the bound bytes before the call returns.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// An error code and message from SQLite.
+struct SQLiteFailure: Error, CustomStringConvertible {
+    /// The (extended) result code.
+    let code: Int32
+    let message: String
+
+    /// `SQLITE_BUSY` or `SQLITE_LOCKED` (any extended variant): another connection holds a lock.
+    var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
+
+    var description: String { "SQLite error \(code): \(message)" }
+}
+
+private extension SQLiteData {
+    /// The bytes a bind of this value copies into SQLite.
+    var boundSize: Int {
+        switch self {
+        case .blob(let buffer): buffer.readableBytes
+        case .text(let text): text.utf8.count
+        default: 8
+        }
+    }
+}
+
+/// A row of an `SQLiteSession` statement, read through SQLKit with SQLiteKit's value decoder.
+struct SQLiteSessionRow: SQLRow {
+    let columns: [String]
+    let values: [SQLiteData]
+
+    var allColumns: [String] { columns }
+
+    func contains(column: String) -> Bool { columns.contains(column) }
+
+    func decodeNil(column: String) throws -> Bool {
+        guard let index = columns.firstIndex(of: column) else { return true }
+        return values[index] == .null
+    }
+
+    func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
+        guard let index = columns.firstIndex(of: column) else {
+            throw DecodingError.keyNotFound(
+                SQLiteSessionColumn(name: column), .init(codingPath: [], debugDescription: "no column \(column)"))
+        }
+        return try SQLiteDataDecoder().decode(D.self, from: values[index])
+    }
+}
+
+private struct SQLiteSessionColumn: CodingKey {
+    let name: String
+    var stringValue: String { name }
+    var intValue: Int? { nil }
+    init(name: String) { self.name = name }
+    init?(stringValue: String) { self.name = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// An `SQLiteSession` as an `SQLDatabase`: SQLiteKit's dialect and value encoding, our execution.
+struct SQLiteSessionDatabase: SQLDatabase {
+    let session: SQLiteSession
+    let logger: Logger
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await self.execute(sql: query, onRow) }
+        return promise.futureResult
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        let (sql, binds) = serialize(query)
+        let encoder = SQLiteDataEncoder()
+        try await session.execute(sql, binds.map { try encoder.encode($0) }) { onRow($0) }
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await closure(self)
+    }
+}
