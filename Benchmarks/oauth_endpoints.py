@@ -31,8 +31,16 @@ PROFILE = os.environ.get("BENCH_PERF")  # a folder: each run is also recorded wi
 SERVER_PID = None
 
 
+def server_cpu_seconds():
+    """User + system CPU time the server process has used so far (from /proc)."""
+    fields = Path(f"/proc/{SERVER_PID}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url, seconds, connections, script=None, env=None, threads=2):
+    """Requests per second (2xx/3xx only), non-2xx count, p99, and the server's CPU milliseconds per request."""
     profiler = None
+    cpu_before = server_cpu_seconds()
     if PROFILE and SERVER_PID:
         name = Path(str(script or "jwks")).stem
         profiler = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(SERVER_PID), "-o",
@@ -42,13 +50,14 @@ def wrk(url, seconds, connections, script=None, env=None, threads=2):
     if script:
         command += ["-s", str(script)]
     out = subprocess.run(command + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
+    cpu = server_cpu_seconds() - cpu_before
     if profiler:
         profiler.wait()
     requests_done = int(re.search(r"(\d+) requests in", out).group(1))
     duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))
     non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
-    return (requests_done - non2xx) / duration, non2xx, p99, out
+    return (requests_done - non2xx) / duration, non2xx, p99, out, 1000 * cpu / max(requests_done, 1)
 
 
 def main():
@@ -84,10 +93,10 @@ def main():
         env = {"GH_COOKIE": cookie, "GH_CODES": str(codes), "GH_BASIC": basic, "GH_REDIRECT": REDIRECT, "GH_VERIFIER": VERIFIER}
 
         results = {}
-        rate, errors, p99, _ = wrk(authorize_url, seconds, connections, HERE / "wrk" / "authorize.lua", env, threads=1)
-        results["authorize (session + remembered consent → 302 with code)"] = (rate, errors, p99)
-        rate, errors, p99, _ = wrk(server.base + "/oauth2/token", seconds, connections, HERE / "wrk" / "exchange.lua", env, threads=1)
-        results["token: code exchange + client auth + ID token"] = (rate, errors, p99)
+        rate, errors, p99, _, cpu = wrk(authorize_url, seconds, connections, HERE / "wrk" / "authorize.lua", env, threads=1)
+        results["authorize (session + remembered consent → 302 with code)"] = (rate, errors, p99, cpu)
+        rate, errors, p99, _, cpu = wrk(server.base + "/oauth2/token", seconds, connections, HERE / "wrk" / "exchange.lua", env, threads=1)
+        results["token: code exchange + client auth + ID token"] = (rate, errors, p99, cpu)
 
         # Refresh: one chain per connection.
         refresh_tokens = []
@@ -100,18 +109,18 @@ def main():
             access_token = answer["access_token"]
         (work / "refresh").write_text("\n".join(refresh_tokens) + "\n")
         env["GH_REFRESH"] = str(work / "refresh")
-        rate, errors, p99, _ = wrk(server.base + "/oauth2/token", seconds, connections, HERE / "wrk" / "refresh.lua", env, threads=1)
-        results["token: refresh with rotation (no ID token)"] = (rate, errors, p99)
+        rate, errors, p99, _, cpu = wrk(server.base + "/oauth2/token", seconds, connections, HERE / "wrk" / "refresh.lua", env, threads=1)
+        results["token: refresh with rotation (no ID token)"] = (rate, errors, p99, cpu)
 
         env["GH_TOKEN"] = access_token
-        rate, errors, p99, _ = wrk(server.base + "/oauth2/introspect", seconds, connections, HERE / "wrk" / "introspect.lua", env)
-        results["introspection"] = (rate, errors, p99)
-        rate, errors, p99, _ = wrk(server.base + "/oauth2/jwks", seconds, connections)
-        results["JWKS"] = (rate, errors, p99)
+        rate, errors, p99, _, cpu = wrk(server.base + "/oauth2/introspect", seconds, connections, HERE / "wrk" / "introspect.lua", env)
+        results["introspection"] = (rate, errors, p99, cpu)
+        rate, errors, p99, _, cpu = wrk(server.base + "/oauth2/jwks", seconds, connections)
+        results["JWKS"] = (rate, errors, p99, cpu)
 
         print(f"wrk, {connections} connections, {seconds} s each, release build on SQLite, 2 cores shared with wrk")
-        for name, (rate, errors, p99) in results.items():
-            print(f"{name:58s} {rate:9.0f}/s  p99 {p99:>8s}  non-2xx/3xx {errors}")
+        for name, (rate, errors, p99, cpu) in results.items():
+            print(f"{name:58s} {rate:9.0f}/s  p99 {p99:>8s}  non-2xx/3xx {errors}  server CPU {cpu:.3f} ms/request")
     finally:
         server.stop()
 

@@ -24,6 +24,9 @@ final class ResourcePool<Resource: Sendable>: Sendable {
         }
     }
 
+    /// An idle resource if there is one now, without waiting.
+    func tryAcquire() -> Resource? { state.withLock { $0.idle.popLast() } }
+
     func release(_ resource: Resource) {
         let waiter: CheckedContinuation<Resource, Never>? = state.withLock { state in
             guard !state.waiters.isEmpty else {

@@ -74,7 +74,11 @@ final class SQLiteDatabaseStore: Database {
     }
 
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await readers.with { session in try await body(session.sql(logger: logger)) }
+        if let session = writer.tryAcquire() {
+            defer { writer.release(session) }
+            return try await body(session.sql(logger: logger))
+        }
+        return try await readers.with { session in try await body(session.sql(logger: logger)) }
     }
 
     func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {

@@ -57,7 +57,7 @@ final class SQLiteSession: @unchecked Sendable {
             // Rows of such a statement are collected on the pool and handed over afterwards.
             let rows = try await threadPool.runIfActive {
                 var rows: [SQLiteSessionRow] = []
-                try self.run(sql, binds) { rows.append($0) }
+                try self.run(sql, binds, large: true) { rows.append($0) }
                 return rows
             }
             rows.forEach(onRow)
@@ -71,12 +71,15 @@ final class SQLiteSession: @unchecked Sendable {
         try await threadPool.runIfActive { try self.run(sql, []) { _ in } }
     }
 
-    private func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteSessionRow) -> Void) throws {
+    private func run(_ sql: String, _ binds: [SQLiteData], large: Bool = false, _ onRow: (SQLiteSessionRow) -> Void) throws {
         guard let handle else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "connection closed") }
         let statement = try prepared(sql, on: handle)
         defer {
             sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+            // Every parameter is bound again on each use, so values are left in place: clearing them
+            // expires statements whose plan looked at a bound value, and the next step would re-prepare.
+            // Large values are let go at once rather than kept alive by the cache.
+            if large { sqlite_nio_sqlite3_clear_bindings(statement) }
         }
         for (offset, value) in binds.enumerated() {
             let status = bind(value, at: Int32(offset + 1), to: statement)
