@@ -43,6 +43,8 @@ def wrk(url, seconds, connections, script=None, env=None, threads=2):
     cpu_before = server_cpu_seconds()
     if PROFILE and SERVER_PID:
         name = Path(str(script or "jwks")).stem
+        if Path(f"{PROFILE}/{name}.data").exists():
+            name += "-" + Path(url).name.replace("@", "")
         profiler = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(SERVER_PID), "-o",
                                      f"{PROFILE}/{name}.data", "--", "sleep", str(seconds)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -37,6 +37,7 @@ struct Serve: AsyncParsableCommand {
     )
 
     func run() async throws {
+        LoggingSystem.bootstrap { LineLogHandler(label: $0) }
         let configuration = loadConfiguration()
         let app: any ApplicationProtocol
         do {

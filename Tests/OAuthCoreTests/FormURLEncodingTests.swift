@@ -21,6 +21,28 @@ import Testing
     }
 
     @Test(arguments: [
+        ("plain-._~AZaz09", "plain-._~AZaz09"), ("a b+c", "a%20b%2Bc"), ("x=1&y", "x%3D1%26y"), ("é✓", "%C3%A9%E2%9C%93"),
+        ("https://app.example/cb?q=1#f", "https%3A%2F%2Fapp.example%2Fcb%3Fq%3D1%23f"), ("", ""),
+    ])
+    func encode(text: String, expected: String) {
+        #expect(FormURLEncoding.encode(text) == expected)
+        #expect(FormURLEncoding.decode(Array(expected.utf8)) == text)
+    }
+
+    /// RFC 6749 §3.1.2 / §4.1.2 and RFC 9207: the registered query is kept verbatim, ours is appended.
+    @Test(arguments: [
+        ("https://app.example/cb", "https://app.example/cb?code=c%2Bd&state=s%20t&iss=https%3A%2F%2Fid.example"),
+        ("https://app.example/cb?x=a+b&y=%41", "https://app.example/cb?x=a+b&y=%41&code=c%2Bd&state=s%20t&iss=https%3A%2F%2Fid.example"),
+        ("https://app.example/cb?", "https://app.example/cb?code=c%2Bd&state=s%20t&iss=https%3A%2F%2Fid.example"),
+        ("com.example.app:/cb", "com.example.app:/cb?code=c%2Bd&state=s%20t&iss=https%3A%2F%2Fid.example"),
+    ])
+    func responseURL(redirectURI: String, expected: String) {
+        let url = AuthorizationChecks.responseURL(
+            redirectURI: redirectURI, parameters: [("code", "c+d"), ("state", "s t"), ("nonce", nil)], issuer: "https://id.example")
+        #expect(url == expected)
+    }
+
+    @Test(arguments: [
         ("Basic abc", "Basic", "abc"), ("basic   abc  ", "Basic", "abc"), ("BEARER t.o.k", "Bearer", "t.o.k"),
         ("Bearer ", "Bearer", ""),
     ])

@@ -111,21 +111,21 @@ public enum AuthorizationChecks {
         ))
     }
 
-    /// The redirect back to the app: `code` or `error`, plus `state` and `iss` (RFC 9207).
+    /// The redirect back to the app: `code` or `error`, plus `state` and `iss` (RFC 9207), added to
+    /// the registered URI's own query, which is kept exactly as registered (RFC 6749 §3.1.2).
     public static func responseURL(redirectURI: String, parameters: [(String, String?)], issuer: String) -> String {
-        var components = URLComponents(string: redirectURI) ?? URLComponents()
-        var items = components.queryItems ?? []
-        for (name, value) in parameters { if let value { items.append(URLQueryItem(name: name, value: value)) } }
-        items.append(URLQueryItem(name: "iss", value: issuer))
-        components.percentEncodedQuery = items.map { item in
-            "\(formEscape(item.name))=\(formEscape(item.value ?? ""))"
-        }.joined(separator: "&")
-        return components.string ?? redirectURI
+        var query = ""
+        for case let (name, value?) in parameters + [("iss", issuer)] {
+            if !query.isEmpty { query += "&" }
+            query += formEscape(name) + "=" + formEscape(value)
+        }
+        // A registered URI never has a fragment (URLRules); should one appear, it stays last.
+        let fragmentStart = redirectURI.firstIndex(of: "#") ?? redirectURI.endIndex
+        let base = redirectURI[..<fragmentStart]
+        let separator = !base.contains("?") ? "?" : (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&")
+        return base + separator + query + redirectURI[fragmentStart...]
     }
 
-    public static func formEscape(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
-    }
+    /// One query component percent-encoded (everything but RFC 3986 unreserved characters).
+    public static func formEscape(_ text: String) -> String { FormURLEncoding.encode(text) }
 }

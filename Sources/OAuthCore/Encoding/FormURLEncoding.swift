@@ -48,6 +48,34 @@ public enum FormURLEncoding {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// One component encoded for a query: RFC 3986 §2.3's unreserved ASCII bytes stay, every other
+    /// byte of the UTF-8 form becomes `%XX` (so it reads back the same with `decode`, `+` included).
+    public static func encode(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.contains(where: { !isUnreserved($0) }) else { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var output = [UInt8]()
+        output.reserveCapacity(utf8.count * 3)
+        for byte in utf8 {
+            if isUnreserved(byte) {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")

@@ -18,6 +18,19 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
 
     /// The scopes as a list.
     public var scopes: [String] { scope.split(separator: " ").map(String.init) }
+
+    /// `true` when the token holds at least one of `wanted` (RFC 6749 §3.3: space-delimited,
+    /// case-sensitive), read from `scope` in place.
+    public func grantsAny(of wanted: [String]) -> Bool {
+        var rest = scope.utf8[...]
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: UInt8(ascii: " ")) ?? rest.endIndex
+            let part = rest[rest.startIndex..<end]
+            if !part.isEmpty, wanted.contains(where: { $0.utf8.elementsEqual(part) }) { return true }
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
+        }
+        return false
+    }
 }
 
 /// OpenID Connect Core §2 ID token claims, with the standard profile claims of §5.1.

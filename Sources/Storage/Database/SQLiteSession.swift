@@ -225,7 +225,21 @@ struct SQLiteSessionRow: SQLRow {
             throw DecodingError.keyNotFound(
                 SQLiteSessionColumn(name: column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
-        return try SQLiteDataDecoder().decode(D.self, from: values[index])
+        let value = values[index]
+        // The types repositories read on every request, converted as SQLiteKit's decoder would
+        // (same `SQLiteDataConvertible` rules) without its dynamic casts and nested decoder.
+        if D.self == String.self, let text = String(sqliteData: value) { return text as! D }
+        if D.self == Int64.self, let number = Int64(sqliteData: value) { return number as! D }
+        if D.self == Int.self, let number = Int(sqliteData: value) { return number as! D }
+        if D.self == String?.self {
+            if value == .null { return String?.none as! D }
+            if let text = String(sqliteData: value) { return String?.some(text) as! D }
+        }
+        if D.self == Int64?.self {
+            if value == .null { return Int64?.none as! D }
+            if let number = Int64(sqliteData: value) { return Int64?.some(number) as! D }
+        }
+        return try SQLiteDataDecoder().decode(D.self, from: value)
     }
 }
 

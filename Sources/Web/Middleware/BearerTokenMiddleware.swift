@@ -25,7 +25,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
             return try await cors.preflight(request, methods: "GET, POST, PUT, DELETE")
         }
         guard let token = AccessTokenVerifier.bearer(request.headers[.authorization]),
-              token.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2
+              Self.looksLikeJWT(token)
         else {
             var response = try await next(request, context)
             if request.headers[.origin] != nil { response.headers[.vary] = "Origin" }
@@ -42,7 +42,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
         case .unreachable:
             response = Self.refuse(request, context: context, status: .forbidden, message: "This part of the API cannot be used with an OAuth access token.",
                                    error: "insufficient_scope", challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"")
-        case .anyOf(let scopes) where Set(scopes).isDisjoint(with: claims.scopes):
+        case .anyOf(let scopes) where !claims.grantsAny(of: scopes):
             let list = scopes.joined(separator: " ")
             response = Self.refuse(request, context: context, status: .forbidden, message: "This call needs one of: \(list).", error: "insufficient_scope",
                                    challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"\(list)\"")
@@ -65,6 +65,14 @@ struct BearerTokenMiddleware: RouterMiddleware {
             }
         }
         return response
+    }
+
+    /// Three dot-separated parts (RFC 7515 §7.1), counted without allocating: anything else is a
+    /// portal token or not ours, and is left to the session middleware.
+    static func looksLikeJWT(_ token: String) -> Bool {
+        var dots = 0
+        for byte in token.utf8 where byte == UInt8(ascii: ".") { dots += 1 }
+        return dots == 2
     }
 
     /// A refusal with its RFC 6750 §3 challenge, in the envelope on the portal API and as an RFC 6750

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// The process's Prometheus registry and the HTTP instruments in it.
 public final class AppMetrics: Sendable {
@@ -9,6 +10,16 @@ public final class AppMetrics: Sendable {
 
     /// Creates an empty registry.
     public init() {}
+
+    private struct RequestKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    /// The counter and histogram of each method, route and status seen, so a request costs a lookup
+    /// here rather than building descriptors and labels for the registry (bounded by the routes).
+    private let requestInstruments = Mutex<[RequestKey: (counter: Counter, latency: DurationHistogram)]>([:])
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -32,9 +43,20 @@ public final class AppMetrics: Sendable {
         MetricNameDescriptor(metricName: "oauth_errors", unitName: "total", helpText: "OAuth error answers by error code.")
     }
 
+    /// Counters already made, by metric name and label values (the hot paths count on every request).
+    private let counters = Mutex<[[String]: Counter]>([:])
+
+    private func counter(_ descriptor: @autoclosure () -> MetricNameDescriptor, _ name: String, _ labels: [(String, String)]) -> Counter {
+        let key = [name] + labels.map(\.1)
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = registry.makeCounter(descriptor: descriptor(), labels: labels)
+        counters.withLock { $0[key] = counter }
+        return counter
+    }
+
     /// One token response (access token, refresh token, maybe an ID token).
     func tokenIssued(grantType: String, clientID: String) {
-        registry.makeCounter(descriptor: Self.tokens, labels: [("grant_type", grantType), ("client_id", clientID)]).increment()
+        counter(Self.tokens, "tokens", [("grant_type", grantType), ("client_id", clientID)]).increment()
     }
 
     static var housekeepingDeleted: MetricNameDescriptor {
@@ -61,20 +83,28 @@ public final class AppMetrics: Sendable {
 
     /// One answer of the authorization endpoint.
     func authorizeOutcome(_ outcome: String, error: String = "") {
-        registry.makeCounter(descriptor: Self.authorizeOutcomes, labels: [("outcome", outcome), ("error", error)]).increment()
+        counter(Self.authorizeOutcomes, "authorize", [("outcome", outcome), ("error", error)]).increment()
     }
 
     /// One OAuth error answer.
     func oauthError(_ code: String) {
-        registry.makeCounter(descriptor: Self.oauthErrors, labels: [("error", code)]).increment()
+        counter(Self.oauthErrors, "errors", [("error", code)]).increment()
     }
 
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets)
-            .recordNanoseconds(duration.nanoseconds)
+        let key = RequestKey(method: method, route: route, status: status)
+        let instruments = requestInstruments.withLock { $0[key] } ?? {
+            let made = (
+                counter: registry.makeCounter(
+                    descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]),
+                latency: registry.makeDurationHistogram(
+                    descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets)
+            )
+            requestInstruments.withLock { $0[key] = made }
+            return made
+        }()
+        instruments.counter.increment()
+        instruments.latency.recordNanoseconds(duration.nanoseconds)
     }
 }
 
