@@ -160,16 +160,10 @@ public enum JWT {
         public var kid: String?
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     /// Signs `claims` with `key`; `type` is the `typ` header (`at+jwt` for RFC 9068 access tokens, `JWT` otherwise).
     public static func sign(_ claims: some Encodable, key: SigningKey, type: String) throws -> String {
         let header = Header(alg: key.algorithm.rawValue, typ: type, kid: key.keyID)
-        let input = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(try encoder.encode(claims))
+        let input = Base64URL.encode(try StreamingJSONEncoder.encode(header)) + "." + Base64URL.encode(try StreamingJSONEncoder.encode(claims))
         return input + "." + Base64URL.encode(try key.sign(Data(input.utf8)))
     }
 

@@ -31,7 +31,7 @@ struct ClientPagesController {
                 "actions": ClientAuditAction.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == value("action")] },
                 "hasEntries": !entries.isEmpty,
                 "entries": entries.map {
-                    ["at": Timestamp.iso8601($0.at), "action": $0.action.rawValue, "clientID": $0.clientID.rawValue, "actorID": $0.actorID,
+                    ["at": RFC3339.string($0.at), "action": $0.action.rawValue, "clientID": $0.clientID.rawValue, "actorID": $0.actorID,
                      "details": $0.details]
                 },
             ], request: request, context: context)

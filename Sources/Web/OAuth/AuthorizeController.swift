@@ -113,7 +113,7 @@ struct AuthorizeController {
             scopes: validated.scopes.names, nonce: validated.nonce, codeChallenge: validated.codeChallenge,
             authTime: signedIn.session.authenticatedAt, createdAt: now, expiresAt: now.addingTimeInterval(codeLifetime)
         ))
-        context.logger.info("authorization code issued", metadata: ["client_id": "\(validated.client.clientID)"])
+        context.logger.debug("authorization code issued", metadata: ["client_id": "\(validated.client.clientID)"])
         return redirect(validated.redirectURI, [("code", code), ("state", validated.state)])
     }
 

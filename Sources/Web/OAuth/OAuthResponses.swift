@@ -39,7 +39,7 @@ extension HTTPField.Name {
 
 /// JSON with `Cache-Control: no-store` (RFC 6749 §5.1).
 func noStoreJSON(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-    var response = try JSONResponse.make(value, status: status)
+    var response = JSONResponse.bytes(try StreamingJSONEncoder.encode(value), status: status)
     response.headers[.cacheControl] = "no-store"
     response.headers[.pragma] = "no-cache"
     return response

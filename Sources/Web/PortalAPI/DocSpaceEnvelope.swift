@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OAuthCore
 
 /// DocSpace's answer shape: `{"response": …, "count": n, "status": 0, "statusCode": 200}`, with
 /// `total` when the response is one page of a longer list. Written by `StreamingJSONEncoder`.

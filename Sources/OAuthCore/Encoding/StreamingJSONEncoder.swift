@@ -1,13 +1,14 @@
 import Foundation
 
 /// An `Encoder` that writes RFC 8259 JSON straight into bytes as `encode(to:)` runs, for the portal
-/// API's answers (a folder of a thousand files): Foundation's `JSONEncoder` first builds a tree of
+/// API's answers (a folder of a thousand files), token responses and JWT claims: Foundation's `JSONEncoder` first builds a tree of
 /// boxed values and costs several times more than the database reads behind such an answer.
 /// Keys come out in declaration order; `nil` optionals are left out; dates are RFC 3339 in whole
 /// seconds, as `JSONResponse.encoder` writes them. Synthesized `Encodable` conformances are all it
 /// needs to support: one container per value, no nested or super encoders.
-enum StreamingJSONEncoder {
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
+public enum StreamingJSONEncoder {
+    /// The JSON of `value`.
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
         let encoder = ByteEncoder()
         try encoder.write(value)
         return encoder.json.bytes
@@ -29,7 +30,7 @@ private final class ByteEncoder: Encoder {
         case let number as Int32: json.number(Int64(number))
         case let flag as Bool: json.bool(flag)
         case let number as Double: json.raw(number.isFinite ? "\(number)" : "null")
-        case let date as Date: json.string(Timestamp.iso8601(date))
+        case let date as Date: json.string(RFC3339.string(date))
         case let url as URL: json.string(url.absoluteString)
         default:
             let depth = open.count

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-@testable import Web
+import OAuthCore
 
-/// The portal API's encoder writes what `JSONEncoder` writes (same values; key order aside).
+/// The streaming encoder (portal API answers, token responses, JWT claims) writes what `JSONEncoder`
+/// writes: the same values, key order aside.
 @Suite struct StreamingJSONEncoderTests {
     struct Inner: Encodable, Sendable {
         let id: Int64
@@ -31,7 +32,9 @@ import Testing
             list: [Inner(id: 1, tags: [], flag: false), Inner(id: Int64.max, tags: ["x"], flag: true)], empty: [], map: ["k": 1]
         )
         let streamed = try StreamingJSONEncoder.encode(value)
-        let reference = try JSONResponse.encoder.encode(value)
+        let foundation = JSONEncoder()
+        foundation.dateEncodingStrategy = .iso8601
+        let reference = try foundation.encode(value)
         let a = try JSONSerialization.jsonObject(with: Data(streamed)) as? NSDictionary
         let b = try JSONSerialization.jsonObject(with: reference) as? NSDictionary
         #expect(a != nil)
