@@ -29,14 +29,7 @@ final class PostgresDatabaseStore: Database {
     /// Slowness alone changes nothing, so a busy server never turns into 503s.
     static func watch(_ location: PostgresLocation, outage: SharedFlag, logger: Logger) -> Task<Void, Never> {
         Task {
-            var configuration = PostgresConnection.Configuration(
-                host: location.host, port: location.port, username: location.username, password: location.password,
-                database: location.database, tls: .disable
-            )
-            if location.requiresTLS, let context = try? NIOSSLContext(configuration: .makeClientConfiguration()) {
-                configuration.tls = .require(context)
-            }
-            configuration.options.connectTimeout = .seconds(2)
+            let configuration = singleConnection(location, connectTimeout: .seconds(2))
             var connection: PostgresConnection?
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
@@ -60,6 +53,19 @@ final class PostgresDatabaseStore: Database {
         }
     }
 
+    /// A connection of its own to `location`, outside the pool.
+    static func singleConnection(_ location: PostgresLocation, connectTimeout: TimeAmount) -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: .disable
+        )
+        if location.requiresTLS, let context = try? NIOSSLContext(configuration: .makeClientConfiguration()) {
+            configuration.tls = .require(context)
+        }
+        configuration.options.connectTimeout = connectTimeout
+        return configuration
+    }
+
     static func open(_ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger) async throws
         -> PostgresDatabaseStore
     {
@@ -73,20 +79,21 @@ final class PostgresDatabaseStore: Database {
         let store = PostgresDatabaseStore(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), location: location, logger: logger
         )
-        // Fail the start at once, with the server's own words, when the database cannot be reached.
+        // Fail the start at once, with the server's own words, when the database cannot be reached:
+        // one connection of its own (the pool would keep retrying and let the query wait). A server
+        // that answers slowly is waited for; only a definite failure stops the start.
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await store.read { try await $0.raw("SELECT 1 AS one").all() } }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(10))
-                    throw StorageError.unavailable("no answer from \(location) within 10 seconds")
-                }
-                try await group.next()
-                group.cancelAll()
+            let connection = try await PostgresConnection.connect(
+                configuration: singleConnection(location, connectTimeout: .seconds(5)), id: 0, logger: logger)
+            do {
+                _ = try await connection.query("SELECT 1", logger: logger).collect()
+                try? await connection.close()
+            } catch {
+                try? await connection.close()
+                throw error
             }
         } catch {
             await store.close()
-            if let storageError = error as? StorageError { throw storageError }
             throw StorageError.unavailable("\(location): \(Self.describe(error))")
         }
         return store

@@ -24,6 +24,16 @@ final class ResourcePool<Resource: Sendable>: Sendable {
         }
     }
 
+    /// Gives `resource` to the caller waiting longest and answers `true`; answers `false` (and keeps
+    /// nothing) when nobody waits, so the caller still holds it.
+    func handOver(_ resource: Resource) -> Bool {
+        let waiter: CheckedContinuation<Resource, Never>? = state.withLock { state in
+            state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+        }
+        waiter?.resume(returning: resource)
+        return waiter != nil
+    }
+
     /// An idle resource if there is one now, without waiting.
     func tryAcquire() -> Resource? { state.withLock { $0.idle.popLast() } }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SQLKit
 import NIOPosix
+import Synchronization
 
 /// SQLite in WAL mode: one writer connection (`BEGIN IMMEDIATE`) and a pool of readers.
 ///
@@ -81,13 +82,75 @@ final class SQLiteDatabaseStore: Database {
         return try await readers.with { session in try await body(session.sql(logger: logger)) }
     }
 
+    /// Group commit: while other writes wait for the writer, a finished write hands the connection on
+    /// with its transaction still open, and the last of the group commits for all. Each write runs in
+    /// a savepoint of its own, so one that throws takes back only its own changes; every write of the
+    /// group returns only after the `COMMIT` succeeded (or throws its error). Writes are serial on one
+    /// connection either way, so each sees exactly what it would have seen alone, one after another.
     func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writer.with { session in
-            let sql = session.sql(logger: logger)
-            try await Self.beginImmediate(sql)
-            return try await commitOrRollBack(sql, body)
+        let session = await writer.acquire()
+        let sql = session.sql(logger: logger)
+        // Only the holder of the writer touches `openGroup`; the pool's lock orders the hand-overs.
+        let group: CommitGroup
+        if let open = openGroup.withLock({ $0 }) {
+            group = open
+        } else {
+            do {
+                try await Self.beginImmediate(sql)
+            } catch {
+                writer.release(session)
+                throw error
+            }
+            group = CommitGroup()
+            openGroup.withLock { $0 = group }
         }
+        group.members += 1
+
+        let outcome: Result<T, any Error>
+        do {
+            try await sql.raw("SAVEPOINT gatehouse_write").run()
+            do {
+                outcome = .success(try await body(sql))
+                try await sql.raw("RELEASE gatehouse_write").run()
+            } catch {
+                try await sql.raw("ROLLBACK TO gatehouse_write").run()
+                try await sql.raw("RELEASE gatehouse_write").run()
+                throw error
+            }
+        } catch {
+            // The body failed and its savepoint was rolled back, or the savepoint itself failed (then
+            // SQLite may have ended the whole transaction, and the group's COMMIT reports it).
+            await finish(group, session: session, sql: sql)
+            throw error
+        }
+        try await finish(group, session: session, sql: sql).get()
+        return try outcome.get()
     }
+
+    /// Hands the open transaction to the next waiting write, or commits the group. Answers how the
+    /// group's `COMMIT` went (waiting for it when the connection was handed on).
+    @discardableResult
+    private func finish(_ group: CommitGroup, session: SQLiteSession, sql: any SQLDatabase) async -> Result<Void, any Error> {
+        if group.members < Self.groupLimit, writer.handOver(session) {
+            return await group.committed()
+        }
+        openGroup.withLock { $0 = nil }
+        let result: Result<Void, any Error>
+        do {
+            try await sql.raw("COMMIT").run()
+            result = .success(())
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            result = .failure(error)
+        }
+        writer.release(session)
+        group.complete(result)
+        return result
+    }
+
+    /// Writes committed together at most (bounds how long the first of a group waits).
+    static let groupLimit = 16
+    private let openGroup = Mutex<CommitGroup?>(nil)
 
     /// `BEGIN IMMEDIATE`, retried while another process holds the write lock for longer than the
     /// busy timeout (each store blocks only its own threads while it waits).
@@ -115,5 +178,36 @@ final class SQLiteDatabaseStore: Database {
         let all = writers + (await readers.drain(count: readerCount))
         for session in all { await session.close() }
         try? await threadPool.shutdownGracefully()
+    }
+}
+
+/// The writes sharing one SQLite transaction, waiting for its `COMMIT`.
+final class CommitGroup: @unchecked Sendable {
+    // @unchecked: `members` is touched only by the writer's holder (handed over through the pool);
+    // the outcome and the waiters are behind the lock.
+    var members = 0
+    private let state = Mutex<(outcome: Result<Void, any Error>?, waiters: [CheckedContinuation<Result<Void, any Error>, Never>])>(
+        (nil, []))
+
+    /// Waits for the group's `COMMIT`.
+    func committed() async -> Result<Void, any Error> {
+        await withCheckedContinuation { continuation in
+            let done: Result<Void, any Error>? = state.withLock { state in
+                if let outcome = state.outcome { return outcome }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    /// Tells every waiting write how the `COMMIT` went.
+    func complete(_ outcome: Result<Void, any Error>) {
+        let waiters = state.withLock { state in
+            state.outcome = outcome
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: outcome) }
     }
 }
