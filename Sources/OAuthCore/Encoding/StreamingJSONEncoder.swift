@@ -67,6 +67,27 @@ private final class ByteEncoder: Encoder {
             try encoder.write(value)
         }
 
+        // The common leaf types, written without the generic path's dynamic casts.
+        mutating func encode(_ value: String, forKey key: Key) throws {
+            encoder.json.key(key.stringValue)
+            encoder.json.string(value)
+        }
+
+        mutating func encode(_ value: Int, forKey key: Key) throws {
+            encoder.json.key(key.stringValue)
+            encoder.json.number(Int64(value))
+        }
+
+        mutating func encode(_ value: Int64, forKey key: Key) throws {
+            encoder.json.key(key.stringValue)
+            encoder.json.number(value)
+        }
+
+        mutating func encode(_ value: Bool, forKey key: Key) throws {
+            encoder.json.key(key.stringValue)
+            encoder.json.bool(value)
+        }
+
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
             -> KeyedEncodingContainer<NestedKey>
         {

@@ -13,9 +13,9 @@ public enum ScopeMap {
     public static func requirement(method: String, path: String) -> Requirement {
         let reading = method == "GET" || method == "HEAD"
         func scopes(_ group: String) -> Requirement {
-            reading ? .anyOf(["\(group):read", "\(group):write"]) : .anyOf(["\(group):write"])
+            reading ? .anyOf([group + ":read", group + ":write"]) : .anyOf([group + ":write"])
         }
-        let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+        let trimmed = path.utf8.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         if trimmed == "/api/2.0/people/@self" { return scopes("accounts.self") }
         if trimmed == "/api/2.0/people" || trimmed.hasPrefix("/api/2.0/people/") { return scopes("accounts") }
         if trimmed == "/api/2.0/files/rooms" || trimmed.hasPrefix("/api/2.0/files/rooms/") { return scopes("rooms") }
