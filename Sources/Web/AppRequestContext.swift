@@ -16,11 +16,18 @@ public struct AppRequestContext: RequestContext {
     /// The signed-in person, when a valid session cookie or portal token came with the request.
     public var signedIn: SignedIn?
     /// The client's IP address: the TCP peer, or what a trusted proxy says in `X-Forwarded-For`.
-    public var clientAddress: String
+    /// Read from the channel only when asked (throttling, audit): that takes a lock and formats the
+    /// address, which most requests never need.
+    public var clientAddress: String {
+        get { forwardedAddress ?? channel.remoteAddress?.ipAddress ?? "local" }
+        set { forwardedAddress = newValue }
+    }
+    private let channel: any Channel
+    private var forwardedAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "local"
+        self.channel = source.channel
     }
 
     /// Request bodies are read with explicit limits by each route; this is the outer bound.

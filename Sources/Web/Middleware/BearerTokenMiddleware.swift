@@ -24,11 +24,11 @@ struct BearerTokenMiddleware: RouterMiddleware {
         if request.method == .options, PortalAPI.answersInEnvelope(request), request.headers[.accessControlRequestMethod] != nil {
             return try await cors.preflight(request, methods: "GET, POST, PUT, DELETE")
         }
-        guard let token = AccessTokenVerifier.bearer(request.headers[.authorization]),
+        guard let token = AccessTokenVerifier.bearer(request.headers.value(.authorization)),
               Self.looksLikeJWT(token)
         else {
             var response = try await next(request, context)
-            if request.headers[.origin] != nil { response.headers[.vary] = "Origin" }
+            if request.headers.value(.origin) != nil { response.headers[.vary] = "Origin" }
             return response
         }
         guard let claims = verifier.verify(token),
@@ -58,7 +58,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
                 response = try AppError.from(error).response(from: request, context: context)
             }
         }
-        if let origin = request.headers[.origin] {
+        if let origin = request.headers.value(.origin) {
             response.headers[.vary] = "Origin"
             if let client = try await clients.find(ClientID(rawValue: claims.client_id)), client.allowedOrigins.contains(origin) {
                 response.headers[.accessControlAllowOrigin] = origin

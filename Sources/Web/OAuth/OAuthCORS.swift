@@ -13,7 +13,7 @@ final class OAuthCORS: Sendable {
 
     /// Adds the CORS headers when `client` allows the request's origin.
     func decorate(_ response: inout Response, request: Request, clientOrigins: [String]?) {
-        guard let origin = request.headers[.origin] else { return }
+        guard let origin = request.headers.value(.origin) else { return }
         response.headers[.vary] = "Origin"
         if let clientOrigins, clientOrigins.contains(origin) {
             response.headers[.accessControlAllowOrigin] = origin
@@ -23,7 +23,7 @@ final class OAuthCORS: Sendable {
     /// The answer to `OPTIONS` on an OAuth endpoint.
     func preflight(_ request: Request, methods: String) async throws -> Response {
         var response = Response(status: .noContent, headers: [.vary: "Origin"])
-        guard let origin = request.headers[.origin], try await registeredOrigins().contains(origin) else { return response }
+        guard let origin = request.headers.value(.origin), try await registeredOrigins().contains(origin) else { return response }
         response.headers[.accessControlAllowOrigin] = origin
         response.headers[.accessControlAllowMethods] = methods
         response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type"

@@ -41,7 +41,7 @@ struct UserInfoEndpoint {
 extension UserInfoEndpoint {
     /// RFC 6750 §2.1 (header) or §2.2 (form body of a POST): one of them, never both.
     func bearerToken(_ request: Request) async throws -> String? {
-        let header = AccessTokenVerifier.bearer(request.headers[.authorization])
+        let header = AccessTokenVerifier.bearer(request.headers.value(.authorization))
         guard request.method == .post, RequestBody.mediaType(request) == "application/x-www-form-urlencoded" else { return header }
         let body = try? await RequestBody.form(from: request)
         let fromBody = body?["access_token"]

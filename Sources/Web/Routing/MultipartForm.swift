@@ -19,7 +19,7 @@ struct MultipartForm: Sendable {
     /// Reads the request (never more than `limit` bytes); 415 when it is not multipart, 400 when it is malformed.
     static func read(_ request: Request, limit: Int) async throws -> MultipartForm {
         guard RequestBody.mediaType(request) == "multipart/form-data",
-              let boundary = boundary(of: request.headers[.contentType] ?? "")
+              let boundary = boundary(of: request.headers.value(.contentType) ?? "")
         else { throw AppError.unsupportedMediaType(expected: "multipart/form-data") }
         let buffer = try await RequestBody.collect(request, limit: limit)
         guard let parts = buffer.withUnsafeReadableBytes({ parse($0, boundary: boundary) }) else {

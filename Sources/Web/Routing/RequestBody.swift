@@ -8,7 +8,7 @@ import OAuthCore
 enum RequestBody {
     /// The media type without parameters, lowercased.
     static func mediaType(_ request: Request) -> String? {
-        request.headers[.contentType].map(AuthorizationHeader.mediaType)
+        request.headers.value(.contentType).map(AuthorizationHeader.mediaType)
     }
 
     /// Reads at most `limit` bytes, stopping as soon as the body goes past it. A declared
