@@ -54,7 +54,7 @@ struct DiscoveryController {
             Response(
                 status: .ok,
                 headers: [.contentType: "application/json", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=60"],
-                body: .init(byteBuffer: ByteBuffer(bytes: keys.jwksDocument))
+                body: .init(byteBuffer: keys.jwksDocument)
             )
         }
     }

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import Logging
+import NIOCore
+import NIOFoundationCompat
 import OAuthCore
 import Synchronization
 
@@ -10,7 +12,7 @@ public final class KeyRing: Sendable {
     struct State: Sendable {
         var keys: ActiveKeys?
         var verification: [VerificationKey] = []
-        var jwks = Data("{\"keys\":[]}".utf8)
+        var jwks = ByteBuffer(string: "{\"keys\":[]}")
         var fingerprint = ""
     }
 
@@ -32,7 +34,8 @@ public final class KeyRing: Sendable {
     /// `true` while the key `keyID` is published (and so may still vouch for a token).
     public func publishes(keyID: String) -> Bool { state.withLock { $0.verification.contains { $0.keyID == keyID } } }
     /// The JWKS document (RFC 7517 §5).
-    public var jwksDocument: Data { state.withLock { $0.jwks } }
+    /// The JWKS document's bytes (shared, never copied per request).
+    public var jwksDocument: ByteBuffer { state.withLock { $0.jwks } }
 
     /// Makes the first keys when the database has none of an algorithm, then loads.
     public func bootstrap() async throws {
@@ -61,7 +64,7 @@ public final class KeyRing: Sendable {
         state.withLock { state in
             if let access = newest[.es256], let id = newest[.rs256] { state.keys = ActiveKeys(accessToken: access, idToken: id) }
             state.verification = verification
-            state.jwks = document
+            state.jwks = ByteBuffer(data: document)
             state.fingerprint = fingerprint
         }
     }
