@@ -131,7 +131,8 @@ final class SQLiteDatabaseStore: Database {
     /// group's `COMMIT` went (waiting for it when the connection was handed on).
     @discardableResult
     private func finish(_ group: CommitGroup, session: SQLiteSession, sql: any SQLDatabase) async -> Result<Void, any Error> {
-        if group.members < Self.groupLimit, writer.handOver(session) {
+        // Once closing, nobody is handed an open transaction: the next in line may be `close` itself.
+        if group.members < Self.groupLimit, !closing.withLock({ $0 }), writer.handOver(session) {
             return await group.committed()
         }
         openGroup.withLock { $0 = nil }
@@ -151,6 +152,7 @@ final class SQLiteDatabaseStore: Database {
     /// Writes committed together at most (bounds how long the first of a group waits).
     static let groupLimit = 16
     private let openGroup = Mutex<CommitGroup?>(nil)
+    private let closing = Mutex(false)
 
     /// `BEGIN IMMEDIATE`, retried while another process holds the write lock for longer than the
     /// busy timeout (each store blocks only its own threads while it waits).
@@ -172,6 +174,7 @@ final class SQLiteDatabaseStore: Database {
     }
 
     func close() async {
+        closing.withLock { $0 = true }
         checkpointer.cancel()
         _ = await checkpointer.value
         let writers = await writer.drain(count: 1)
