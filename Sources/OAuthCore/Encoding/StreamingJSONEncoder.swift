@@ -1,11 +1,12 @@
 import Foundation
 
 /// An `Encoder` that writes RFC 8259 JSON straight into bytes as `encode(to:)` runs, for the portal
-/// API's answers (a folder of a thousand files), token responses and JWT claims: Foundation's `JSONEncoder` first builds a tree of
-/// boxed values and costs several times more than the database reads behind such an answer.
-/// Keys come out in declaration order; `nil` optionals are left out; dates are RFC 3339 in whole
-/// seconds, as `JSONResponse.encoder` writes them. Synthesized `Encodable` conformances are all it
-/// needs to support: one container per value, no nested or super encoders.
+/// API's answers (a folder of a thousand files), token responses and JWT claims: Foundation's
+/// `JSONEncoder` first builds a tree of boxed values and costs several times more than the database
+/// reads behind such an answer. Keys come out in declaration order; `nil` optionals are left out;
+/// dates are RFC 3339 in whole seconds (`RFC3339`), as an ISO 8601 `JSONEncoder` writes them.
+/// Synthesized `Encodable` conformances are all it needs to support: one container per value, no
+/// nested or super encoders.
 public enum StreamingJSONEncoder {
     /// The JSON of `value`.
     public static func encode(_ value: some Encodable) throws -> [UInt8] {

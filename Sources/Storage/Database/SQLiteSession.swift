@@ -19,16 +19,14 @@ final class SQLiteSession: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private let threadPool: NIOThreadPool
-    let path: String
 
     /// Bound bytes above which a statement runs on the thread pool.
     static let offloadThreshold = 256 * 1024
     /// Prepared statements kept per connection; the cache starts afresh when it would grow past this.
     static let cacheLimit = 256
 
-    private init(handle: OpaquePointer, path: String, threadPool: NIOThreadPool) {
+    private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
         self.handle = handle
-        self.path = path
         self.threadPool = threadPool
     }
 
@@ -44,7 +42,7 @@ final class SQLiteSession: @unchecked Sendable {
                 if let handle { sqlite_nio_sqlite3_close(handle) }
                 throw SQLiteFailure(code: status, message: message)
             }
-            return SQLiteSession(handle: handle, path: path, threadPool: threadPool)
+            return SQLiteSession(handle: handle, threadPool: threadPool)
         }
     }
 
@@ -239,7 +237,7 @@ struct SQLiteSessionRow: SQLRow {
             if value == .null { return Int64?.none as! D }
             if let number = Int64(sqliteData: value) { return Int64?.some(number) as! D }
         }
-        return try SQLiteDataDecoder().decode(D.self, from: value)
+        return try SQLiteSessionDatabase.decoder.decode(D.self, from: value)
     }
 }
 
@@ -259,6 +257,10 @@ struct SQLiteSessionDatabase: SQLDatabase {
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { SQLiteDialect() }
     var queryLogLevel: Logger.Level? { nil }
+    /// SQLiteKit's value conversions, made once (each holds a Foundation JSON coder for the rare
+    /// values it cannot convert directly), as SQLiteKit's own `SQLDatabase` keeps them.
+    static let encoder = SQLiteDataEncoder()
+    static let decoder = SQLiteDataDecoder()
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
         let promise = eventLoop.makePromise(of: Void.self)
@@ -268,8 +270,7 @@ struct SQLiteSessionDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
-        let encoder = SQLiteDataEncoder()
-        try await session.execute(sql, binds.map { try encoder.encode($0) }) { onRow($0) }
+        try await session.execute(sql, binds.map { try Self.encoder.encode($0) }) { onRow($0) }
     }
 
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {

@@ -21,7 +21,7 @@ struct AuthorizeController {
     func addRoutes(to routes: Routes) {
         routes.get("/oauth2/authorize") { request, context in
             let pairs = FormFields(encoded: request.uri.query ?? "").pairs
-            return counted(try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context))
+            return try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context)
         }
         routes.post("/oauth2/authorize") { request, context in
             let form = try await csrf.checkedForm(request, refusal: AppError.forbidden(
@@ -37,25 +37,8 @@ struct AuthorizeController {
             guard let decision = form["consent"], decision == "allow" || decision == "deny" else {
                 throw AppError.badRequest("consent must be allow or deny.")
             }
-            return counted(try await authorize(authorization, request: request, context: context, decision: decision))
+            return try await authorize(authorization, request: request, context: context, decision: decision)
         }
-    }
-
-    /// Counts the answer by what it does for the app (RFC 6749 §4.1.2 and §4.1.2.1).
-    private func counted(_ response: Response) -> Response {
-        guard response.status == .found, let location = response.headers[.location] else {
-            metrics.authorizeOutcome(response.status == .ok ? "consent" : "error_page")
-            return response
-        }
-        if location.hasPrefix("/login") {
-            metrics.authorizeOutcome("sign_in")
-        } else if let query = location.split(separator: "?", maxSplits: 1).dropFirst().first,
-                  let error = FormURLEncoding.pairs(String(query)).first(where: { $0.name == "error" })?.value {
-            metrics.authorizeOutcome("error_redirect", error: error)
-        } else {
-            metrics.authorizeOutcome("code")
-        }
-        return response
     }
 
     private func authorize(_ authorization: AuthorizationRequest, request: Request, context: AppRequestContext, decision: String? = nil)
@@ -64,6 +47,7 @@ struct AuthorizeController {
         let validated: ValidatedAuthorization
         switch try await AuthorizationChecks.validate(authorization, lookup: lookup) {
         case .failure(.errorPage(let error)):
+            metrics.authorizeOutcome("error_page")
             return pages.render("oauth-error", ["error": error.code, "description": error.description], request: request,
                                 context: context, status: .badRequest)
         case .failure(.redirect(let error, let redirectURI, let state)):
@@ -87,6 +71,7 @@ struct AuthorizeController {
         }
         if needsSignIn {
             if validated.prompts.contains("none") { return fail(.loginRequired("The person is not signed in.")) }
+            metrics.authorizeOutcome("sign_in")
             return .found(signInURL(authorization, force: session != nil, clientID: validated.client.clientID.rawValue))
         }
         guard let signedIn = session else { return fail(.loginRequired("The person is not signed in.")) }
@@ -101,7 +86,9 @@ struct AuthorizeController {
             let covered = existing.map { Set(validated.scopes.names).isSubset(of: Set($0.scopes)) } ?? false
             if !covered || validated.prompts.contains("consent") {
                 if validated.prompts.contains("none") { return fail(.consentRequired("The person has not allowed these scopes.")) }
-                return consentPage(validated, authorization: authorization, signedIn: signedIn, request: request, context: context)
+                let page = consentPage(validated, authorization: authorization, signedIn: signedIn, request: request, context: context)
+                metrics.authorizeOutcome(page.status == .ok ? "consent" : "error_page")
+                return page
             }
         }
 
@@ -158,7 +145,13 @@ struct AuthorizeController {
         return url
     }
 
+    /// Every redirect back to the app, counted by what it carries (RFC 6749 §4.1.2 and §4.1.2.1).
     private func redirect(_ redirectURI: String, _ parameters: [(String, String?)]) -> Response {
-        .found(AuthorizationChecks.responseURL(redirectURI: redirectURI, parameters: parameters, issuer: issuer))
+        if let error = parameters.first(where: { $0.0 == "error" })?.1 {
+            metrics.authorizeOutcome("error_redirect", error: error)
+        } else {
+            metrics.authorizeOutcome("code")
+        }
+        return .found(AuthorizationChecks.responseURL(redirectURI: redirectURI, parameters: parameters, issuer: issuer))
     }
 }

@@ -21,7 +21,7 @@ struct UserInfoEndpoint {
                         throw OAuthError.invalidToken("The access token is missing, invalid, expired or revoked.")
                     }
                     origins = try await lookup.find(ClientID(rawValue: claims.client_id))?.allowedOrigins
-                    guard claims.scopes.contains("openid") else {
+                    guard claims.grantsAny(of: ["openid"]) else {
                         throw OAuthError("insufficient_scope", "The token lacks the openid scope.")
                     }
                     guard let person = try await people.find(id: PersonID(rawValue: claims.sub)) else {
