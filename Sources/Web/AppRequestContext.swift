@@ -22,7 +22,8 @@ public struct AppRequestContext: RequestContext {
         get { forwardedAddress ?? channel.remoteAddress?.ipAddress ?? "local" }
         set { forwardedAddress = newValue }
     }
-    private let channel: any Channel
+    /// The connection the request came on (for its peer address and interim responses).
+    let channel: any Channel
     private var forwardedAddress: String?
 
     public init(source: ApplicationRequestContextSource) {

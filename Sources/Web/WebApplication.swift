@@ -130,6 +130,7 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     // the error middleware turns every thrown error into a response before them.
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ExpectContinueMiddleware())
     if !dependencies.trustedProxies.isEmpty { router.add(middleware: TrustedProxyMiddleware(trusted: dependencies.trustedProxies)) }
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SessionMiddleware(signIn: signIn))
