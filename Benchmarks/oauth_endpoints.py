@@ -62,9 +62,21 @@ def wrk(url, seconds, connections, script=None, env=None, threads=2):
     return (requests_done - non2xx) / duration, non2xx, p99, out, 1000 * cpu / max(requests_done, 1)
 
 
+def rsa2048_signatures_per_second():
+    """RSA-2048 signatures per second on one core (`openssl speed`; BoringSSL in swift-crypto runs the same
+    Montgomery code): every code exchange signs one RS256 ID token, so this bounds the exchange rate."""
+    try:
+        out = subprocess.run(["openssl", "speed", "-seconds", "2", "rsa2048"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"rsa 2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out)
+    return float(found.group(1)) if found else None
+
+
 def main():
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+    rsa = rsa2048_signatures_per_second()  # before the server starts, on an idle machine
     server = Gatehouse({"GATEHOUSE_CLIENTS_PER_PERSON": "1000"})
     global SERVER_PID
     SERVER_PID = server.process.pid
@@ -123,6 +135,9 @@ def main():
         print(f"wrk, {connections} connections, {seconds} s each, release build on SQLite, 2 cores shared with wrk")
         for name, (rate, errors, p99, cpu) in results.items():
             print(f"{name:58s} {rate:9.0f}/s  p99 {p99:>8s}  non-2xx/3xx {errors}  server CPU {cpu:.3f} ms/request")
+        if rsa:
+            print(f"RS256 bound: RSA-2048 signs {rsa:.0f}/s on one core here ({1000 / rsa:.3f} ms each, openssl speed), so the code"
+                  f" exchange cannot pass {2 * rsa:.0f}/s on 2 cores even with no other work and no wrk")
     finally:
         server.stop()
 
