@@ -80,7 +80,7 @@ final class SQLiteSession: @unchecked Sendable {
             if large { sqlite_nio_sqlite3_clear_bindings(statement) }
         }
         for (offset, value) in binds.enumerated() {
-            let status = bind(value, at: Int32(offset + 1), to: statement)
+            let status = bind(value, at: Int32(offset + 1), to: statement, copying: !large)
             guard status == SQLITE_OK else { throw failure(status, on: handle) }
         }
         var columns: [String]?
@@ -107,7 +107,10 @@ final class SQLiteSession: @unchecked Sendable {
         return statement
     }
 
-    private func bind(_ value: SQLiteData, at index: Int32, to statement: OpaquePointer) -> Int32 {
+    /// Binds `value`. With `copying` false a blob is bound in place (`SQLITE_STATIC`): only for a
+    /// statement whose bindings are cleared before `run` returns, while `binds` keeps the bytes alive,
+    /// so a 20 MB upload is not copied into SQLite once more before it writes it.
+    private func bind(_ value: SQLiteData, at index: Int32, to statement: OpaquePointer, copying: Bool) -> Int32 {
         switch value {
         case .integer(let integer):
             return sqlite_nio_sqlite3_bind_int64(statement, index, Int64(integer))
@@ -121,7 +124,7 @@ final class SQLiteSession: @unchecked Sendable {
             return buffer.withUnsafeReadableBytes { bytes in
                 // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
                 sqlite_nio_sqlite3_bind_blob64(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
-                                               UInt64(bytes.count), transient)
+                                               UInt64(bytes.count), copying ? transient : nil)
             }
         case .null:
             return sqlite_nio_sqlite3_bind_null(statement, index)
@@ -233,6 +236,7 @@ struct SQLiteSessionRow: SQLRow {
             if value == .null { return String?.none as! D }
             if let text = String(sqliteData: value) { return String?.some(text) as! D }
         }
+        if D.self == Data.self, case .blob(let buffer) = value { return Data(sharing: buffer) as! D }
         if D.self == Int64?.self {
             if value == .null { return Int64?.none as! D }
             if let number = Int64(sqliteData: value) { return Int64?.some(number) as! D }

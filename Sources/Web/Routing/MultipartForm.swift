@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Storage
 
 /// A `multipart/form-data` body (RFC 7578), read whole up to a limit: the icon forms and file uploads.
 struct MultipartForm: Sendable {
@@ -22,7 +23,7 @@ struct MultipartForm: Sendable {
               let boundary = boundary(of: request.headers.value(.contentType) ?? "")
         else { throw AppError.unsupportedMediaType(expected: "multipart/form-data") }
         let buffer = try await RequestBody.collect(request, limit: limit)
-        guard let parts = buffer.withUnsafeReadableBytes({ parse($0, boundary: boundary) }) else {
+        guard let parts = parse(buffer, boundary: boundary) else {
             throw AppError.badRequest("The form data is malformed.")
         }
         return MultipartForm(parts: parts)
@@ -30,8 +31,16 @@ struct MultipartForm: Sendable {
 
     /// RFC 2046 §5.1.1 / RFC 7578: parts between `--boundary` lines, each with headers, a blank line
     /// and content up to `CRLF--boundary`. Searching is `memchr` and `memcmp`, so a 20 MB file costs
-    /// one scan at memory speed.
-    static func parse(_ bytes: UnsafeRawBufferPointer, boundary: String) -> [Part]? {
+    /// one scan at memory speed, and each part's content shares the body's bytes rather than copying them.
+    static func parse(_ body: ByteBuffer, boundary: String) -> [Part]? {
+        body.withUnsafeReadableBytes { bytes in
+            parse(bytes, boundary: boundary) { range in
+                body.getSlice(at: body.readerIndex + range.lowerBound, length: range.count).map(Data.init(sharing:)) ?? Data()
+            }
+        }
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, boundary: String, content: (Range<Int>) -> Data) -> [Part]? {
         let delimiter = Array("--\(boundary)".utf8)
         let nextDelimiter = Array("\r\n--\(boundary)".utf8)
         let blankLine = Array("\r\n\r\n".utf8)
@@ -70,7 +79,7 @@ struct MultipartForm: Sendable {
             let disposition = parameters(headers.first { $0.0 == "content-disposition" }?.1 ?? "")
             if let name = disposition["name"] {
                 parts.append(Part(name: name, filename: disposition["filename"], contentType: headers.first { $0.0 == "content-type" }?.1,
-                                  data: Data(UnsafeRawBufferPointer(rebasing: bytes[contentStart..<contentEnd]))))
+                                  data: content(contentStart..<contentEnd)))
             }
             position = contentEnd + nextDelimiter.count
         }
