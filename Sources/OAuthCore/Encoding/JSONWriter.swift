@@ -21,7 +21,23 @@ struct JSONWriter {
         needsComma = false
     }
 
-    mutating func number(_ value: Int64) { raw(String(value)) }
+    /// Decimal digits written straight into the bytes, with no `String` in between.
+    mutating func number(_ value: Int64) {
+        separate()
+        needsComma = true
+        if value == 0 {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        while magnitude > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        bytes[start...].reverse()
+    }
 
     mutating func bool(_ value: Bool) { raw(value ? "true" : "false") }
 
@@ -36,9 +52,13 @@ struct JSONWriter {
     mutating func string(_ value: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))
-        // Most strings need no escape at all: copied in one go.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
+        // Most strings need no escape at all: checked over their contiguous bytes and copied in one go.
+        let plain = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain == true {
             bytes.append(UInt8(ascii: "\""))
             needsComma = true
             return

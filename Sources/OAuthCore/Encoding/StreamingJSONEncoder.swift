@@ -24,16 +24,26 @@ private final class ByteEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func write<T: Encodable>(_ value: T) throws {
-        switch value {
-        case let text as String: json.string(text)
-        case let number as Int: json.number(Int64(number))
-        case let number as Int64: json.number(number)
-        case let number as Int32: json.number(Int64(number))
-        case let flag as Bool: json.bool(flag)
-        case let number as Double: json.raw(number.isFinite ? "\(number)" : "null")
-        case let date as Date: json.string(RFC3339.string(date))
-        case let url as URL: json.string(url.absoluteString)
-        default:
+        // Exact type checks (a metadata comparison, folded away where `T` is known) rather than
+        // dynamic casts, which every nested object would otherwise go through one by one.
+        if T.self == String.self {
+            json.string(unsafeBitCast(value, to: String.self))
+        } else if T.self == Int.self {
+            json.number(Int64(unsafeBitCast(value, to: Int.self)))
+        } else if T.self == Int64.self {
+            json.number(unsafeBitCast(value, to: Int64.self))
+        } else if T.self == Int32.self {
+            json.number(Int64(unsafeBitCast(value, to: Int32.self)))
+        } else if T.self == Bool.self {
+            json.bool(unsafeBitCast(value, to: Bool.self))
+        } else if T.self == Double.self {
+            let number = unsafeBitCast(value, to: Double.self)
+            json.raw(number.isFinite ? "\(number)" : "null")
+        } else if T.self == Date.self {
+            json.string(RFC3339.string(unsafeBitCast(value, to: Date.self)))
+        } else if T.self == URL.self {
+            json.string(unsafeBitCast(value, to: URL.self).absoluteString)
+        } else {
             let depth = open.count
             try value.encode(to: self)
             while open.count > depth { json.close(open.removeLast()) }

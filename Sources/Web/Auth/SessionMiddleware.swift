@@ -21,7 +21,7 @@ struct SessionMiddleware: RouterMiddleware {
 
     /// The portal token of an `Authorization: Bearer` header, when it is not a JWT.
     static func portalToken(_ request: Request) -> String? {
-        guard let token = AccessTokenVerifier.bearer(request.headers.value(.authorization)), !token.utf8.contains(UInt8(ascii: "."))
+        guard let token = AccessTokenVerifier.bearer(request.headers.value(.authorization)), BearerTokenMiddleware.dots(in: token) == 0
         else { return nil }
         return token
     }

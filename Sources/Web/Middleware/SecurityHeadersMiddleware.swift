@@ -15,14 +15,18 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     static let contentSecurityPolicy =
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
+    static let alwaysSent: [HTTPField] = [
+        HTTPField(name: .xFrameOptions, value: "DENY"), HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPField(name: .referrerPolicy, value: "no-referrer"),
+    ]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         if response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         }
-        response.headers[.xFrameOptions] = "DENY"
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.referrerPolicy] = "no-referrer"
+        // Appended, not assigned: no route sets these, and assigning would search the fields first.
+        response.headers.append(contentsOf: Self.alwaysSent)
         if response.headers[.cacheControl] == nil {
             response.headers[.cacheControl] = "no-store"
         }
