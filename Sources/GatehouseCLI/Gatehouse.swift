@@ -38,6 +38,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { LineLogHandler(label: $0) }
+        #if canImport(Glibc)
+        MallocTuning.apply()
+        #endif
         let configuration = loadConfiguration()
         let app: any ApplicationProtocol
         do {

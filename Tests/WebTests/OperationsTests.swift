@@ -16,6 +16,16 @@ import Testing
         }
     }
 
+    #if canImport(Glibc)
+    /// glibc takes the 64 MiB thresholds (it refuses values it cannot honour), and an operator's own
+    /// `MALLOC_*` setting is left alone.
+    @Test func mallocTuningIsTakenUnlessTheOperatorSetItsOwn() {
+        #expect(MallocTuning.apply(environment: [:]))
+        #expect(!MallocTuning.apply(environment: ["MALLOC_MMAP_THRESHOLD_": "131072"]))
+        #expect(!MallocTuning.apply(environment: ["MALLOC_TRIM_THRESHOLD_": "131072"]))
+    }
+    #endif
+
     @Test func metricsCountRequestsByRouteAndStatus() async throws {
         try await withTestApp { client, _ in
             _ = try await client.execute(uri: "/login", method: .get)
