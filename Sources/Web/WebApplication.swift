@@ -133,16 +133,46 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     router.add(middleware: ExpectContinueMiddleware())
     if !dependencies.trustedProxies.isEmpty { router.add(middleware: TrustedProxyMiddleware(trusted: dependencies.trustedProxies)) }
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: SessionMiddleware(signIn: signIn))
     let verifier = AccessTokenVerifier(
         keys: dependencies.keys, revocations: dependencies.revocations, issuer: dependencies.publicURL.absoluteString, clock: dependencies.clock
     )
     let cors = OAuthCORS(store: dependencies.clients)
-    router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people, clients: dependencies.clients, cors: cors))
     let limiter = RateLimiter()
+    let routes = Routes(router: router)
+
+    // The authorization server (SPEC §3). Its discovery, keys and client-authenticated endpoints
+    // need no browser session, portal bearer check or clients-API budget: they are registered before
+    // those middlewares, which Hummingbird applies only to routes added after them.
+    let issuer = dependencies.publicURL.absoluteString
+    let store = dependencies.authorization
+    let grants = LocallyAppliedGrantStore(inner: store, revocations: dependencies.revocations)
+    let people = dependencies.people
+    let tokenIssuer = TokenIssuer(issuer: issuer, accessTokenLifetime: dependencies.accessTokenLifetime)
+    let grantContext = GrantContext(
+        codes: store, refreshTokens: store, grants: grants, issuer: tokenIssuer,
+        refreshTokenLifetime: dependencies.refreshTokenLifetime,
+        personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
+    )
+    let authenticator = ClientAuthenticator(lookup: dependencies.clients)
+    DiscoveryController(issuer: issuer, keys: dependencies.keys).addRoutes(to: routes)
+    TokenEndpoint(
+        authenticator: authenticator, keys: dependencies.keys, grantContext: grantContext, cors: cors,
+        metrics: dependencies.metrics, clock: dependencies.clock, limiter: limiter, requestsPerMinute: dependencies.tokenRequestsPerMinute
+    ).addRoutes(to: routes)
+    IntrospectionEndpoint(
+        authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer,
+        clock: dependencies.clock
+    ).addRoutes(to: routes)
+    RevocationEndpoint(
+        authenticator: authenticator, refreshTokens: store, grants: grants, keys: dependencies.keys, cors: cors, accessTokenLifetime: dependencies.accessTokenLifetime,
+        clock: dependencies.clock
+    ).addRoutes(to: routes)
+    UserInfoEndpoint(verifier: verifier, people: people, lookup: dependencies.clients, cors: cors).addRoutes(to: routes)
+
+    router.add(middleware: SessionMiddleware(signIn: signIn))
+    router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people, clients: dependencies.clients, cors: cors))
     router.add(middleware: ClientsAPIRateLimitMiddleware(limiter: limiter, limits: dependencies.clientsAPILimits, clock: dependencies.clock))
 
-    let routes = Routes(router: router)
     OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
     SignInController(
         signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies, clients: clientCache
@@ -171,37 +201,12 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     ClientsAPIController(management: management, icons: icons).addRoutes(to: routes)
     ClientPagesController(management: management, pages: pages, csrf: csrf).addRoutes(to: routes)
 
-    // The authorization server (SPEC §3).
-    let issuer = dependencies.publicURL.absoluteString
-    let store = dependencies.authorization
-    let grants = LocallyAppliedGrantStore(inner: store, revocations: dependencies.revocations)
-    let people = dependencies.people
-    let tokenIssuer = TokenIssuer(issuer: issuer, accessTokenLifetime: dependencies.accessTokenLifetime)
-    let grantContext = GrantContext(
-        codes: store, refreshTokens: store, grants: grants, issuer: tokenIssuer,
-        refreshTokenLifetime: dependencies.refreshTokenLifetime,
-        personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
-    )
-    let authenticator = ClientAuthenticator(lookup: dependencies.clients)
-    DiscoveryController(issuer: issuer, keys: dependencies.keys).addRoutes(to: routes)
+    // The pages of the authorization server, which need the signed-in person.
     AuthorizeController(
         lookup: dependencies.clients, consents: store, codes: store, pages: pages, csrf: csrf,
         bindingKey: SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("consent binding".utf8), using: dependencies.secretKey)),
         issuer: issuer, codeLifetime: dependencies.codeLifetime, clock: dependencies.clock, metrics: dependencies.metrics
     ).addRoutes(to: routes)
-    TokenEndpoint(
-        authenticator: authenticator, keys: dependencies.keys, grantContext: grantContext, cors: cors,
-        metrics: dependencies.metrics, clock: dependencies.clock, limiter: limiter, requestsPerMinute: dependencies.tokenRequestsPerMinute
-    ).addRoutes(to: routes)
-    IntrospectionEndpoint(
-        authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer,
-        clock: dependencies.clock
-    ).addRoutes(to: routes)
-    RevocationEndpoint(
-        authenticator: authenticator, refreshTokens: store, grants: grants, keys: dependencies.keys, cors: cors, accessTokenLifetime: dependencies.accessTokenLifetime,
-        clock: dependencies.clock
-    ).addRoutes(to: routes)
-    UserInfoEndpoint(verifier: verifier, people: people, lookup: dependencies.clients, cors: cors).addRoutes(to: routes)
     LogoutEndpoint(
         keys: dependencies.keys, lookup: dependencies.clients, signIn: signIn, pages: pages, issuer: issuer,
         secureCookies: dependencies.secureCookies
