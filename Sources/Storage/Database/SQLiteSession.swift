@@ -17,7 +17,7 @@ final class SQLiteSession: @unchecked Sendable {
     // @unchecked: the handle and the cache are touched only by the task that holds the session
     // (one at a time, handed over through a `ResourcePool`, which orders the accesses).
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: Prepared] = [:]
     private let threadPool: NIOThreadPool
 
     /// Bound bytes above which a statement runs on the thread pool.
@@ -69,6 +69,13 @@ final class SQLiteSession: @unchecked Sendable {
         try await threadPool.runIfActive { try self.run(sql, []) { _ in } }
     }
 
+    /// A prepared statement and the names of its result columns, read once: every statement names
+    /// its columns (no `SELECT *`), so they stay what they were when it was prepared.
+    private struct Prepared {
+        let statement: OpaquePointer
+        var columns: [String]?
+    }
+
     private func run(_ sql: String, _ binds: [SQLiteData], large: Bool = false, _ onRow: (SQLiteSessionRow) -> Void) throws {
         guard let handle else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "connection closed") }
         let statement = try prepared(sql, on: handle)
@@ -88,7 +95,7 @@ final class SQLiteSession: @unchecked Sendable {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw failure(status, on: handle) }
-            let names = columns ?? Self.columnNames(of: statement)
+            let names = columns ?? self.columns(of: sql, statement)
             columns = names
             var values: [SQLiteData] = []
             values.reserveCapacity(names.count)
@@ -98,13 +105,21 @@ final class SQLiteSession: @unchecked Sendable {
     }
 
     private func prepared(_ sql: String, on handle: OpaquePointer) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+        if let known = statements[sql] { return known.statement }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw failure(status, on: handle) }
         if statements.count >= Self.cacheLimit { finalizeAll() }
-        statements[sql] = statement
+        statements[sql] = Prepared(statement: statement)
         return statement
+    }
+
+    /// The result column names of the cached statement `sql`, read from SQLite the first time.
+    private func columns(of sql: String, _ statement: OpaquePointer) -> [String] {
+        if let names = statements[sql]?.columns, names.count == Int(sqlite_nio_sqlite3_column_count(statement)) { return names }
+        let names = Self.columnNames(of: statement)
+        statements[sql]?.columns = names
+        return names
     }
 
     /// Binds `value`. With `copying` false a blob is bound in place (`SQLITE_STATIC`): only for a
@@ -164,7 +179,7 @@ final class SQLiteSession: @unchecked Sendable {
     }
 
     private func finalizeAll() {
-        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        for prepared in statements.values { sqlite_nio_sqlite3_finalize(prepared.statement) }
         statements.removeAll(keepingCapacity: true)
     }
 
