@@ -171,7 +171,6 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
 
     router.add(middleware: SessionMiddleware(signIn: signIn))
     router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people, clients: dependencies.clients, cors: cors))
-    router.add(middleware: ClientsAPIRateLimitMiddleware(limiter: limiter, limits: dependencies.clientsAPILimits, clock: dependencies.clock))
 
     OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
     SignInController(
@@ -194,6 +193,9 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     )
     let icons = ClientIcons(store: dependencies.clients, publicURL: dependencies.publicURL)
     icons.addRoutes(to: routes)
+    // Budgets of the clients API (`/api/2.0/clients…`, consents included): the middleware checks the
+    // path itself; added here so the portal API and pages registered above do not pass through it.
+    router.add(middleware: ClientsAPIRateLimitMiddleware(limiter: limiter, limits: dependencies.clientsAPILimits, clock: dependencies.clock))
     ConsentsController(
         consents: dependencies.authorization, lookup: dependencies.clients, icons: icons, revocations: dependencies.revocations,
         pages: pages, csrf: csrf, accessTokenLifetime: dependencies.accessTokenLifetime, clock: dependencies.clock

@@ -1,4 +1,5 @@
 import Hummingbird
+import OAuthCore
 import PortalCore
 
 /// Finds who is calling: the `gh_session` cookie for pages, `Authorization: Bearer <portal token>`
@@ -19,10 +20,13 @@ struct SessionMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The portal token of an `Authorization: Bearer` header, when it is not a JWT.
+    /// The portal token of an `Authorization: Bearer` header, when it is not a JWT (copied out of the
+    /// header only then: an access token is several hundred bytes).
     static func portalToken(_ request: Request) -> String? {
-        guard let token = AccessTokenVerifier.bearer(request.headers.value(.authorization)), BearerTokenMiddleware.dots(in: token) == 0
+        guard let header = request.headers.value(.authorization),
+              let token = AuthorizationHeader.credentials(header, scheme: "Bearer"), !token.isEmpty,
+              BearerTokenMiddleware.dots(in: token) == 0
         else { return nil }
-        return token
+        return String(token)
     }
 }

@@ -69,11 +69,11 @@ struct BearerTokenMiddleware: RouterMiddleware {
 
     /// Three dot-separated parts (RFC 7515 §7.1), counted without allocating: anything else is a
     /// portal token or not ours, and is left to the session middleware.
-    static func looksLikeJWT(_ token: String) -> Bool { dots(in: token) == 2 }
+    static func looksLikeJWT(_ token: String) -> Bool { dots(in: Substring(token)) == 2 }
 
     /// How many `.` a token has, counted over its contiguous UTF-8 bytes (a vectorized loop rather
     /// than String indexing: access tokens are several hundred bytes and this runs on every API call).
-    static func dots(in token: String) -> Int {
+    static func dots(in token: Substring) -> Int {
         var token = token
         return token.withUTF8 { bytes in
             var dots = 0

@@ -16,9 +16,25 @@ struct DocSpaceEnvelope<Body: Encodable & Sendable>: Encodable, Sendable {
         JSONResponse.bytes(try bytes(body, count: count, total: total, status: status), status: status)
     }
 
-    /// The bytes of `response(_:count:total:status:)`, for a caller that keeps them.
+    /// The bytes of `response(_:count:total:status:)`, for a caller that keeps them: the body by
+    /// `StreamingJSONEncoder`, the envelope's own four numbers around it (the same members in the same
+    /// order as this type's `Encodable` conformance, without a generic container for them).
     static func bytes(_ body: Body, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> [UInt8] {
-        try StreamingJSONEncoder.encode(DocSpaceEnvelope(count: count, response: body, status: 0, statusCode: status.code, total: total))
+        let response = try StreamingJSONEncoder.encode(body)
+        var json: [UInt8] = []
+        json.reserveCapacity(response.count + 64)
+        json.append(contentsOf: #"{"count":"#.utf8)
+        json.append(contentsOf: String(count).utf8)
+        json.append(contentsOf: #","response":"#.utf8)
+        json.append(contentsOf: response)
+        json.append(contentsOf: #","status":0,"statusCode":"#.utf8)
+        json.append(contentsOf: String(status.code).utf8)
+        if let total {
+            json.append(contentsOf: #","total":"#.utf8)
+            json.append(contentsOf: String(total).utf8)
+        }
+        json.append(UInt8(ascii: "}"))
+        return json
     }
 }
 
