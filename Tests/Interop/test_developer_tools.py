@@ -1,11 +1,18 @@
 """Developer Tools › OAuth 2.0 driven in a real headless Chromium, as a person would use it."""
 import time
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import OWNER_EMAIL, OWNER_PASSWORD, png
+
+
+def settle(browser):
+    """A wait that keeps retrying while a click's navigation replaces the page: the element read may be
+    from the page going away (stale) or not on the new one yet."""
+    return WebDriverWait(browser, 10, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def shot(browser, screenshots, name):
@@ -36,7 +43,7 @@ def test_register_list_regenerate_disable_delete(server, browser, screenshots, t
     picture = tmp_path / "picture.png"
     picture.write_bytes(png(64, 64))
     browser.find_element(By.ID, "logo").send_keys(str(picture))
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "logo-preview").get_attribute("hidden") is None)
+    settle(browser).until(lambda b: b.find_element(By.ID, "logo-preview").get_attribute("hidden") is None)
     WebDriverWait(browser, 10).until(
         lambda b: b.execute_script("return document.getElementById('logo').files[0].name") == "picture.png"
         and b.execute_script("return document.getElementById('logo').files[0].size") != len(png(64, 64))
@@ -82,12 +89,12 @@ def test_register_list_regenerate_disable_delete(server, browser, screenshots, t
     shot(browser, screenshots, "06-app-details")
 
     browser.find_element(By.ID, "regenerate-secret").click()
-    new_secret = browser.find_element(By.ID, "client-secret").text
+    new_secret = settle(browser).until(lambda b: b.find_element(By.ID, "client-secret").text)
     assert new_secret and new_secret != secret
     shot(browser, screenshots, "07-secret-regenerated")
 
     browser.find_element(By.ID, "toggle-app").click()
-    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "app-status").text == "Disabled")
+    settle(browser).until(lambda b: b.find_element(By.ID, "app-status").text == "Disabled")
     shot(browser, screenshots, "08-app-disabled")
 
     browser.find_element(By.ID, "delete-app").click()
