@@ -69,16 +69,17 @@ final class SQLiteSession: @unchecked Sendable {
         try await threadPool.runIfActive { try self.run(sql, []) { _ in } }
     }
 
-    /// A prepared statement and the names of its result columns, read once: every statement names
-    /// its columns (no `SELECT *`), so they stay what they were when it was prepared.
+    /// A prepared statement and the names of its result columns, read when it is prepared: every
+    /// statement names its columns (no `SELECT *`), so they stay what they were then.
     private struct Prepared {
         let statement: OpaquePointer
-        var columns: [String]?
+        let columns: [String]
     }
 
     private func run(_ sql: String, _ binds: [SQLiteData], large: Bool = false, _ onRow: (SQLiteSessionRow) -> Void) throws {
         guard let handle else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "connection closed") }
-        let statement = try prepared(sql, on: handle)
+        let entry = try prepared(sql, on: handle)
+        let statement = entry.statement, columns = entry.columns
         defer {
             sqlite_nio_sqlite3_reset(statement)
             // Every parameter is bound again on each use, so values are left in place: clearing them
@@ -90,36 +91,26 @@ final class SQLiteSession: @unchecked Sendable {
             let status = bind(value, at: Int32(offset + 1), to: statement, copying: !large)
             guard status == SQLITE_OK else { throw failure(status, on: handle) }
         }
-        var columns: [String]?
         while true {
             let status = sqlite_nio_sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw failure(status, on: handle) }
-            let names = columns ?? self.columns(of: sql, statement)
-            columns = names
             var values: [SQLiteData] = []
-            values.reserveCapacity(names.count)
-            for index in 0..<Int32(names.count) { values.append(Self.value(at: index, of: statement)) }
-            onRow(SQLiteSessionRow(columns: names, values: values))
+            values.reserveCapacity(columns.count)
+            for index in 0..<Int32(columns.count) { values.append(Self.value(at: index, of: statement)) }
+            onRow(SQLiteSessionRow(columns: columns, values: values))
         }
     }
 
-    private func prepared(_ sql: String, on handle: OpaquePointer) throws -> OpaquePointer {
-        if let known = statements[sql] { return known.statement }
+    private func prepared(_ sql: String, on handle: OpaquePointer) throws -> Prepared {
+        if let known = statements[sql] { return known }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw failure(status, on: handle) }
         if statements.count >= Self.cacheLimit { finalizeAll() }
-        statements[sql] = Prepared(statement: statement)
-        return statement
-    }
-
-    /// The result column names of the cached statement `sql`, read from SQLite the first time.
-    private func columns(of sql: String, _ statement: OpaquePointer) -> [String] {
-        if let names = statements[sql]?.columns, names.count == Int(sqlite_nio_sqlite3_column_count(statement)) { return names }
-        let names = Self.columnNames(of: statement)
-        statements[sql]?.columns = names
-        return names
+        let prepared = Prepared(statement: statement, columns: Self.columnNames(of: statement))
+        statements[sql] = prepared
+        return prepared
     }
 
     /// Binds `value`. With `copying` false a blob is bound in place (`SQLITE_STATIC`): only for a

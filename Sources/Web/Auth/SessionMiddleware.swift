@@ -1,5 +1,4 @@
 import Hummingbird
-import OAuthCore
 import PortalCore
 
 /// Finds who is calling: the `gh_session` cookie for pages, `Authorization: Bearer <portal token>`
@@ -23,8 +22,7 @@ struct SessionMiddleware: RouterMiddleware {
     /// The portal token of an `Authorization: Bearer` header, when it is not a JWT (copied out of the
     /// header only then: an access token is several hundred bytes).
     static func portalToken(_ request: Request) -> String? {
-        guard let header = request.headers.value(.authorization),
-              let token = AuthorizationHeader.credentials(header, scheme: "Bearer"), !token.isEmpty,
+        guard let token = AccessTokenVerifier.bearerCredentials(request.headers.value(.authorization)),
               BearerTokenMiddleware.dots(in: token) == 0
         else { return nil }
         return String(token)

@@ -31,9 +31,12 @@ public struct AccessTokenVerifier: Sendable {
     }
 
     /// The bearer token of an `Authorization` header (RFC 6750 §2.1).
-    static func bearer(_ header: String?) -> String? {
+    static func bearer(_ header: String?) -> String? { bearerCredentials(header).map(String.init) }
+
+    /// The same, still inside the header: for a caller that copies it out only when it wants it.
+    static func bearerCredentials(_ header: String?) -> Substring? {
         guard let header, let token = AuthorizationHeader.credentials(header, scheme: "Bearer"), !token.isEmpty else { return nil }
-        return String(token)
+        return token
     }
 }
 

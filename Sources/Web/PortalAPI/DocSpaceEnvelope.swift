@@ -2,24 +2,17 @@ import Foundation
 import Hummingbird
 import OAuthCore
 
-/// DocSpace's answer shape: `{"response": …, "count": n, "status": 0, "statusCode": 200}`, with
-/// `total` when the response is one page of a longer list. Written by `StreamingJSONEncoder`.
-struct DocSpaceEnvelope<Body: Encodable & Sendable>: Encodable, Sendable {
-    let count: Int
-    let response: Body
-    let status: Int
-    let statusCode: Int
-    let total: Int?
-
+/// DocSpace's answer shape: `{"count": n, "response": …, "status": 0, "statusCode": 200}`, with
+/// `total` when the response is one page of a longer list.
+enum DocSpaceEnvelope {
     /// A JSON response wrapping `body`.
-    static func response(_ body: Body, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
+    static func response(_ body: some Encodable, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> Response {
         JSONResponse.bytes(try bytes(body, count: count, total: total, status: status), status: status)
     }
 
     /// The bytes of `response(_:count:total:status:)`, for a caller that keeps them: the body by
-    /// `StreamingJSONEncoder`, the envelope's own four numbers around it (the same members in the same
-    /// order as this type's `Encodable` conformance, without a generic container for them).
-    static func bytes(_ body: Body, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> [UInt8] {
+    /// `StreamingJSONEncoder`, the envelope's own numbers written around it.
+    static func bytes(_ body: some Encodable, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> [UInt8] {
         let response = try StreamingJSONEncoder.encode(body)
         var json: [UInt8] = []
         json.reserveCapacity(response.count + 64)
