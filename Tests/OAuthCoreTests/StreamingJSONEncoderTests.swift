@@ -46,4 +46,25 @@ import OAuthCore
         #expect(a == b)
         #expect(a?["missing"] == nil)
     }
+
+    /// An object written member by member holds the same members, in that order, as the value
+    /// encoded on its own would inside it.
+    @Test func objectMembersAroundAValue() throws {
+        let inner = Inner(id: 3, tags: ["q\"uote", ""], flag: false)
+        let bytes = try StreamingJSONEncoder.object { members in
+            members.add("count", 2)
+            try members.add("response", inner)
+            members.add("status", -1)
+            try members.add("list", [inner, inner])
+        }
+        let one = #"{"id":3,"tags":["q\"uote",""],"flag":false}"#
+        #expect(String(decoding: bytes, as: UTF8.self) == #"{"count":2,"response":"# + one + #","status":-1,"list":["# + one + "," + one + "]}")
+        let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? NSDictionary
+        let alone = try JSONSerialization.jsonObject(with: Data(try StreamingJSONEncoder.encode(inner))) as? NSDictionary
+        #expect(object?["count"] as? Int == 2)
+        #expect(object?["status"] as? Int == -1)
+        #expect(object?["response"] as? NSDictionary == alone)
+        #expect((object?["list"] as? [NSDictionary])?.count == 2)
+        #expect(object?.count == 4)
+    }
 }

@@ -14,10 +14,41 @@ public enum StreamingJSONEncoder {
         try encoder.write(value)
         return encoder.json.bytes
     }
+
+    /// A JSON object whose members `build` writes one by one, each value encoded in place: for an
+    /// envelope around a value (DocSpace's `{"count", "response", …}`) without encoding the value
+    /// into bytes of its own first and copying them in.
+    public static func object(_ build: (inout ObjectMembers) throws -> Void) throws -> [UInt8] {
+        let encoder = ByteEncoder()
+        encoder.json.openObject()
+        var members = ObjectMembers(encoder: encoder)
+        try build(&members)
+        encoder.json.close(UInt8(ascii: "}"))
+        return encoder.json.bytes
+    }
+
+    /// The members of an object being written by `object(_:)`, in the order they are added.
+    public struct ObjectMembers {
+        fileprivate let encoder: ByteEncoder
+
+        /// `"key": value`, the value encoded as `encode(_:)` would.
+        public mutating func add(_ key: String, _ value: some Encodable) throws {
+            encoder.json.key(key)
+            try encoder.write(value)
+        }
+
+        /// `"key": number`.
+        public mutating func add(_ key: String, _ number: Int) {
+            encoder.json.key(key)
+            encoder.json.number(Int64(number))
+        }
+    }
 }
 
 private final class ByteEncoder: Encoder {
-    var json = JSONWriter(capacity: 4096)
+    /// Room for a small answer (a profile, a token response, JWT claims) without growing; a folder
+    /// listing grows it by doubling.
+    var json = JSONWriter(capacity: 512)
     /// The closing brackets of the containers opened and not yet closed.
     var open: [UInt8] = []
     var codingPath: [any CodingKey] { [] }

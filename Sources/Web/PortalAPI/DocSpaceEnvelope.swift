@@ -10,24 +10,16 @@ enum DocSpaceEnvelope {
         JSONResponse.bytes(try bytes(body, count: count, total: total, status: status), status: status)
     }
 
-    /// The bytes of `response(_:count:total:status:)`, for a caller that keeps them: the body by
-    /// `StreamingJSONEncoder`, the envelope's own numbers written around it.
+    /// The bytes of `response(_:count:total:status:)`, for a caller that keeps them: `body` encoded
+    /// by `StreamingJSONEncoder` in place, between the envelope's own members.
     static func bytes(_ body: some Encodable, count: Int = 1, total: Int? = nil, status: HTTPResponse.Status = .ok) throws -> [UInt8] {
-        let response = try StreamingJSONEncoder.encode(body)
-        var json: [UInt8] = []
-        json.reserveCapacity(response.count + 64)
-        json.append(contentsOf: #"{"count":"#.utf8)
-        json.append(contentsOf: String(count).utf8)
-        json.append(contentsOf: #","response":"#.utf8)
-        json.append(contentsOf: response)
-        json.append(contentsOf: #","status":0,"statusCode":"#.utf8)
-        json.append(contentsOf: String(status.code).utf8)
-        if let total {
-            json.append(contentsOf: #","total":"#.utf8)
-            json.append(contentsOf: String(total).utf8)
+        try StreamingJSONEncoder.object { members in
+            members.add("count", count)
+            try members.add("response", body)
+            members.add("status", 0)
+            members.add("statusCode", status.code)
+            if let total { members.add("total", total) }
         }
-        json.append(UInt8(ascii: "}"))
-        return json
     }
 }
 
