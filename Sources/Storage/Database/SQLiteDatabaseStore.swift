@@ -17,7 +17,8 @@ final class SQLiteDatabaseStore: Database {
     private let logger: Logger
 
     /// Copies the write-ahead log into the database file every second, on a reader connection:
-    /// a PASSIVE checkpoint never blocks the writer (SQLite WAL §"Checkpointing").
+    /// a PASSIVE checkpoint never blocks the writer (SQLite WAL §"Checkpointing"). Read transactions
+    /// kept open on idle connections are ended first.
     private let checkpointer: Task<Void, Never>
 
     private init(writer: SQLiteSession, readers: [SQLiteSession], threadPool: NIOThreadPool, logger: Logger) {
@@ -27,10 +28,12 @@ final class SQLiteDatabaseStore: Database {
         self.readerCount = readers.count
         self.threadPool = threadPool
         self.logger = logger
+        let writerPool = self.writer
         self.checkpointer = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 if Task.isCancelled { return }
+                Self.endIdleSnapshots(writer: writerPool, readers: readerPool)
                 _ = try? await readerPool.with { session in
                     try await session.executeOffloaded("PRAGMA wal_checkpoint(PASSIVE)")
                 }
@@ -74,12 +77,30 @@ final class SQLiteDatabaseStore: Database {
             writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, logger: logger)
     }
 
+    /// Reads in a snapshot kept from the connection's previous read while nothing changed
+    /// (`SQLiteSession.reading`), on the writer when it is idle (its page cache stays warm; readers
+    /// drop theirs after every write), else on a reader.
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         if let session = writer.tryAcquire() {
             defer { writer.release(session) }
-            return try await body(session.sql(logger: logger))
+            return try await session.reading { try await body(session.sql(logger: logger)) }
         }
-        return try await readers.with { session in try await body(session.sql(logger: logger)) }
+        return try await readers.with { session in try await session.reading { try await body(session.sql(logger: logger)) } }
+    }
+
+    /// Ends the read transactions kept open on idle connections, so that they hold up neither the
+    /// checkpoint that follows nor the restart of the log for long.
+    private static func endIdleSnapshots(writer: ResourcePool<SQLiteSession>, readers: ResourcePool<SQLiteSession>) {
+        if let session = writer.tryAcquire() {
+            session.endKeptSnapshot()
+            writer.release(session)
+        }
+        var idle: [SQLiteSession] = []
+        while let session = readers.tryAcquire() {
+            session.endKeptSnapshot()
+            idle.append(session)
+        }
+        idle.forEach(readers.release)
     }
 
     /// Group commit: while other writes wait for the writer, a finished write hands the connection on
@@ -95,7 +116,9 @@ final class SQLiteDatabaseStore: Database {
         if let open = openGroup.withLock({ $0 }) {
             group = open
         } else {
+            session.endKeptSnapshot()
             do {
+                try session.setQueryOnly(false)
                 try await Self.beginImmediate(sql)
             } catch {
                 writer.release(session)

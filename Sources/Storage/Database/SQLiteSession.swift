@@ -19,6 +19,13 @@ final class SQLiteSession: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: Prepared] = [:]
     private let threadPool: NIOThreadPool
+    /// This connection's mapping of the wal-index, once it has read in WAL mode.
+    private var walIndex: UnsafeRawPointer?
+    /// The wal-index header as it was when the read transaction kept open on this connection began.
+    private var keptSnapshot: WALIndexHeader?
+    /// Whether `PRAGMA query_only` is on: while reading, so that a write slipped into a read fails
+    /// rather than turning the kept transaction into one that holds the write lock.
+    private var queryOnly = false
 
     /// Bound bytes above which a statement runs on the thread pool.
     static let offloadThreshold = 256 * 1024
@@ -66,7 +73,86 @@ final class SQLiteSession: @unchecked Sendable {
 
     /// Runs one statement on the thread pool: for work that may take long whatever its binds (checkpoints).
     func executeOffloaded(_ sql: String) async throws {
+        endKeptSnapshot()
         try await threadPool.runIfActive { try self.run(sql, []) { _ in } }
+    }
+
+    // MARK: Snapshots kept between reads
+
+    /// Runs `body`, which only reads, in a read transaction that stays open when it returns, and is
+    /// used again by the next read on this connection as long as nothing was committed in between.
+    ///
+    /// Each read transaction in WAL mode takes and drops a read lock on the wal-index (SQLite
+    /// "WAL-mode File Locking": two `fcntl` calls under a process-wide mutex), which is most of what
+    /// a point query costs and serializes the threads reading at once. Whether anything was committed
+    /// since the kept transaction began, by this process or another, shows in the wal-index header
+    /// (SQLite file format §4.5: every commit rewrites it, a restarted log changes its salts), read
+    /// here without a lock: when it is unchanged a new transaction would see exactly what the kept
+    /// one sees, so keeping it changes no answer. A torn read of a header being rewritten only ever
+    /// looks changed, or unchanged while that commit has not yet returned to its writer.
+    ///
+    /// A kept transaction holds its read lock, which keeps a checkpoint from copying frames past it
+    /// and the log from restarting: `endKeptSnapshot()` ends it before a write on this connection,
+    /// before a checkpoint, and once a second on idle connections (`SQLiteDatabaseStore`).
+    func reading<T>(_ body: () async throws -> T) async throws -> T {
+        try setQueryOnly(true)
+        try startRead()
+        do {
+            let value = try await body()
+            if walIndex == nil, let handle { walIndex = Self.mapWALIndex(of: handle) }
+            return value
+        } catch {
+            // The statement that failed may have ended the transaction, or left it open.
+            endKeptSnapshot()
+            throw error
+        }
+    }
+
+    /// Keeps the open read transaction when the database is unchanged since it began, else begins one.
+    private func startRead() throws {
+        // Until the wal-index is mapped (the first read), statements run in their own transactions.
+        guard let walIndex, let handle else { return }
+        let current = WALIndexHeader(walIndex)
+        if keptSnapshot != nil {
+            if current == keptSnapshot, sqlite_nio_sqlite3_get_autocommit(handle) == 0 { return }
+            endKeptSnapshot()
+        }
+        try run("BEGIN", []) { _ in }
+        // Read before the snapshot is taken (at the first statement): a commit in between looks like
+        // a change next time, never the other way round.
+        keptSnapshot = current
+    }
+
+    /// Ends the read transaction kept open on this connection, if any.
+    func endKeptSnapshot() {
+        guard keptSnapshot != nil else { return }
+        keptSnapshot = nil
+        guard let handle, sqlite_nio_sqlite3_get_autocommit(handle) == 0 else { return }
+        do {
+            try run("COMMIT", []) { _ in }
+        } catch {
+            _ = try? run("ROLLBACK", []) { _ in }
+        }
+    }
+
+    /// Turns `PRAGMA query_only` on for reads or off for a write, when it is not already.
+    func setQueryOnly(_ on: Bool) throws {
+        guard queryOnly != on else { return }
+        try run(on ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF", []) { _ in }
+        queryOnly = on
+    }
+
+    /// The first region of this connection's wal-index (the `-shm` file, mapped by SQLite's unix VFS
+    /// once the connection has read in WAL mode); `nil` when there is none to map.
+    private static func mapWALIndex(of handle: OpaquePointer) -> UnsafeRawPointer? {
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        guard sqlite_nio_sqlite3_file_control(handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK,
+              let methods = file?.pointee.pMethods, methods.pointee.iVersion >= 2, let map = methods.pointee.xShmMap
+        else { return nil }
+        var region: UnsafeMutableRawPointer?
+        // Region 0 with extension off: only a wal-index that already exists is mapped.
+        guard map(file, 0, 32 * 1024, 0, &region) == SQLITE_OK, let region else { return nil }
+        return UnsafeRawPointer(region)
     }
 
     /// A prepared statement and the names of its result columns, read when it is prepared: every
@@ -176,6 +262,8 @@ final class SQLiteSession: @unchecked Sendable {
 
     /// Finalizes every statement and closes the connection (on the thread pool: closing may checkpoint).
     func close() async {
+        endKeptSnapshot()
+        walIndex = nil
         _ = try? await threadPool.runIfActive {
             self.finalizeAll()
             if let handle = self.handle { sqlite_nio_sqlite3_close(handle) }
@@ -185,6 +273,23 @@ final class SQLiteSession: @unchecked Sendable {
 
     /// This connection seen through SQLKit.
     func sql(logger: Logger) -> any SQLDatabase { SQLiteSessionDatabase(session: self, logger: logger) }
+}
+
+/// The first copy of the wal-index header (SQLite file format §4.5.1, 48 bytes: version, change
+/// counter, page size, last valid frame, database size, checksums and salts).
+struct WALIndexHeader: Equatable {
+    let words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    init(_ region: UnsafeRawPointer) {
+        words = (region.load(as: UInt64.self), region.load(fromByteOffset: 8, as: UInt64.self),
+                 region.load(fromByteOffset: 16, as: UInt64.self), region.load(fromByteOffset: 24, as: UInt64.self),
+                 region.load(fromByteOffset: 32, as: UInt64.self), region.load(fromByteOffset: 40, as: UInt64.self))
+    }
+
+    static func == (a: Self, b: Self) -> Bool {
+        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2
+            && a.words.3 == b.words.3 && a.words.4 == b.words.4 && a.words.5 == b.words.5
+    }
 }
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bound bytes before the call returns.
