@@ -92,6 +92,13 @@ import Testing
         person.firstName = "Ann"
         person.lastName = "Lee"
         #expect(person.displayName == "Ann Lee")
+        person.lastName = ""
+        #expect(person.displayName == "Ann")
+        person.firstName = ""
+        person.lastName = "Lee"
+        #expect(person.displayName == "Lee")
+        person.chosenDisplayName = "Annie"
+        #expect(person.displayName == "Annie")
     }
 
     @Test func onlyOwnersAndAdminsAdministrate() {

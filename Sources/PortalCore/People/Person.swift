@@ -76,7 +76,11 @@ public struct Person: Sendable, Equatable, Codable {
     /// The chosen display name, else "First Last", else the email.
     public var displayName: String {
         if let chosenDisplayName, !chosenDisplayName.isEmpty { return chosenDisplayName }
-        let name = [firstName, lastName].filter { !$0.isEmpty }.joined(separator: " ")
-        return name.isEmpty ? email : name
+        switch (firstName.isEmpty, lastName.isEmpty) {
+        case (false, false): return firstName + " " + lastName
+        case (false, true): return firstName
+        case (true, false): return lastName
+        case (true, true): return email
+        }
     }
 }

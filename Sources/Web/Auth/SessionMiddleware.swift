@@ -20,10 +20,11 @@ struct SessionMiddleware: RouterMiddleware {
     }
 
     /// The portal token of an `Authorization: Bearer` header, when it is not a JWT (copied out of the
-    /// header only then: an access token is several hundred bytes).
+    /// header only then: an access token is several hundred bytes). A portal token has no `.`; the
+    /// search stops at the first one, at the end of a JWT's header.
     static func portalToken(_ request: Request) -> String? {
         guard let token = AccessTokenVerifier.bearerCredentials(request.headers.value(.authorization)),
-              BearerTokenMiddleware.dots(in: token) == 0
+              !token.utf8.contains(UInt8(ascii: "."))
         else { return nil }
         return String(token)
     }
