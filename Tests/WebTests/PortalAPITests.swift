@@ -403,7 +403,8 @@ import Web
             let foreignIssuer = try JWT.sign(claims, key: ourKey, type: "at+jwt")
 
             for (name, token) in [("another key", otherKey), ("another key with our kid", sameKidOtherKey), ("alg none", none),
-                                  ("another audience", foreignAudience), ("another issuer", foreignIssuer), ("garbage", "a.b.c")] {
+                                  ("another audience", foreignAudience), ("another issuer", foreignIssuer), ("garbage", "a.b.c"),
+                                  ("two parts", parts[0] + "." + parts[1]), ("four parts", real + ".x"), ("dots only", "..")] {
                 let response = try await api(client, .get, "/api/2.0/files/@my", token: token)
                 #expect(response.status == .unauthorized, "\(name)")
                 #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", error=\"invalid_token\"", "\(name)")

@@ -2,7 +2,7 @@ import Hummingbird
 import PortalCore
 
 /// Finds who is calling: the `gh_session` cookie for pages, `Authorization: Bearer <portal token>`
-/// for the API. A bearer value shaped like a JWT (three dot-separated parts) is an OAuth access
+/// for the API. A bearer value shaped like a JWT (it has a `.`; a portal token has none) is an OAuth access
 /// token and is left to the bearer-token middleware of the portal API.
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
