@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import OAuthCore
 
@@ -32,9 +33,12 @@ enum JSONResponse {
         return encoder
     }()
 
+    /// `Content-Type: application/json`, made once.
+    static let contentType = HTTPField(name: .contentType, value: "application/json")
+
     /// An `application/json` response of `bytes`.
     static func bytes(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        Response(status: status, headers: HTTPFields([contentType]), body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
