@@ -44,6 +44,9 @@ def server():
         "GATEHOUSE_ADMIN_PASSWORD": OWNER_PASSWORD,
         "GATEHOUSE_BCRYPT_COST": "4",
         "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "1000",
+        # Tests pace nothing: the budgets are set far above what any test sends, on any machine.
+        "GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE": "1000",
+        "GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "100000",
     })
     env.pop("GATEHOUSE_DATABASE_URL", None)
     log = open(os.path.join(data_dir, "server.log"), "w")

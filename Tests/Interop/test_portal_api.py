@@ -59,7 +59,8 @@ def start(binary, database_url, secret, port, public_url):
     env = dict(os.environ, GATEHOUSE_PORT=str(port), GATEHOUSE_PUBLIC_URL=public_url, GATEHOUSE_DATA_DIR=data_dir,
                GATEHOUSE_ADMIN_EMAIL=OWNER_EMAIL, GATEHOUSE_ADMIN_PASSWORD=OWNER_PASSWORD, GATEHOUSE_BCRYPT_COST="4",
                GATEHOUSE_DATABASE_URL=database_url, GATEHOUSE_SECRET_KEY=secret,
-               GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000")
+               GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000",
+               GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE="1000", GATEHOUSE_CLIENTS_API_READS_PER_MINUTE="100000")
     process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:

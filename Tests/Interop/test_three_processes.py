@@ -63,7 +63,8 @@ class Cluster:
     def environment(self, port=None):
         env = dict(os.environ, GATEHOUSE_PUBLIC_URL=self.public_url, GATEHOUSE_DATABASE_URL=self.database_url,
                    GATEHOUSE_SECRET_KEY=self.secret, GATEHOUSE_ADMIN_EMAIL=OWNER_EMAIL, GATEHOUSE_ADMIN_PASSWORD=OWNER_PASSWORD,
-                   GATEHOUSE_BCRYPT_COST="4", GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000", GATEHOUSE_TRUSTED_PROXIES="127.0.0.1",
+                   GATEHOUSE_BCRYPT_COST="4", GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000",
+               GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE="1000", GATEHOUSE_CLIENTS_API_READS_PER_MINUTE="100000", GATEHOUSE_TRUSTED_PROXIES="127.0.0.1",
                    GATEHOUSE_DATA_DIR=os.path.join(self.folder, str(port or "cli")))
         if port:
             env["GATEHOUSE_PORT"] = str(port)
