@@ -60,6 +60,17 @@ func validInput() -> ClientRegistrationInput {
         ("no scopes", { $0.scopes = [] }, "scopes", .invalidScope),
         ("unknown scope", { $0.scopes = ["files:admin"] }, "scopes", .invalidScope),
         ("bad logout", { $0.logoutRedirectURI = "http://example.com/bye" }, "logout_redirect_uri", .wrongURL),
+        // RFC 3986 §2: nothing but printable ASCII, raw; the rest must be percent-encoded.
+        ("control char redirect", { $0.redirectURIs = ["https://a.example/c\u{01}b"] }, "redirect_uris", .wrongURL),
+        ("DEL redirect", { $0.redirectURIs = ["https://a.example/cb\u{7F}"] }, "redirect_uris", .wrongURL),
+        ("non-ASCII redirect", { $0.redirectURIs = ["https://a.example/caf\u{E9}"] }, "redirect_uris", .wrongURL),
+        ("bidi redirect", { $0.redirectURIs = ["https://a.example/\u{202E}gpj.exe"] }, "redirect_uris", .wrongURL),
+        ("non-ASCII private scheme", { $0.redirectURIs = ["com.exampl\u{E9}.app:/cb"] }, "redirect_uris", .wrongURL),
+        ("bidi origin", { $0.allowedOrigins = ["https://a\u{202E}.example"] }, "allowed_origins", .wrongURL),
+        ("non-ASCII origin", { $0.allowedOrigins = ["https://ex\u{E4}mple.com"] }, "allowed_origins", .wrongURL),
+        ("control char origin", { $0.allowedOrigins = ["https://a.example\u{0B}"] }, "allowed_origins", .wrongURL),
+        ("control char logout", { $0.logoutRedirectURI = "https://a.example/bye\u{07}" }, "logout_redirect_uri", .wrongURL),
+        ("bidi website", { $0.websiteURL = "https://a.example/\u{202D}x" }, "website_url", .wrongURL),
     ]
 
     @Test(arguments: broken)

@@ -44,7 +44,20 @@ public enum AuthorizationChecks {
             return back(.invalidRequest("\(repeated) was sent more than once."))
         }
 
-        // 3. ResponseTypeCheck — only the code flow.
+        // 3. What this server does not do is refused, not ignored: OIDC Core §6 request objects
+        // (§3.1.2.6 `request_not_supported`, `request_uri_not_supported`) and any response mode but
+        // `query` (Multiple Response Type Encoding Practices §2.1; discovery lists only `query`).
+        if request.requestObject != nil {
+            return back(OAuthError("request_not_supported", "Request objects (the request parameter) are not supported."))
+        }
+        if request.requestURI != nil {
+            return back(OAuthError("request_uri_not_supported", "request_uri is not supported."))
+        }
+        if let mode = request.responseMode, mode != "query" {
+            return back(.invalidRequest("response_mode must be query."))
+        }
+
+        // 4. ResponseTypeCheck — only the code flow.
         guard let responseType = request.responseType, !responseType.isEmpty else {
             return back(.invalidRequest("response_type is missing."))
         }
@@ -52,7 +65,7 @@ public enum AuthorizationChecks {
             return back(.unsupportedResponseType("Only response_type=code is supported."))
         }
 
-        // 4. ScopeCheck — RFC 6749 §3.3: left out, the app's registered scopes; never more than registered.
+        // 5. ScopeCheck — RFC 6749 §3.3: left out, the app's registered scopes; never more than registered.
         let requested = (request.scope ?? "").split(separator: " ").map(String.init)
         let scopes: ScopeSet
         if requested.isEmpty {
@@ -73,7 +86,7 @@ public enum AuthorizationChecks {
             }
         }
 
-        // 5. PKCECheck — RFC 7636 §4.3; S256 only (plain is refused, RFC 9700 §2.1.1).
+        // 6. PKCECheck — RFC 7636 §4.3; S256 only (plain is refused, RFC 9700 §2.1.1).
         if let method = request.codeChallengeMethod, method != "S256" {
             return back(.invalidRequest("code_challenge_method must be S256."))
         }
@@ -88,7 +101,7 @@ public enum AuthorizationChecks {
             return back(.invalidRequest("code_challenge is missing."))
         }
 
-        // 6. PromptCheck — OIDC Core §3.1.2.1.
+        // 7. PromptCheck — OIDC Core §3.1.2.1.
         let prompts = Set((request.prompt ?? "").split(separator: " ").map(String.init))
         let knownPrompts: Set<String> = ["none", "login", "consent"]
         guard prompts.isSubset(of: knownPrompts) else {

@@ -13,6 +13,12 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public var prompt: String?
     public var maxAge: String?
     public var loginHint: String?
+    /// OIDC Core §6.1 request object (not supported).
+    public var requestObject: String?
+    /// OIDC Core §6.2 request by reference (not supported).
+    public var requestURI: String?
+    /// OAuth 2.0 Multiple Response Type Encoding Practices §2.1 (only `query`).
+    public var responseMode: String?
     /// Parameters sent more than once (RFC 6749 §3.1: they MUST NOT be).
     public var duplicated: [String] = []
 
@@ -35,6 +41,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
         prompt = first("prompt")
         maxAge = first("max_age")
         loginHint = first("login_hint")
+        requestObject = first("request")
+        requestURI = first("request_uri")
+        responseMode = first("response_mode")
     }
 
     /// The parameters that define the request, for binding a consent form to it.

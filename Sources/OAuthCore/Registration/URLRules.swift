@@ -8,9 +8,16 @@ public enum URLRules {
     /// Longest URL accepted anywhere in a registration.
     public static let maximumLength = 2048
 
+    /// `true` when every byte is printable ASCII (0x21–0x7E). RFC 3986 §2 lets a URI carry nothing
+    /// else: control characters, spaces, raw non-ASCII and bidi controls (which make a URL read
+    /// differently from what it is) must be percent-encoded, so a registration refuses them raw.
+    public static func isPrintableASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
     /// `true` for an absolute `http` or `https` URL with a host and no credentials.
     public static func isAbsoluteWebURL(_ text: String) -> Bool {
-        guard text.count <= maximumLength, !text.contains(where: { $0.isWhitespace }),
+        guard text.count <= maximumLength, isPrintableASCII(text),
               let components = URLComponents(string: text),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = components.host, !host.isEmpty,
@@ -27,8 +34,9 @@ public enum URLRules {
     public static func redirectURIProblem(_ text: String) -> String? {
         guard !text.isEmpty else { return "must not be empty" }
         guard text.count <= maximumLength else { return "must be at most \(maximumLength) characters" }
-        if text.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) {
-            return "must not contain spaces"
+        if text.contains(where: { $0.isWhitespace }) { return "must not contain spaces" }
+        if !isPrintableASCII(text) {
+            return "must not contain control characters or raw non-ASCII characters; percent-encode them (RFC 3986)"
         }
         if text.contains("#") { return "must not have a fragment (#)" }
         if text.contains("*") { return "must be an exact URL, without wildcards (*)" }
@@ -62,7 +70,7 @@ public enum URLRules {
     public static func normalizedOrigin(_ text: String) -> Result<String, OriginProblem> {
         var trimmed = text
         if trimmed.hasSuffix("/") { trimmed.removeLast() }
-        guard text.count <= maximumLength, !trimmed.contains(where: { $0.isWhitespace }),
+        guard text.count <= maximumLength, isPrintableASCII(trimmed),
               let components = URLComponents(string: trimmed),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = components.host?.lowercased(), !host.isEmpty

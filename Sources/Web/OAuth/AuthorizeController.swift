@@ -19,11 +19,11 @@ struct AuthorizeController {
     let metrics: AppMetrics
 
     func addRoutes(to routes: Routes) {
-        routes.get("/oauth2/authorize") { request, context in
+        routes.get("/oauth2/authorize", .page) { request, context in
             let pairs = FormFields(encoded: request.uri.query ?? "").pairs
             return try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context)
         }
-        routes.post("/oauth2/authorize") { request, context in
+        routes.post("/oauth2/authorize", .page) { request, context in
             let form = try await csrf.checkedForm(request, refusal: AppError.forbidden(
                 "The consent form has expired or did not come from this site. Start again from the app."
             ))
@@ -133,10 +133,14 @@ struct AuthorizeController {
         return Base64URL.encode(mac)
     }
 
+    /// The sign-in page, returning to the request. The way back leaves out `prompt=login` and `max_age`:
+    /// the sign-in about to happen satisfies both (OIDC Core §3.1.2.1), so `max_age=0` does not send the
+    /// person round again; `auth_time` in the ID token tells the app when it was.
     private func signInURL(_ authorization: AuthorizationRequest, force: Bool, clientID: String) -> String {
         var back = authorization
         back.prompt = authorization.prompt.map { $0.split(separator: " ").filter { $0 != "login" }.joined(separator: " ") }
         if back.prompt?.isEmpty == true { back.prompt = nil }
+        back.maxAge = nil
         let query = back.canonicalPairs.map { "\(AuthorizationChecks.formEscape($0.0))=\(AuthorizationChecks.formEscape($0.1))" }
             .joined(separator: "&")
         let target = "/oauth2/authorize?" + query
