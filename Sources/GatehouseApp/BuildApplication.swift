@@ -76,6 +76,7 @@ public func buildApplication(
             tokenRequestsPerMinute: configuration.tokenRequestsPerMinute
         )
         dependencies.trustedProxies = configuration.trustedProxies
+        dependencies.metricsAccess = MetricsAccess(token: configuration.metricsToken, trustedAddresses: configuration.metricsAddresses)
         let web = buildWeb(dependencies)
         try await web.poller.poll()
         return Application(

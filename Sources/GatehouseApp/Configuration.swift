@@ -46,6 +46,10 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var tokenRequestsPerMinute: Int
     /// Reverse proxies whose `X-Forwarded-For` names the client (`GATEHOUSE_TRUSTED_PROXIES`, comma-separated addresses).
     public var trustedProxies: Set<String>
+    /// The bearer token that may read `/metrics` from any address (`GATEHOUSE_METRICS_TOKEN`).
+    public var metricsToken: String?
+    /// Addresses that may read `/metrics` without it (`GATEHOUSE_METRICS_ADDRESSES`, comma-separated; loopback by default).
+    public var metricsAddresses: Set<String>
     /// Seconds between housekeeping sweeps (`GATEHOUSE_SWEEP_INTERVAL`).
     public var sweepInterval: TimeInterval
     /// Log level (`GATEHOUSE_LOG_LEVEL`).
@@ -68,6 +72,14 @@ public struct Configuration: Sendable, CustomStringConvertible {
                 throw ConfigurationError(variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return number
+        }
+        func list(_ text: String) -> Set<String> {
+            Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        func metricsToken() throws -> String? {
+            guard let token = value("GATEHOUSE_METRICS_TOKEN") else { return nil }
+            guard token.utf8.count >= 16 else { throw ConfigurationError(variable: "GATEHOUSE_METRICS_TOKEN", reason: "must be at least 16 characters") }
+            return token
         }
 
         let publicText = value("GATEHOUSE_PUBLIC_URL") ?? "http://127.0.0.1:8080"
@@ -123,8 +135,9 @@ public struct Configuration: Sendable, CustomStringConvertible {
                 reads: try integer("GATEHOUSE_CLIENTS_API_READS_PER_MINUTE", default: 200, range: 1...1_000_000)
             ),
             tokenRequestsPerMinute: try integer("GATEHOUSE_TOKEN_REQUESTS_PER_MINUTE", default: 20_000, range: 1...100_000_000),
-            trustedProxies: Set((value("GATEHOUSE_TRUSTED_PROXIES") ?? "").split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
+            trustedProxies: list(value("GATEHOUSE_TRUSTED_PROXIES") ?? ""),
+            metricsToken: try metricsToken(),
+            metricsAddresses: value("GATEHOUSE_METRICS_ADDRESSES").map(list) ?? ["127.0.0.1", "::1"],
             sweepInterval: TimeInterval(try integer("GATEHOUSE_SWEEP_INTERVAL", default: 60, range: 1...86_400)),
             logLevel: level
         )
@@ -142,6 +155,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "sweep_interval=\(Int(sweepInterval))",
             "clients_api_limits=\(clientsAPILimits.posts)/\(clientsAPILimits.changes)/\(clientsAPILimits.reads)",
             "token_requests_per_minute=\(tokenRequestsPerMinute)", "trusted_proxies=\(trustedProxies.sorted().joined(separator: ","))",
+            "metrics_token=\(metricsToken == nil ? "-" : "***")", "metrics_addresses=\(metricsAddresses.sorted().joined(separator: ","))",
             "log_level=\(logLevel)",
         ].joined(separator: " ")
     }

@@ -2,7 +2,7 @@ import Hummingbird
 import NIOCore
 import PortalCore
 
-/// Who is making a request, once the session middleware has looked.
+/// A person's own session or portal token.
 public struct SignedIn: Sendable {
     /// The person.
     public var person: Person
@@ -13,8 +13,11 @@ public struct SignedIn: Sendable {
 /// The request context of every Gatehouse route.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The signed-in person, when a valid session cookie or portal token came with the request.
-    public var signedIn: SignedIn?
+    /// Who is calling, as the route's gate established it (`RouteGate`); `nil` for nobody, and on
+    /// routes declared `.anyone`, where the gate does not look.
+    public var caller: Caller?
+    /// The person's own session or portal token; `nil` for nobody and for an app with an access token.
+    public var signedIn: SignedIn? { caller?.signedIn }
     /// The client's IP address: the TCP peer, or what a trusted proxy says in `X-Forwarded-For`.
     /// Read from the channel only when asked (throttling, audit): that takes a lock and formats the
     /// address, which most requests never need.

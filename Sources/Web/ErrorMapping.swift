@@ -104,8 +104,14 @@ public struct ProblemDetails: Codable, Sendable {
 }
 
 extension AppError: HTTPResponseError {
-    /// API clients get `application/problem+json`; browsers on pages get the HTML error page.
+    /// API clients get `application/problem+json`; browsers on pages get the HTML error page. This is
+    /// the answer on an address no route matched; a route's gate passes its own declaration's format.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try response(from: request, context: context, envelope: PortalAPI.answersInEnvelope(unmatched: request))
+    }
+
+    /// The answer, in DocSpace's envelope when `envelope` (the portal API that scopes protect, SPEC §4).
+    func response(from request: Request, context: some RequestContext, envelope: Bool) throws -> Response {
         var headers = HTTPFields()
         switch self {
         case .methodNotAllowed(let allowed): headers[.allow] = allowed.joined(separator: ", ")
@@ -114,8 +120,9 @@ extension AppError: HTTPResponseError {
         case .unauthorized: headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse\""
         default: break
         }
-        if PortalAPI.answersInEnvelope(request) {
-            if case .unauthorized = self { headers[.wwwAuthenticate] = PortalAPI.invalidTokenChallenge }
+        if envelope {
+            // RFC 6750 §3.1: credentials that did not work are `invalid_token`; none at all get no error code.
+            if case .unauthorized = self, request.headers[.authorization] != nil { headers[.wwwAuthenticate] = PortalAPI.invalidTokenChallenge }
             return PortalAPI.errorResponse(status: status, message: detail, headers: headers)
         }
         if Self.wantsHTML(request) {

@@ -63,6 +63,8 @@ public struct WebDependencies: Sendable {
     public var tokenRequestsPerMinute: Int
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
     public var trustedProxies: Set<String> = []
+    /// Who may read `/metrics`.
+    public var metricsAccess = MetricsAccess(token: nil)
 
     /// Collects the dependencies.
     public init(
@@ -138,11 +140,16 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     )
     let cors = OAuthCORS(store: dependencies.clients)
     let limiter = RateLimiter()
-    let routes = Routes(router: router)
+    // Who may call each route is declared where it is registered and checked by the gate for the
+    // route the router matched (RouteAccess): no middleware looks at the path.
+    let gate = RouteGate(
+        authentication: CallerAuthentication(signIn: signIn, verifier: verifier, people: dependencies.people),
+        cors: cors, clients: dependencies.clients, limiter: limiter, limits: dependencies.clientsAPILimits, clock: dependencies.clock,
+        publicOrigin: origin(of: dependencies.publicURL), metricsAccess: dependencies.metricsAccess
+    )
+    let routes = Routes(router: router, gate: gate)
 
-    // The authorization server (SPEC §3). Its discovery, keys and client-authenticated endpoints
-    // need no browser session, portal bearer check or clients-API budget: they are registered before
-    // those middlewares, which Hummingbird applies only to routes added after them.
+    // The authorization server (SPEC §3).
     let issuer = dependencies.publicURL.absoluteString
     let store = dependencies.authorization
     let grants = LocallyAppliedGrantStore(inner: store, revocations: dependencies.revocations)
@@ -169,9 +176,6 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     ).addRoutes(to: routes)
     UserInfoEndpoint(verifier: verifier, people: people, lookup: dependencies.clients, cors: cors).addRoutes(to: routes)
 
-    router.add(middleware: SessionMiddleware(signIn: signIn))
-    router.add(middleware: BearerTokenMiddleware(verifier: verifier, people: dependencies.people, clients: dependencies.clients, cors: cors))
-
     OperationsController(database: dependencies.database, metrics: dependencies.metrics).addRoutes(to: routes)
     SignInController(
         signIn: signIn, pages: pages, csrf: csrf, secureCookies: dependencies.secureCookies, clients: clientCache
@@ -193,9 +197,6 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     )
     let icons = ClientIcons(store: dependencies.clients, publicURL: dependencies.publicURL)
     icons.addRoutes(to: routes)
-    // Budgets of the clients API (`/api/2.0/clients…`, consents included): the middleware checks the
-    // path itself; added here so the portal API and pages registered above do not pass through it.
-    router.add(middleware: ClientsAPIRateLimitMiddleware(limiter: limiter, limits: dependencies.clientsAPILimits, clock: dependencies.clock))
     ConsentsController(
         consents: dependencies.authorization, lookup: dependencies.clients, icons: icons, revocations: dependencies.revocations,
         pages: pages, csrf: csrf, accessTokenLifetime: dependencies.accessTokenLifetime, clock: dependencies.clock
@@ -214,8 +215,16 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
         secureCookies: dependencies.secureCookies
     ).addRoutes(to: routes)
     routes.finish()
+    precondition(routes.undeclared.isEmpty, "routes without a declaration of who may call them: \(routes.undeclared)")
     let poller = StatePoller(
         grants: store, revocations: dependencies.revocations, keys: dependencies.keys, clients: clientCache, clock: dependencies.clock
     )
     return WebComponents(router: router, poller: poller)
+}
+
+/// `scheme://host[:port]` of a URL (RFC 6454 §6.1), as browsers send it in `Origin`.
+func origin(of url: URL) -> String {
+    var text = "\(url.scheme ?? "http")://\(url.host ?? "")"
+    if let port = url.port { text += ":\(port)" }
+    return text
 }

@@ -10,6 +10,9 @@ from conftest import OWNER_EMAIL, OWNER_PASSWORD, png
 
 def signed_in_session(server) -> requests.Session:
     session = requests.Session()
+    # What a browser sends with requests made by the portal's own pages (Fetch Metadata); without it a
+    # change made with the session cookie alone is refused as possibly cross-site.
+    session.headers["Sec-Fetch-Site"] = "same-origin"
     page = session.get(server.base_url + "/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     response = session.post(server.base_url + "/login", data={"csrf_token": token, "email": OWNER_EMAIL, "password": OWNER_PASSWORD},

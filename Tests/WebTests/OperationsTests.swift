@@ -30,7 +30,7 @@ import Testing
         try await withTestApp { client, _ in
             _ = try await client.execute(uri: "/login", method: .get)
             _ = try await client.execute(uri: "/api/2.0/nothing", method: .get)
-            let response = try await client.execute(uri: "/metrics", method: .get)
+            let response = try await client.execute(uri: "/metrics", method: .get, headers: metricsHeaders)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
             let text = response.text
@@ -68,7 +68,7 @@ import Testing
             _ = try await browser.tokens(client, app: app)  // consent shown, then a code
             _ = try await browser.get(client, authorizePath(["response_type": "code", "client_id": app.clientID,
                                                              "redirect_uri": app.redirectURI, "scope": "openid", "prompt": "bogus"]))
-            let text = try await client.execute(uri: "/metrics", method: .get).text
+            let text = try await client.execute(uri: "/metrics", method: .get, headers: metricsHeaders).text
             #expect(text.contains("oauth_authorize_outcomes_total{outcome=\"consent\",error=\"\"} 1"))
             #expect(text.contains("oauth_authorize_outcomes_total{outcome=\"code\",error=\"\"} 1"))
             #expect(text.contains("outcome=\"error_redirect\""))
@@ -80,7 +80,7 @@ import Testing
             var idle = text.contains("database_operations_in_progress 0")
             for _ in 0..<20 where !idle {
                 try await Task.sleep(for: .milliseconds(50))
-                idle = try await client.execute(uri: "/metrics", method: .get).text.contains("database_operations_in_progress 0")
+                idle = try await client.execute(uri: "/metrics", method: .get, headers: metricsHeaders).text.contains("database_operations_in_progress 0")
             }
             #expect(idle)
         }

@@ -2,6 +2,7 @@ import Foundation
 import GatehouseApp
 import GatehouseTestSupport
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Storage
@@ -12,6 +13,10 @@ import Testing
 /// The owner every test app starts with.
 let ownerEmail = "owner@example.com"
 let ownerPassword = "owner-password-1"
+
+/// The metrics token of test apps, and the header that sends it.
+let testMetricsToken = "test-metrics-token-0123456789"
+let metricsHeaders: HTTPFields = [.authorization: "Bearer \(testMetricsToken)"]
 
 /// A configuration for a test app on a scratch database; bcrypt at its minimum cost.
 func testConfiguration(_ scratch: ScratchDatabase, extra: [String: String] = [:]) throws -> Configuration {
@@ -25,6 +30,7 @@ func testConfiguration(_ scratch: ScratchDatabase, extra: [String: String] = [:]
         "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "100000",
         "GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE": "100000",
         "GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "100000",
+        "GATEHOUSE_METRICS_TOKEN": testMetricsToken,
     ]
     var configuration = try Configuration.fromEnvironment(environment.merging(extra) { $1 })
     configuration.database = scratch.location
@@ -96,6 +102,8 @@ struct Browser: Sendable {
         var fields = HTTPFields()
         if !cookies.isEmpty { fields[.cookie] = cookieHeader }
         fields[.accept] = "text/html"
+        // What a browser says of a request its page made on the portal's own origin (Fetch Metadata).
+        fields[HTTPField.Name("Sec-Fetch-Site")!] = "same-origin"
         return fields
     }
 

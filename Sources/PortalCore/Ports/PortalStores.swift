@@ -20,8 +20,6 @@ public enum SessionKind: String, Sendable, Codable {
     case browser
     /// A token from `POST /api/2.0/authentication`.
     case api
-    /// An OAuth access token on the portal API (never stored as a session; scopes apply).
-    case oauth
 }
 
 /// A signed-in session; the token itself is never stored, only its hash.

@@ -21,7 +21,7 @@ struct ClientIcons {
     }
 
     func addRoutes(to routes: Routes) {
-        routes.get("/icons/clients/:client_id") { _, context in
+        routes.get("/icons/clients/:client_id", .anyone) { _, context in
             let id = try context.parameters.require("client_id")
             guard let clientID = ClientID(validating: id), let icon = try await store.logo(clientID) else {
                 throw AppError.notFound

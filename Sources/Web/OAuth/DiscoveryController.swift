@@ -43,14 +43,14 @@ struct DiscoveryController {
             end_session_endpoint: issuer + "/oauth2/logout", scopes_supported: ScopeCatalog.all.map(\.name)
         )
         for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
-            routes.get(path) { _, _ in
+            routes.get(path, .anyone) { _, _ in
                 var response = try JSONResponse.make(metadata)
                 response.headers[.accessControlAllowOrigin] = "*"
                 response.headers[.cacheControl] = "public, max-age=300"
                 return response
             }
         }
-        routes.get("/oauth2/jwks") { _, _ in
+        routes.get("/oauth2/jwks", .anyone) { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "application/json", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=60"],

@@ -30,8 +30,8 @@ struct IntrospectionEndpoint {
     }
 
     func addRoutes(to routes: Routes) {
-        routes.on("/oauth2/introspect", .options) { request, _ in try await cors.preflight(request, methods: "POST") }
-        routes.post("/oauth2/introspect") { request, context in
+        routes.on("/oauth2/introspect", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
+        routes.post("/oauth2/introspect", .anyone) { request, context in
             let form: AuthenticatedForm
             do {
                 form = try await authenticator.read(request, allowPublic: false)
@@ -74,8 +74,8 @@ struct RevocationEndpoint {
     let clock: any TimeSource
 
     func addRoutes(to routes: Routes) {
-        routes.on("/oauth2/revoke", .options) { request, _ in try await cors.preflight(request, methods: "POST") }
-        routes.post("/oauth2/revoke") { request, context in
+        routes.on("/oauth2/revoke", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
+        routes.post("/oauth2/revoke", .anyone) { request, context in
             let form: AuthenticatedForm
             do {
                 form = try await authenticator.read(request, allowPublic: true)

@@ -13,7 +13,7 @@ struct LogoutEndpoint {
     let secureCookies: Bool
 
     func addRoutes(to routes: Routes) {
-        routes.get("/oauth2/logout") { request, context in
+        routes.get("/oauth2/logout", .page) { request, context in
             let query = FormFields(encoded: request.uri.query ?? "")
             let returnTo = query["post_logout_redirect_uri"]
             var clientID = query["client_id"]
@@ -39,11 +39,11 @@ struct LogoutEndpoint {
                 }
                 target = components?.string ?? returnTo
             }
-            if let token = request.cookies[SessionMiddleware.cookieName]?.value, token.count <= 128 {
+            if let token = request.cookies[CallerAuthentication.cookieName]?.value, token.count <= 128 {
                 try await signIn.end(token: token)
             }
             var response = target.map(Response.found) ?? pages.render("signed-out", [:], request: request, context: nil)
-            response.setCookie(Cookie(name: SessionMiddleware.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
+            response.setCookie(Cookie(name: CallerAuthentication.cookieName, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
             return response
         }
     }

@@ -11,9 +11,9 @@ struct UserInfoEndpoint {
     let cors: OAuthCORS
 
     func addRoutes(to routes: Routes) {
-        routes.on("/oauth2/userinfo", .options) { request, _ in try await cors.preflight(request, methods: "GET, POST") }
+        routes.on("/oauth2/userinfo", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "GET, POST") }
         for method in [HTTPRequest.Method.get, .post] {
-            routes.on("/oauth2/userinfo", method) { request, context in
+            routes.on("/oauth2/userinfo", method, .anyone) { request, context in
                 var response: Response
                 var origins: [String]?
                 do {

@@ -13,14 +13,14 @@ struct OperationsController {
     }
 
     func addRoutes(to routes: Routes) {
-        routes.get("/health") { _, _ in
+        routes.get("/health", .anyone) { _, _ in
             let reachable = await database.ping()
             return try JSONResponse.make(
                 Health(status: reachable ? "ok" : "unavailable", database: reachable ? "ok" : "unreachable"),
                 status: reachable ? .ok : .serviceUnavailable
             )
         }
-        routes.get("/metrics") { _, _ in
+        routes.get("/metrics", .operatorOnly) { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

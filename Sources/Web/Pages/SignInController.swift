@@ -13,11 +13,11 @@ struct SignInController {
     let clients: any ClientLookup
 
     func addRoutes(to routes: Routes) {
-        routes.get("/login") { request, context in try await showForm(request, context) }
-        routes.post("/login") { request, context in try await submit(request, context) }
-        routes.post("/logout") { request, context in try await logout(request, context) }
-        routes.get("/") { request, context in try await home(request, context) }
-        routes.get("/static/:file") { _, context in
+        routes.get("/login", .page) { request, context in try await showForm(request, context) }
+        routes.post("/login", .page) { request, context in try await submit(request, context) }
+        routes.post("/logout", .page) { request, context in try await logout(request, context) }
+        routes.get("/", .page) { request, context in try await home(request, context) }
+        routes.get("/static/:file", .anyone) { _, context in
             guard let asset = pages.renderer.assets[try context.parameters.require("file")] else { throw AppError.notFound }
             return Response(
                 status: .ok,
@@ -44,7 +44,7 @@ struct SignInController {
             let person = try await signIn.authenticate(
                 email: email, password: form["password"] ?? "", clientAddress: context.clientAddress
             )
-            if let old = request.cookies[SessionMiddleware.cookieName]?.value, old.count <= 128 {
+            if let old = request.cookies[CallerAuthentication.cookieName]?.value, old.count <= 128 {
                 try await signIn.end(token: old)
             }
             let opened = try await signIn.openSession(for: person, kind: .browser)
@@ -71,7 +71,7 @@ struct SignInController {
 
     private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await csrf.checkedForm(request)
-        if let token = request.cookies[SessionMiddleware.cookieName]?.value, token.count <= 128 {
+        if let token = request.cookies[CallerAuthentication.cookieName]?.value, token.count <= 128 {
             try await signIn.end(token: token)
         }
         var response = Response.seeOther("/login")
@@ -105,7 +105,7 @@ struct SignInController {
 
     private func sessionCookie(_ value: String, maxAge: Int) -> Cookie {
         Cookie(
-            name: SessionMiddleware.cookieName, value: value, maxAge: maxAge, path: "/",
+            name: CallerAuthentication.cookieName, value: value, maxAge: maxAge, path: "/",
             secure: secureCookies, httpOnly: true, sameSite: .lax
         )
     }

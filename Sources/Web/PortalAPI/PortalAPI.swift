@@ -6,8 +6,9 @@ import PortalCore
 /// What the people, files and rooms routes share (SPEC §4): DocSpace's error envelope, who is
 /// calling, and reading numeric ids.
 enum PortalAPI {
-    /// The routes that answer errors in DocSpace's envelope rather than as problem details.
-    static func answersInEnvelope(_ request: Request) -> Bool {
+    /// Whether an error on an address no route matched answers in DocSpace's envelope: the prefixes
+    /// of the portal API (SPEC §4). A matched route's own declaration decides for it (`RouteAccess`).
+    static func answersInEnvelope(unmatched request: Request) -> Bool {
         let path = request.uri.path
         return path.hasPrefix("/api/2.0/people") || path.hasPrefix("/api/2.0/files")
     }
@@ -35,13 +36,13 @@ enum PortalAPI {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// The person calling, by session, portal token or OAuth access token (whose scope the bearer
-    /// middleware has already checked); 401 otherwise.
+    /// The person calling, by session, portal token or OAuth access token (whose scope the route's
+    /// gate has already checked); 401 otherwise.
     static func caller(_ context: AppRequestContext) throws -> Person {
-        guard let signedIn = context.signedIn else {
+        guard let caller = context.caller else {
             throw AppError.unauthorized("Sign in, or send a portal or OAuth access token as Authorization: Bearer.")
         }
-        return signedIn.person
+        return caller.person
     }
 
     /// A numeric id from the path; anything else is 404, as an unknown id is.

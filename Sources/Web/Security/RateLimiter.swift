@@ -45,31 +45,3 @@ public struct ClientsAPILimits: Sendable, Equatable {
         self.reads = reads
     }
 }
-
-/// The clients API's budgets per person, answered 429 with `Retry-After` when spent.
-struct ClientsAPIRateLimitMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
-    let limiter: RateLimiter
-    let limits: ClientsAPILimits
-    let clock: any TimeSource
-
-    func limit(for method: HTTPRequest.Method) -> (kind: String, limit: Int) {
-        switch method {
-        case .post: ("post", limits.posts)
-        case .put, .patch, .delete: ("change", limits.changes)
-        default: ("read", limits.reads)
-        }
-    }
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard path == "/api/2.0/clients" || path.hasPrefix("/api/2.0/clients/"), request.method != .options,
-              let person = context.signedIn?.person
-        else { return try await next(request, context) }
-        let (kind, limit) = limit(for: request.method)
-        if let retryAfter = limiter.retryAfter(key: "clients:\(kind):\(person.id.rawValue)", limit: limit, now: clock.now) {
-            throw AppError.tooManyRequests(retryAfter: retryAfter, message: "Too many requests to the clients API; try again in \(retryAfter) s.")
-        }
-        return try await next(request, context)
-    }
-}

@@ -1,0 +1,63 @@
+import Hummingbird
+
+/// Who may call a route, declared where the route is registered (`Routes.on`) and checked by
+/// `Routes` for the route the router actually matched — never by looking at the request's path.
+enum RouteAccess: Sendable, Equatable {
+    /// Anyone. Either nothing is protected (discovery, keys, health, icons) or the endpoint
+    /// authenticates by its own standard: client authentication at token, introspection and
+    /// revocation (RFC 6749 §2.3), the bearer at userinfo (OIDC Core §5.3).
+    case anyone
+    /// A page for a browser: the session cookie is read when present (`context.caller` is then a
+    /// `.browser` caller); the page decides what a visitor without one sees.
+    case page
+    /// An API route for a person: a browser session, a portal token, or — when `oauth` is set —
+    /// an OAuth access token holding that scope. `budget` is the per-person rate budget it spends.
+    case api(oauth: ScopeRequirement?, budget: RateBudget? = nil)
+    /// The metrics (SPEC §5): only a bearer of `GATEHOUSE_METRICS_TOKEN` or a trusted address.
+    case operatorOnly
+
+    /// Whether errors answer in DocSpace's envelope (the portal API that scopes protect, SPEC §4).
+    var answersInEnvelope: Bool {
+        if case .api(.some, _) = self { return true }
+        return false
+    }
+}
+
+/// The scope an OAuth access token needs for a route (SPEC §4): a read needs the group's read or
+/// write scope, a change needs its write scope.
+struct ScopeRequirement: Sendable, Equatable {
+    /// The scope group, such as `files` or `accounts.self`.
+    let group: String
+    /// Whether the route changes anything.
+    let writes: Bool
+
+    /// `group:read` or `group:write` will do.
+    static func read(_ group: String) -> ScopeRequirement { ScopeRequirement(group: group, writes: false) }
+    /// Only `group:write` will do.
+    static func write(_ group: String) -> ScopeRequirement { ScopeRequirement(group: group, writes: true) }
+
+    /// The scopes any one of which satisfies this requirement.
+    var acceptedScopes: [String] { writes ? [group + ":write"] : [group + ":read", group + ":write"] }
+}
+
+/// A per-person request budget (the clients API's DocSpace limits).
+enum RateBudget: String, Sendable, Equatable {
+    case clientsPost = "post"
+    case clientsChange = "change"
+    case clientsRead = "read"
+
+    func limit(in limits: ClientsAPILimits) -> Int {
+        switch self {
+        case .clientsPost: limits.posts
+        case .clientsChange: limits.changes
+        case .clientsRead: limits.reads
+        }
+    }
+}
+
+/// One registered route and who may call it: what `Routes` keeps for the test that walks every route.
+struct RouteDeclaration: Sendable {
+    let path: String
+    let method: HTTPRequest.Method
+    let access: RouteAccess
+}

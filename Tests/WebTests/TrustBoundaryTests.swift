@@ -1,0 +1,256 @@
+import Foundation
+import GatehouseTestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OAuthCore
+import PortalCore
+import Testing
+@testable import Web
+
+/// The findings of the attack pass on the trust boundary (issue 13), each as a test: what is
+/// authorized is what runs, however the path is written or whoever sends the cookie.
+@Suite struct TrustBoundaryTests {
+    /// The path written otherwise: `//` at each slash, a trailing `/`, `/./` at each slash, and `%2F`
+    /// for each slash inside it.
+    static func variants(of path: String) -> [String] {
+        let slashes = path.indices.filter { path[$0] == "/" }
+        var out: [String] = [path + "/"]
+        for index in slashes {
+            out.append(String(path[..<index]) + "//" + String(path[path.index(after: index)...]))
+            out.append(String(path[..<index]) + "/./" + String(path[path.index(after: index)...]))
+            if index != path.startIndex {
+                out.append(String(path[..<index]) + "%2F" + String(path[path.index(after: index)...]))
+            }
+        }
+        return out
+    }
+
+    /// What the refused calls below could have changed: rows, and rows carrying the tables' bodies.
+    static func portalState(_ scratch: ScratchDatabase) async throws -> [Int] {
+        try await scratch.inspect { database in
+            try await database.read { session in
+                var state: [Int] = []
+                for query in [
+                    "SELECT COUNT(*) AS n FROM folders", "SELECT COUNT(*) AS n FROM files", "SELECT COUNT(*) AS n FROM people",
+                    "SELECT COUNT(*) AS n FROM room_members",
+                    "SELECT COUNT(*) AS n FROM folders WHERE title IN ('x', 'Made by the table', 'Table room')",
+                    "SELECT COUNT(*) AS n FROM files WHERE title IN ('x', 't.txt')",
+                    "SELECT COUNT(*) AS n FROM people WHERE first_name IN ('Portal', 'Renamed')",
+                ] {
+                    state.append(try await session.raw("\(unsafeRaw: query)").first()?.decode(column: "n", as: Int.self) ?? -1)
+                }
+                return state
+            }
+        }
+    }
+
+    /// Finding 1 (high): every portal-API route, each single scope, each way of writing the path. A token
+    /// the canonical path refuses is refused (or finds nothing) on every variant, and nothing is written.
+    @Test(arguments: TestDatabaseKind.available)
+    func pathVariantsNeverGrantMoreThanTheCanonicalPath(kind: TestDatabaseKind) async throws {
+        try await withTestApp(kind) { client, scratch in
+            let user = try await addPerson(scratch, email: "user@example.com", role: .user)
+            let app = try await registerApp(client, scopes: ["openid"] + PortalAPITests.apiScopes)
+            let portal = try await portalToken(client)
+            let my = try await PortalAPITests.myDocuments(client, token: portal)
+            let file = try await PortalAPITests.upload(client, token: portal, folder: my, name: "a.txt", bytes: Array("hello".utf8))
+            let room = try await PortalAPITests.createRoom(client, token: portal, title: "Room")
+            let routes = PortalAPITests.routes(my: my, file: file, room: room, person: user.id.rawValue)
+            var browser = Browser()
+            var tokens: [String: String] = [:]
+            for scope in PortalAPITests.apiScopes {
+                tokens[scope] = try #require(try await browser.tokens(client, app: app, scope: scope)["access_token"] as? String)
+            }
+            let before = try await Self.portalState(scratch)
+            var checked = 0
+            for route in routes {
+                for scope in PortalAPITests.apiScopes where !route.needs.contains(scope) {
+                    let token = try #require(tokens[scope])
+                    let canonical = try await PortalAPITests.call(client, route, token: token)
+                    #expect(canonical.status == .forbidden, "\(scope) on \(route)")
+                    for path in Self.variants(of: route.path) {
+                        let variant = PortalAPITests.Route(method: route.method, path: path, body: route.body, needs: route.needs)
+                        let response = try await PortalAPITests.call(client, variant, token: token)
+                        #expect([.forbidden, .notFound, .methodNotAllowed].contains(response.status),
+                                "\(scope) on \(route.method) \(path): \(response.status)")
+                        checked += 1
+                    }
+                }
+            }
+            #expect(checked > 1000)
+            #expect(try await Self.portalState(scratch) == before, "a refused call wrote something")
+
+            // The three calls of the report, by name.
+            let files = try #require(tokens["files:read"]), filesWrite = try #require(tokens["files:write"])
+            #expect(try await api(client, .get, "/api/2.0/files//rooms", token: files).status == .forbidden)
+            #expect(try await api(client, .post, "/api/2.0/files//rooms", token: filesWrite, json: ["title": "Sneaky"]).status == .forbidden)
+            #expect(try await api(client, .put, "/api/2.0/files//rooms/\(room)/share", token: filesWrite,
+                                  json: ["invitations": [["id": user.id.rawValue, "access": "Viewer"]]]).status == .forbidden)
+            #expect(try await Self.portalState(scratch) == before)
+
+            // Reads that are allowed answer the same on every variant that reaches the route.
+            for route in routes where route.method == .get && !route.needs.isEmpty {
+                let token = try #require(tokens[route.needs[0]])
+                let canonical = try await PortalAPITests.call(client, route, token: token)
+                for path in Self.variants(of: route.path) {
+                    let response = try await api(client, .get, path, token: token)
+                    #expect(response.status == canonical.status || [.forbidden, .notFound, .methodNotAllowed].contains(response.status),
+                            "\(route.needs[0]) on GET \(path): \(response.status) (canonical \(canonical.status))")
+                }
+            }
+        }
+    }
+
+    /// Finding 1: the clients API's budget counts a request however its path is written.
+    @Test func theClientsBudgetCountsEveryWayOfWritingThePath() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "6"]) { client, _ in
+            let portal = try await portalToken(client)
+            let paths = ["/api/2.0/clients", "/api/2.0//clients", "/api/2.0/clients/", "//api/2.0/clients", "/api//2.0/clients",
+                         "/api/2.0/clients//"]
+            for path in paths { #expect(try await api(client, .get, path, token: portal).status == .ok, "\(path)") }
+            for path in paths + ["/api/2.0//clients/consents"] {
+                let refused = try await api(client, .get, path, token: portal)
+                #expect(refused.status == .tooManyRequests, "\(path): \(refused.status)")
+                #expect(refused.headers[.retryAfter] != nil)
+            }
+        }
+    }
+
+    /// Every route on the router was registered with a declaration of who may call it; a route added
+    /// around the table is found.
+    @Test func aRouteWithoutADeclarationIsFound() {
+        let router = Router(context: AppRequestContext.self)
+        router.get("/declared") { _, _ in "declared" }
+        router.put("/files/{id}") { _, _ in "declared" }
+        #expect(Routes.undeclared(on: router, known: [Routes.key(.get, "/declared"), Routes.key(.put, "/files/{id}")]).isEmpty)
+        router.get("/sneaked-in") { _, _ in "no declaration" }
+        #expect(Routes.undeclared(on: router, known: [Routes.key(.get, "/declared"), Routes.key(.put, "/files/{id}")]) == ["GET /sneaked-in"])
+    }
+
+    /// Finding 5 (low): a change to the API with only the browser's cookie needs proof that it came
+    /// from the portal's own pages; a foreign origin writes nothing, uploads included.
+    @Test func cookieBorneChangesFromAnotherSiteAreRefused() async throws {
+        try await withTestApp { client, scratch in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let cookie = browser.cookieHeader
+            let my = try await PortalAPITests.myDocuments(client, token: try await portalToken(client))
+            let before = try await rowCount("folders", in: scratch)
+            func create(_ extra: HTTPFields) async throws -> TestResponse {
+                var headers: HTTPFields = [.cookie: cookie, .contentType: "application/json"]
+                headers.append(contentsOf: extra)
+                return try await client.execute(uri: "/api/2.0/files/rooms", method: .post, headers: headers,
+                                                body: try jsonBody(["title": "From elsewhere"]))
+            }
+            let site = HTTPField.Name("Sec-Fetch-Site")!
+            for headers: HTTPFields in [[.origin: "https://evil.example"], [site: "cross-site"], [site: "same-site"],
+                                        [site: "cross-site", .origin: "http://localhost:8080"], [:]] {
+                let refused = try await create(headers)
+                #expect(refused.status == .forbidden, "\(headers)")
+                #expect((try? refused.json()["statusCode"] as? Int) == 403)
+            }
+            var upload = ByteBuffer()
+            upload.writeString("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--XyZ--\r\n")
+            let filesBefore = try await rowCount("files", in: scratch)
+            let refusedUpload = try await client.execute(uri: "/api/2.0/files/\(my)/upload", method: .post, headers: [
+                .cookie: cookie, .origin: "https://evil.example", .contentType: "multipart/form-data; boundary=XyZ",
+            ], body: upload)
+            #expect(refusedUpload.status == .forbidden)
+            #expect(try await rowCount("files", in: scratch) == filesBefore)
+            #expect(try await rowCount("folders", in: scratch) == before)
+            // The portal's own pages: same-origin fetch metadata, or the portal's own Origin.
+            #expect(try await create([site: "same-origin"]).status == .created)
+            #expect(try await create([.origin: "http://127.0.0.1:8080"]).status == .created)
+            // Reading needs no such proof, and a bearer is not sent by a browser on its own.
+            #expect(try await client.execute(uri: "/api/2.0/files/rooms", method: .get, headers: [.cookie: cookie]).status == .ok)
+            let portal = try await portalToken(client)
+            #expect(try await client.execute(uri: "/api/2.0/files/rooms", method: .post, headers: [
+                .authorization: "Bearer \(portal)", .origin: "https://evil.example", .contentType: "application/json",
+            ], body: try jsonBody(["title": "By token"])).status == .created)
+        }
+    }
+
+    /// Finding 9: `/metrics` answers only the metrics token or a trusted address.
+    @Test func metricsAreForTheOperator() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_METRICS_TOKEN": "metrics-token-0123456789", "GATEHOUSE_METRICS_ADDRESSES": "192.0.2.7"]) { client, _ in
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .forbidden)
+            #expect(try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer wrong-token-0123456789"]).status == .forbidden)
+            let portal = try await portalToken(client)
+            #expect(try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(portal)"]).status == .forbidden)
+            let allowed = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer metrics-token-0123456789"])
+            #expect(allowed.status == .ok)
+            #expect(allowed.text.contains("http_requests_total"))
+        }
+    }
+
+    /// Finding 10: redirect URIs and origins with control, raw non-ASCII or bidi characters are refused
+    /// at registration with the field named, and no app is written.
+    @Test func registrationRefusesUnencodedCharacters() async throws {
+        try await withTestApp { client, scratch in
+            let portal = try await portalToken(client)
+            for (field, value) in [("redirect_uris", ["https://a.example/\u{202E}gpj.exe"]), ("redirect_uris", ["https://a.example/c\u{01}b"]),
+                                   ("allowed_origins", ["https://ex\u{E4}mple.com"]), ("redirect_uris", ["https://a.example/caf\u{E9}"])] {
+                var body = registrationJSON()
+                body[field] = value
+                let response = try await api(client, .post, "/api/2.0/clients", token: portal, json: body)
+                #expect(response.status == .badRequest)
+                let errors = try #require(try response.json()["errors"] as? [[String: Any]])
+                #expect(errors.first?["field"] as? String == field)
+                #expect(try await rowCount("oauth_clients", in: scratch) == 0)
+            }
+        }
+    }
+
+    /// Finding 11: request objects, request_uri and response modes other than query are refused, back at the app.
+    @Test func unsupportedAuthorizeParametersAreRefusedNotIgnored() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            for (name, value, error) in [("request", "eyJhbGciOiJub25lIn0.e30.", "request_not_supported"),
+                                         ("request_uri", "https://evil.example/r", "request_uri_not_supported"),
+                                         ("response_mode", "fragment", "invalid_request"), ("response_mode", "form_post", "invalid_request")] {
+                let response = try await browser.get(client, authorizePath([
+                    "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid",
+                    "state": "st", name: value,
+                ]))
+                #expect(response.status == .found)
+                let location = try #require(response.headers[.location])
+                #expect(location.hasPrefix(app.redirectURI))
+                #expect(queryItems(location)["error"] == error, "\(name)=\(value)")
+                #expect(queryItems(location)["code"] == nil)
+            }
+            let discovery = try await client.execute(uri: "/.well-known/openid-configuration", method: .get).json()
+            #expect(discovery["response_modes_supported"] as? [String] == ["query"])
+        }
+    }
+
+    /// Finding 4: `max_age=0` asks for a sign-in once; the fresh sign-in satisfies it (no loop).
+    @Test func maxAgeZeroIsSatisfiedByAFreshSignIn() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.code(client, app: app)
+            let first = try await browser.get(client, authorizePath([
+                "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid files:read",
+                "max_age": "0", "state": "st",
+            ]))
+            let login = try #require(first.headers[.location])
+            #expect(login.hasPrefix("/login?") && login.contains("force=1"))
+            let form = try await browser.get(client, login)
+            let back = try #require(queryItems(login)["redirect"])
+            let signedIn = try await browser.post(client, "/login", form: [
+                ("csrf_token", try #require(csrfToken(in: form.text))), ("email", ownerEmail), ("password", ownerPassword), ("redirect", back),
+            ])
+            let next = try #require(signedIn.headers[.location])
+            #expect(next.hasPrefix("/oauth2/authorize?"))
+            let answer = try await browser.get(client, next)
+            #expect(answer.status == .found)
+            let location = try #require(answer.headers[.location])
+            #expect(location.hasPrefix(app.redirectURI), "went round again: \(location)")
+            #expect(queryItems(location)["code"] != nil)
+        }
+    }
+}
