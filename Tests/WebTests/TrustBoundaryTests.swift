@@ -253,4 +253,53 @@ import Testing
             #expect(queryItems(location)["code"] != nil)
         }
     }
+
+    /// Finding 8: a token has one spelling. Its padded and high-S twins are refused on the API and by
+    /// introspection, before and after the token itself is revoked.
+    @Test func otherSpellingsOfATokenAreRefused() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            let token = try #require(try await browser.tokens(client, app: app)["access_token"] as? String)
+            let parts = token.split(separator: ".").map(String.init)
+            let signature = try #require(Base64URL.decode(parts[2]).map(Array.init))
+            let twins = [
+                parts[0] + "." + parts[1] + "." + Base64URL.encode(JWSTestsOrder.highS(signature)),
+                parts[0] + "==." + parts[1] + "." + parts[2],
+                parts[0] + "." + parts[1] + "=." + parts[2],
+                parts[0] + "." + parts[1] + "." + parts[2] + "==",
+            ]
+            func me(_ bearer: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/api/2.0/files/@my", method: .get, headers: [.authorization: "Bearer \(bearer)"]).status
+            }
+            #expect(try await me(token) == .ok)
+            for twin in twins {
+                #expect(try await me(twin) == .unauthorized)
+                #expect(try await introspect(client, app: app, token: twin)["active"] as? Bool == false)
+            }
+            _ = try await client.execute(uri: "/oauth2/revoke", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .authorization: app.basic],
+                body: ByteBuffer(string: formEncode([("token", token)])))
+            for bearer in [token] + twins { #expect(try await me(bearer) == .unauthorized) }
+        }
+    }
+}
+
+/// The high-S twin of an ES256 signature, computed here apart from the code under test.
+enum JWSTestsOrder {
+    static let n: [UInt8] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+    ]
+
+    static func highS(_ signature: [UInt8]) -> [UInt8] {
+        var s = Array(signature[32...])
+        var borrow = 0
+        for index in stride(from: 31, through: 0, by: -1) {
+            let digit = Int(n[index]) - Int(s[index]) - borrow
+            borrow = digit < 0 ? 1 : 0
+            s[index] = UInt8((digit + 256) % 256)
+        }
+        return Array(signature[..<32]) + s
+    }
 }

@@ -68,9 +68,11 @@ public struct SigningKey: Sendable {
     }
 
     /// The JWS signature of `input` (RFC 7518 §3.4: ES256 is R‖S, 64 bytes; §3.3: RS256 is PKCS#1 v1.5).
+    /// An ES256 signature is issued with low S (BoringSSL does not normalize it), the only form
+    /// `verify` accepts, so no token has a second valid encoding.
     public func sign(_ input: Data) throws -> Data {
         switch material {
-        case .p256(let key): try key.signature(for: input).rawRepresentation
+        case .p256(let key): P256Order.lowS(try key.signature(for: input).rawRepresentation)
         case .rsa(let key): try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation
         }
     }
@@ -124,7 +126,10 @@ public struct VerificationKey: Sendable {
     public func verify(_ signature: Data, for input: Data) -> Bool {
         switch material {
         case .p256(let key):
-            guard let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            // (r, n − s) verifies as well as (r, s): only the low-S form is taken, so a signature is canonical.
+            guard signature.count == 64, P256Order.isLowS(signature),
+                  let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature)
+            else { return false }
             return key.isValidSignature(parsed, for: input)
         case .rsa(let key):
             return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input, padding: .insecurePKCS1v1_5)
@@ -175,17 +180,18 @@ public enum JWT {
         public let signature: Data
     }
 
-    /// Splits a compact JWS; `nil` when it is not one.
+    /// Splits a compact JWS; `nil` when it is not one. Each part must be base64url in its canonical
+    /// form (no padding, no stray bits), so a token has one spelling and revoking it revokes all.
     public static func parts(of token: String) -> Parts? {
         let utf8 = token.utf8
         guard utf8.count < 16_384,
               let firstDot = utf8.firstIndex(of: UInt8(ascii: ".")),
               let secondDot = utf8[utf8.index(after: firstDot)...].firstIndex(of: UInt8(ascii: ".")),
               !utf8[utf8.index(after: secondDot)...].contains(UInt8(ascii: ".")),
-              let headerBytes = Base64URL.decode(utf8[..<firstDot], values: Base64URL.values),
+              let headerBytes = Base64URL.decodeCanonical(utf8[..<firstDot]),
               let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)),
-              let payload = Base64URL.decode(utf8[utf8.index(after: firstDot)..<secondDot], values: Base64URL.values),
-              let signature = Base64URL.decode(utf8[utf8.index(after: secondDot)...], values: Base64URL.values)
+              let payload = Base64URL.decodeCanonical(utf8[utf8.index(after: firstDot)..<secondDot]),
+              let signature = Base64URL.decodeCanonical(utf8[utf8.index(after: secondDot)...])
         else { return nil }
         return Parts(header: header, payload: Data(payload), signingInput: Data(utf8[..<secondDot]), signature: Data(signature))
     }
@@ -203,5 +209,44 @@ public enum JWT {
               let claims = try? JSONDecoder().decode(Claims.self, from: parts.payload)
         else { return nil }
         return (claims, parts.header)
+    }
+}
+
+/// The order n of the P-256 group (SEC 2 §2.4.2), for keeping ECDSA signatures in low-S form.
+enum P256Order {
+    static let n: [UInt8] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+    ]
+    /// ⌊n / 2⌋.
+    static let halfN: [UInt8] = {
+        var half = [UInt8](repeating: 0, count: 32)
+        var carry: UInt8 = 0
+        for index in 0..<32 {
+            half[index] = (n[index] >> 1) | (carry << 7)
+            carry = n[index] & 1
+        }
+        return half
+    }()
+
+    /// `true` when S (the last 32 bytes of R‖S) is at most n/2.
+    static func isLowS(_ signature: Data) -> Bool {
+        let s = Array(signature.suffix(32))
+        return s == halfN || s.lexicographicallyPrecedes(halfN)
+    }
+
+    /// The same signature with S replaced by n − S when S is above n/2.
+    static func lowS(_ signature: Data) -> Data {
+        guard signature.count == 64, !isLowS(signature) else { return signature }
+        let s = Array(signature.suffix(32))
+        var out = [UInt8](repeating: 0, count: 32)
+        var borrow = 0
+        for index in stride(from: 31, through: 0, by: -1) {
+            var digit = Int(n[index]) - Int(s[index]) - borrow
+            borrow = digit < 0 ? 1 : 0
+            if digit < 0 { digit += 256 }
+            out[index] = UInt8(digit)
+        }
+        return signature.prefix(32) + Data(out)
     }
 }

@@ -78,6 +78,19 @@ public enum Base64URL {
     /// Decodes base64url with or without padding; `nil` for anything else.
     public static func decode(_ text: String) -> Data? { decode(text.utf8, values: values).map { Data($0) } }
 
+    /// Decodes base64url in its one canonical form (RFC 7515 §2 and Appendix C, RFC 4648 §3.5): no `=`
+    /// padding and no stray bits in the last character, so that each byte string has exactly one
+    /// encoding. `nil` for anything else.
+    public static func decodeCanonical<Bytes: BidirectionalCollection>(_ input: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
+        guard input.last != UInt8(ascii: "="), let bytes = decode(input, values: values) else { return nil }
+        // The last character's unused low bits (2 or 4 of them) must be zero.
+        if let last = input.last, input.count % 4 != 0 {
+            let unused: UInt8 = input.count % 4 == 2 ? 0x0F : 0x03
+            guard values[Int(last)] & unused == 0 else { return nil }
+        }
+        return bytes
+    }
+
     /// Decodes with the given table (0xFF marks bytes outside the alphabet); `=` padding may end it.
     static func decode<Bytes: BidirectionalCollection>(_ input: Bytes, values: [UInt8]) -> [UInt8]? where Bytes.Element == UInt8 {
         var utf8 = input[...]
