@@ -33,7 +33,50 @@ import Testing
         ("no size", #"<svg xmlns="http://www.w3.org/2000/svg"></svg>"#),
         ("malformed", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect></svg>"#),
         ("html", "<html><body><svg viewBox=\"0 0 1 1\"></svg></body></html>"),
+        // The attack pass's references, each past the old denylist (issue 13, finding 7).
+        ("escaped url in style", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect style="fill:u\72l(https://evil.example/p)"/></svg>"#),
+        ("escaped url in sheet", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>rect{fill:\75 \72 \6c (https://evil.example/p)}</style></svg>"#),
+        ("escaped import", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>@\69mport 'https://evil.example/a.css';</style></svg>"#),
+        ("commented import", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>@im/**/port 'https://evil.example/a.css';</style></svg>"#),
+        ("image-set", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect style='fill:image-set("https://evil.example/p" 1x)'/></svg>"#),
+        ("set href", ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><use href="#a"><set attributeName="href" to="https://evil.example/x.svg#a"/></use></svg>"##),
+        ("animate href", ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><use href="#a"><animate attributeName="href" values="https://evil.example/x.svg#a"/></use></svg>"##),
+        ("xhtml meta refresh", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><meta xmlns="http://www.w3.org/1999/xhtml" http-equiv="refresh" content="0;url=https://evil.example/"/></svg>"#),
+        ("xhtml namespace on an allowed name", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><g xmlns="http://www.w3.org/1999/xhtml"/></svg>"#),
+        ("a ping", ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><a href="#x" ping="https://evil.example/track"><rect width="1" height="1"/></a></svg>"##),
+        ("image element", ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><image href="#x"/></svg>"##),
+        ("feImage", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><filter id="f"><feImage href="https://evil.example/i.png"/></filter></svg>"#),
+        ("external use", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><use href="https://evil.example/s.svg#a"/></svg>"#),
+        ("unknown attribute", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="1" height="1" formaction="x"/></svg>"#),
+        ("prefixed element", #"<svg xmlns="http://www.w3.org/2000/svg" xmlns:h="http://www.w3.org/1999/xhtml" viewBox="0 0 32 32"><h:iframe/></svg>"#),
+        ("fill url elsewhere", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect fill="url(https://evil.example/p)"/></svg>"#),
     ]
+
+    /// Everything an icon draws with stays allowed: gradients, clipping, masks, filters, text, local references.
+    @Test func richDrawingIsAccepted() throws {
+        let svg = #"""
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 64 64" width="64" height="64">
+              <title>Docs Sync</title><desc>An icon</desc>
+              <style>.a { fill: url(#g); stroke: #123456 } /* local only */</style>
+              <defs>
+                <linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#2f6fed"/><stop offset="1" stop-color="#0b3"/></linearGradient>
+                <radialGradient id="r" cx=".5" cy=".5" r=".5"><stop offset="0" stop-opacity="1"/></radialGradient>
+                <clipPath id="c"><circle cx="32" cy="32" r="30"/></clipPath>
+                <mask id="m"><rect width="64" height="64" fill="white"/></mask>
+                <filter id="f"><feGaussianBlur in="SourceGraphic" stdDeviation="1" result="b"/><feOffset dx="1" dy="1"/><feMerge><feMergeNode in="b"/></feMerge></filter>
+                <symbol id="s" viewBox="0 0 10 10"><path d="M0 0h10v10z"/></symbol>
+              </defs>
+              <g clip-path="url(#c)" mask="url(#m)" filter="url(#f)" transform="rotate(5 32 32)">
+                <rect class="a" width="64" height="64" rx="8"/>
+                <ellipse cx="20" cy="20" rx="6" ry="4" fill="url('#r')"/><polygon points="1,1 5,1 3,4"/>
+                <text x="8" y="56" font-family="sans-serif" font-size="10" text-anchor="start">Docs<tspan dx="2">!</tspan></text>
+                <use xlink:href="#s" x="40" y="40" width="10" height="10"/>
+              </g>
+            </svg>
+            """#
+        #expect(try Icon.validate(Data(svg.utf8)).get().format == .svg)
+    }
 
     @Test(arguments: svgCases)
     func unsafeOrBadSVGIsRefused(name: String, svg: String) {

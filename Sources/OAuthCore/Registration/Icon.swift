@@ -163,9 +163,11 @@ enum JPEGHeader {
     }
 }
 
-/// The safety rules for SVG icons: an SVG is a document that can run script, so only plain
-/// drawing is accepted — no script, event handlers, foreign objects, external or `javascript:`
-/// references, and no DOCTYPE or entities (billion laughs, XXE).
+/// The safety rules for SVG icons. An SVG is a document that can run script and fetch from anywhere,
+/// so an icon may hold only plain drawing: an allowlist of elements and attributes (after DOMPurify's
+/// SVG profile, without animation, links, images and foreign content), references only inside the
+/// icon, CSS without `url(…)` to elsewhere, `@import` or `image-set(…)` once its escapes are decoded
+/// (CSS Syntax §4.3.7), and no DOCTYPE or entities (billion laughs, XXE).
 enum SVGSafety {
     static func problem(in data: Data) -> IconProblem? {
         guard let text = String(data: data, encoding: .utf8) else { return .notAnImage }
@@ -183,6 +185,110 @@ enum SVGSafety {
         return inspector.isSquare ? nil : .svgNotSquare
     }
 
+    /// Elements of plain drawing: shapes, text, paint servers, clipping, masking and filter primitives.
+    /// Not here, so refused: script, style sheets by link, `a`, `image`, `feImage`, `use` of other
+    /// documents (checked by its `href`), `foreignObject`, `iframe`, `meta`, and every animation
+    /// element (`set` and `animate` can rewrite `href` after the check).
+    static let elements: Set<String> = [
+        "svg", "g", "defs", "title", "desc", "symbol", "use", "style", "switch",
+        "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text", "tspan", "textpath",
+        "lineargradient", "radialgradient", "stop", "pattern", "clippath", "mask", "marker",
+        "filter", "feblend", "fecolormatrix", "fecomponenttransfer", "fecomposite", "feconvolvematrix",
+        "fediffuselighting", "fedisplacementmap", "fedistantlight", "fedropshadow", "feflood", "fefunca", "fefuncb",
+        "fefuncg", "fefuncr", "fegaussianblur", "femerge", "femergenode", "femorphology", "feoffset", "fepointlight",
+        "fespecularlighting", "fespotlight", "fetile", "feturbulence",
+    ]
+
+    /// Attributes of geometry and presentation. Event handlers (`on…`) and anything else are refused.
+    static let attributes: Set<String> = [
+        "id", "class", "style", "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry",
+        "fx", "fy", "fr", "d", "points", "pathlength", "transform", "preserveaspectratio", "version", "baseprofile",
+        "xmlns", "xmlns:xlink", "xml:space", "xml:lang", "lang", "href", "xlink:href", "xlink:title",
+        "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit",
+        "stroke-dasharray", "stroke-dashoffset", "stroke-opacity", "opacity", "color", "display", "visibility", "overflow",
+        "paint-order", "vector-effect", "shape-rendering", "text-rendering", "image-rendering", "color-interpolation",
+        "color-interpolation-filters", "clip", "clip-path", "clip-rule", "clippathunits", "mask", "maskunits",
+        "maskcontentunits", "mask-type", "gradientunits", "gradienttransform", "spreadmethod", "offset", "stop-color",
+        "stop-opacity", "patternunits", "patterncontentunits", "patterntransform", "marker-start", "marker-mid", "marker-end",
+        "markerwidth", "markerheight", "markerunits", "refx", "refy", "orient", "font-family", "font-size", "font-weight",
+        "font-style", "font-variant", "font-stretch", "text-anchor", "dominant-baseline", "alignment-baseline",
+        "baseline-shift", "letter-spacing", "word-spacing", "text-decoration", "writing-mode", "direction", "dx", "dy",
+        "rotate", "textlength", "lengthadjust", "startoffset", "method", "spacing", "side", "filter", "filterunits",
+        "primitiveunits", "in", "in2", "result", "stddeviation", "edgemode", "flood-color", "flood-opacity", "lighting-color",
+        "operator", "k1", "k2", "k3", "k4", "values", "type", "mode", "tablevalues", "slope", "intercept", "amplitude",
+        "exponent", "kernelmatrix", "order", "divisor", "bias", "targetx", "targety", "preservealpha", "surfacescale",
+        "diffuseconstant", "specularconstant", "specularexponent", "kernelunitlength", "azimuth", "elevation", "z",
+        "pointsatx", "pointsaty", "pointsatz", "limitingconeangle", "scale", "xchannelselector", "ychannelselector",
+        "radius", "basefrequency", "numoctaves", "seed", "stitchtiles", "requiredfeatures", "systemlanguage",
+    ]
+
+    /// The only namespaces a declaration may name: SVG's and XLink's (another one would turn an
+    /// allowed name into an XHTML element).
+    static let namespaces: [String: String] = [
+        "xmlns": "http://www.w3.org/2000/svg", "xmlns:xlink": "http://www.w3.org/1999/xlink",
+    ]
+
+    /// Why a piece of CSS (a `style` attribute or element, or a presentation attribute) is unsafe, after
+    /// its comments are dropped and its escapes decoded; `nil` when it only refers inside the icon.
+    static func cssProblem(_ css: String) -> String? {
+        let plain = decodedCSS(css).lowercased().filter { !$0.isWhitespace }
+        if plain.contains("@import") { return "an @import" }
+        for function in ["image-set(", "image(", "cross-fade(", "element(", "expression(", "paint("] where plain.contains(function) {
+            return "a CSS \(function)…)"
+        }
+        if plain.contains("javascript:") { return "a javascript: link" }
+        if plain.contains("url(") && !onlyLocalURLs(plain) { return "a reference to something outside the icon" }
+        if plain.contains("src(") { return "a reference to something outside the icon" }
+        return nil
+    }
+
+    /// CSS with `/* */` comments removed and escapes decoded (CSS Syntax §4.3.7: `\` and up to six hex
+    /// digits and one white space, or `\` and any other character).
+    static func decodedCSS(_ css: String) -> String {
+        var out = String.UnicodeScalarView()
+        let scalars = Array(css.unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "/", index + 1 < scalars.count, scalars[index + 1] == "*" {
+                index += 2
+                while index + 1 < scalars.count, !(scalars[index] == "*" && scalars[index + 1] == "/") { index += 1 }
+                index += 2
+                continue
+            }
+            guard scalar == "\\", index + 1 < scalars.count else {
+                out.append(scalar)
+                index += 1
+                continue
+            }
+            index += 1
+            var hex = ""
+            while hex.count < 6, index < scalars.count, scalars[index].properties.isASCIIHexDigit {
+                hex.unicodeScalars.append(scalars[index])
+                index += 1
+            }
+            if hex.isEmpty {
+                if scalars[index] != "\n" { out.append(scalars[index]) }
+                index += 1
+            } else {
+                out.append(UInt32(hex, radix: 16).flatMap(Unicode.Scalar.init) ?? "\u{FFFD}")
+                if index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
+            }
+        }
+        return String(out)
+    }
+
+    /// `url(#id)` only.
+    static func onlyLocalURLs(_ text: String) -> Bool {
+        var rest = Substring(text)
+        while let range = rest.range(of: "url(") {
+            let after = rest[range.upperBound...].drop(while: { $0 == "'" || $0 == "\"" })
+            if !after.hasPrefix("#") { return false }
+            rest = after
+        }
+        return true
+    }
+
     /// Collects what the parser sees; used by one parse on one thread only.
     private final class Inspector: NSObject, XMLParserDelegate {
         var problem: IconProblem?
@@ -197,28 +303,25 @@ enum SVGSafety {
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
             defer { open.append(elementName) }
-            let local = (elementName.split(separator: ":").last.map(String.init) ?? elementName).lowercased()
+            let local = elementName.lowercased()
             if depth == 0 {
                 guard local == "svg" else { return fail(.notAnImage, parser) }
                 sawRoot = true
                 isSquare = Self.square(attributes)
             }
-            if local == "script" { return fail(.svgUnsafe("a <script> element"), parser) }
-            if local == "foreignobject" { return fail(.svgUnsafe("a <foreignObject> element"), parser) }
-            if local == "iframe" || local == "embed" || local == "object" {
-                return fail(.svgUnsafe("an <\(local)> element"), parser)
-            }
+            guard SVGSafety.elements.contains(local) else { return fail(.svgUnsafe("an <\(elementName)> element"), parser) }
             for (name, value) in attributes {
                 let attribute = name.lowercased()
-                let plain = value.lowercased().filter { !$0.isWhitespace && !$0.isNewline }
                 if attribute.hasPrefix("on") { return fail(.svgUnsafe("an event handler (\(name))"), parser) }
-                if attribute == "href" || attribute.hasSuffix(":href") || attribute == "src" {
+                guard SVGSafety.attributes.contains(attribute) else { return fail(.svgUnsafe("the attribute \(name)"), parser) }
+                if let namespace = SVGSafety.namespaces[attribute], value != namespace {
+                    return fail(.svgUnsafe("a namespace other than SVG's (\(name))"), parser)
+                }
+                let plain = value.lowercased().filter { !$0.isWhitespace && !$0.isNewline }
+                if attribute == "href" || attribute == "xlink:href" {
                     if !plain.hasPrefix("#") { return fail(.svgUnsafe("a link that is not inside the icon (\(name))"), parser) }
                 }
-                if plain.contains("javascript:") { return fail(.svgUnsafe("a javascript: link"), parser) }
-                if plain.contains("url(") && !Self.onlyLocalURLs(plain) {
-                    return fail(.svgUnsafe("a reference to something outside the icon"), parser)
-                }
+                if let why = SVGSafety.cssProblem(value) { return fail(.svgUnsafe(why), parser) }
             }
         }
 
@@ -227,10 +330,7 @@ enum SVGSafety {
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
-            let plain = string.lowercased().filter { !$0.isWhitespace }
-            if plain.contains("@import") || plain.contains("javascript:") || (plain.contains("url(") && !Self.onlyLocalURLs(plain)) {
-                fail(.svgUnsafe("a reference to something outside the icon"), parser)
-            }
+            if let why = SVGSafety.cssProblem(string) { fail(.svgUnsafe(why), parser) }
         }
 
         func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
@@ -252,17 +352,6 @@ enum SVGSafety {
         private func fail(_ found: IconProblem, _ parser: XMLParser) {
             if problem == nil { problem = found }
             parser.abortParsing()
-        }
-
-        /// `url(#id)` only.
-        static func onlyLocalURLs(_ text: String) -> Bool {
-            var rest = Substring(text)
-            while let range = rest.range(of: "url(") {
-                let after = rest[range.upperBound...].drop(while: { $0 == "'" || $0 == "\"" })
-                if !after.hasPrefix("#") { return false }
-                rest = after
-            }
-            return true
         }
 
         /// A square `viewBox`, or equal `width` and `height`.
