@@ -143,7 +143,7 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     // Who may call each route is declared where it is registered and checked by the gate for the
     // route the router matched (RouteAccess): no middleware looks at the path.
     let gate = RouteGate(
-        authentication: CallerAuthentication(signIn: signIn, verifier: verifier, people: dependencies.people),
+        authentication: CallerAuthentication(cookieName: csrf.cookies.session, signIn: signIn, verifier: verifier, people: dependencies.people),
         cors: cors, clients: dependencies.clients, limiter: limiter, limits: dependencies.clientsAPILimits, clock: dependencies.clock,
         publicOrigin: origin(of: dependencies.publicURL), metricsAccess: dependencies.metricsAccess
     )
@@ -211,7 +211,7 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
         issuer: issuer, codeLifetime: dependencies.codeLifetime, clock: dependencies.clock, metrics: dependencies.metrics
     ).addRoutes(to: routes)
     LogoutEndpoint(
-        keys: dependencies.keys, lookup: dependencies.clients, signIn: signIn, pages: pages, issuer: issuer,
+        keys: dependencies.keys, lookup: dependencies.clients, signIn: signIn, pages: pages, csrf: csrf, issuer: issuer,
         secureCookies: dependencies.secureCookies
     ).addRoutes(to: routes)
     routes.finish()

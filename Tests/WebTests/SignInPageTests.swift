@@ -170,8 +170,17 @@ import Testing
     @Test func secureCookiesOnHTTPS() async throws {
         try await withTestApp(extra: ["GATEHOUSE_PUBLIC_URL": "https://portal.example.com"]) { client, _ in
             var browser = Browser()
+            let page = try await browser.get(client, "/login")
             let response = try await browser.signIn(client)
-            #expect(response.setCookieLine("gh_session")?.contains("Secure") == true)
+            #expect(response.status == .seeOther)
+            // RFC 6265bis §4.1.3.2: __Host- cookies are Secure, for Path=/ and without Domain.
+            for line in [try #require(page.setCookieLine("__Host-gh_csrf")), try #require(response.setCookieLine("__Host-gh_session"))] {
+                #expect(line.contains("Secure") && line.contains("Path=/") && !line.lowercased().contains("domain="), "\(line)")
+            }
+            #expect(response.setCookieLine("gh_session") == nil)
+            // The prefixed session cookie is the one that signs the person in.
+            #expect(try await browser.get(client, "/").status == .ok)
+            #expect(browser.cookies["gh_session"] == nil && browser.cookies["__Host-gh_session"] != nil)
         }
     }
 

@@ -283,6 +283,91 @@ import Testing
             for bearer in [token] + twins { #expect(try await me(bearer) == .unauthorized) }
         }
     }
+
+    /// Finding 2: a CSRF cookie and token taken from another person's browser, or from a page seen
+    /// before signing in, are refused (403) with this person's session on sign-out, the developer-tools
+    /// forms and consent; nothing changes.
+    @Test func csrfTokensAreBoundToTheSessionAndTheConsentToThePerson() async throws {
+        try await withTestApp { client, scratch in
+            _ = try await addPerson(scratch, email: "other@example.com", role: .user)
+            let app = try await registerApp(client)
+            var owner = Browser()
+            _ = try await owner.signIn(client)
+            var other = Browser()
+            _ = try await other.signIn(client, email: "other@example.com", password: "person-password-1")
+            var stranger = Browser()
+            let anonymousToken = try #require(csrfToken(in: try await stranger.get(client, "/login").text))
+            let othersToken = try #require(csrfToken(in: try await other.get(client, "/").text))
+            let ownSession = try #require(owner.cookies["gh_session"])
+            let sessions = try await rowCount("sessions", in: scratch)
+
+            for (label, csrfCookie, token) in [("another person's", other.cookies["gh_csrf"], othersToken),
+                                               ("an anonymous page's", stranger.cookies["gh_csrf"], anonymousToken)] {
+                var forged = Browser()
+                forged.cookies = ["gh_session": ownSession, "gh_csrf": try #require(csrfCookie)]
+                #expect(try await forged.post(client, "/logout", form: [("csrf_token", token)]).status == .forbidden, "\(label) sign-out")
+                #expect(try await rowCount("sessions", in: scratch) == sessions)
+                let delete = try await forged.post(client, "/developer-tools/oauth/\(app.clientID)/delete", form: [("csrf_token", token)])
+                #expect(delete.status == .forbidden, "\(label) delete")
+                #expect(try await rowCount("oauth_clients", in: scratch) == 1)
+            }
+
+            // The consent form shown to the other person, posted with the owner's session and the other's cookie.
+            let query = authorizePath(["response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI,
+                                       "scope": "openid files:read", "state": "s"])
+            let page = try await other.get(client, query)
+            #expect(page.status == .ok)
+            var forged = Browser()
+            forged.cookies = ["gh_session": ownSession, "gh_csrf": try #require(other.cookies["gh_csrf"])]
+            let consent = try await forged.post(client, "/oauth2/authorize", form: hiddenFields(page.text) + [("consent", "allow")])
+            #expect(consent.status == .forbidden)
+            #expect(consent.headers[.location] == nil)
+            #expect(try await rowCount("consents", in: scratch) == 0)
+            #expect(try await rowCount("authorization_codes", in: scratch) == 0)
+            // Each with their own cookies: both forms work.
+            let allowed = try await other.post(client, "/oauth2/authorize", form: hiddenFields(page.text) + [("consent", "allow")])
+            #expect(allowed.status == .found && queryItems(allowed.headers[.location] ?? "")["code"] != nil)
+            #expect(try await owner.post(client, "/logout", form: [("csrf_token", try #require(csrfToken(in: try await owner.get(client, "/").text)))])
+                .status == .seeOther)
+        }
+    }
+
+    /// Finding 3: `/oauth2/logout` without a valid `id_token_hint` for the signed-in person asks first,
+    /// with a CSRF-protected form; it redirects only with a hint whose app registered that address.
+    @Test func logoutWithoutAHintAsksFirst() async throws {
+        try await withTestApp { client, scratch in
+            _ = try await addPerson(scratch, email: "other@example.com", role: .user)
+            let app = try await registerApp(client, logoutRedirectURI: "https://app.example.com/bye")
+            var other = Browser()
+            let othersHint = try #require(try await {
+                _ = try await other.signIn(client, email: "other@example.com", password: "person-password-1")
+                return try await other.tokens(client, app: app)["id_token"] as? String
+            }())
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let sessions = try await rowCount("sessions", in: scratch)
+            let bye = "https%3A%2F%2Fapp.example.com%2Fbye"
+            // No hint; a hint for someone else; a redirect without a hint.
+            for query in ["", "?id_token_hint=\(othersHint)", "?client_id=\(app.clientID)"] {
+                let page = try await browser.get(client, "/oauth2/logout" + query)
+                #expect(page.status == .ok, "\(query)")
+                #expect(page.text.contains("action=\"/oauth2/logout\""))
+                #expect(try await rowCount("sessions", in: scratch) == sessions, "\(query) ended the session unasked")
+            }
+            let unhinted = try await browser.get(client, "/oauth2/logout?client_id=\(app.clientID)&post_logout_redirect_uri=\(bye)")
+            #expect(unhinted.status == .badRequest && unhinted.headers[.location] == nil)
+            // The confirmation needs the page's token.
+            #expect(try await browser.post(client, "/oauth2/logout", form: [("confirm", "yes")]).status == .forbidden)
+            #expect(try await rowCount("sessions", in: scratch) == sessions)
+            let page = try await browser.get(client, "/oauth2/logout")
+            let confirmed = try await browser.post(client, "/oauth2/logout", form: [
+                ("csrf_token", try #require(csrfToken(in: page.text))), ("confirm", "yes"),
+            ])
+            #expect(confirmed.status == .ok && confirmed.headers[.location] == nil)
+            #expect(try await rowCount("sessions", in: scratch) == sessions - 1)
+            #expect(try await browser.get(client, "/").status == .found)
+        }
+    }
 }
 
 /// The high-S twin of an ES256 signature, computed here apart from the code under test.

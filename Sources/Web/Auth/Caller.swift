@@ -44,7 +44,8 @@ public struct AppCaller: Sendable {
 /// The one authentication step (RFC 6750 §2.1 bearer, or the session cookie). A bearer with a `.` is
 /// an access token (RFC 7515 §7.1: a JWS has dot-separated parts) and a portal token has none.
 struct CallerAuthentication: Sendable {
-    static let cookieName = "gh_session"
+    /// The session cookie's name (`__Host-` on https).
+    let cookieName: String
     let signIn: SignInService
     let verifier: AccessTokenVerifier
     let people: any PersonStore
@@ -72,13 +73,13 @@ struct CallerAuthentication: Sendable {
             guard let signedIn = try await session(String(credentials)) else { return .nobody }
             return .caller(.portalToken(signedIn))
         }
-        guard let cookie = request.cookies[Self.cookieName]?.value, let signedIn = try await session(cookie) else { return .nobody }
+        guard let cookie = request.cookies[cookieName]?.value, let signedIn = try await session(cookie) else { return .nobody }
         return .caller(.browser(signedIn))
     }
 
     /// The browser session of the cookie alone, for pages: a portal token is not a browser session.
     func browserSession(_ request: Request) async throws -> SignedIn? {
-        guard let cookie = request.cookies[Self.cookieName]?.value, let signedIn = try await session(cookie),
+        guard let cookie = request.cookies[cookieName]?.value, let signedIn = try await session(cookie),
               signedIn.session.kind == .browser
         else { return nil }
         return signedIn

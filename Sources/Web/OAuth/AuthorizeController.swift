@@ -30,8 +30,10 @@ struct AuthorizeController {
             var pairs = form.pairs.filter { !["csrf_token", "binding", "consent"].contains($0.name) }
             pairs.removeAll { $0.name == "prompt" }
             let authorization = AuthorizationRequest(pairs: pairs)
-            let cookie = request.cookies[CSRFProtection.cookieName]?.value ?? ""
-            guard let binding = form["binding"], ConstantTime.equals(binding, bind(authorization, csrfCookie: cookie)) else {
+            guard let person = context.caller?.person,
+                  let binding = form["binding"],
+                  ConstantTime.equals(binding, bind(authorization, csrfCookie: csrf.csrfCookie(of: request), person: person.id))
+            else {
                 throw AppError.forbidden("The consent form does not belong to this request. Start again from the app.")
             }
             guard let decision = form["consent"], decision == "allow" || decision == "deny" else {
@@ -120,16 +122,16 @@ struct AuthorizeController {
             "person": ["name": signedIn.person.displayName, "email": signedIn.person.email],
             "switchAccount": signInURL(withoutPrompt, force: true, clientID: client.clientID.rawValue),
             "fields": withoutPrompt.canonicalPairs.map { ["name": $0.0, "value": $0.1] },
-            "binding": bind(withoutPrompt, csrfCookie: csrfState.cookieValue),
+            "binding": bind(withoutPrompt, csrfCookie: csrfState.cookieValue, person: signedIn.person.id),
         ]
         return pages.render("consent", data, request: request, context: context, csrfState: csrfState)
     }
 
-    /// HMAC over the request's parameters and the browser's CSRF cookie: the consent form can
-    /// only be posted back for the very request it was shown for.
-    private func bind(_ authorization: AuthorizationRequest, csrfCookie cookie: String) -> String {
+    /// HMAC over the request's parameters, the browser's CSRF cookie and the person it was shown to:
+    /// the consent form can only be posted back for the very request and person it was shown for.
+    private func bind(_ authorization: AuthorizationRequest, csrfCookie cookie: String, person: PersonID) -> String {
         let canonical = authorization.canonicalPairs.filter { $0.0 != "prompt" }.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
-        let mac = HMAC<SHA256>.authenticationCode(for: Data((cookie + "\n" + canonical).utf8), using: bindingKey)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data((cookie + "\n" + person.rawValue + "\n" + canonical).utf8), using: bindingKey)
         return Base64URL.encode(mac)
     }
 

@@ -44,7 +44,7 @@ struct SignInController {
             let person = try await signIn.authenticate(
                 email: email, password: form["password"] ?? "", clientAddress: context.clientAddress
             )
-            if let old = request.cookies[CallerAuthentication.cookieName]?.value, old.count <= 128 {
+            if let old = request.cookies[CookieNames(secure: secureCookies).session]?.value, old.count <= 128 {
                 try await signIn.end(token: old)
             }
             let opened = try await signIn.openSession(for: person, kind: .browser)
@@ -71,7 +71,7 @@ struct SignInController {
 
     private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await csrf.checkedForm(request)
-        if let token = request.cookies[CallerAuthentication.cookieName]?.value, token.count <= 128 {
+        if let token = request.cookies[CookieNames(secure: secureCookies).session]?.value, token.count <= 128 {
             try await signIn.end(token: token)
         }
         var response = Response.seeOther("/login")
@@ -105,7 +105,7 @@ struct SignInController {
 
     private func sessionCookie(_ value: String, maxAge: Int) -> Cookie {
         Cookie(
-            name: CallerAuthentication.cookieName, value: value, maxAge: maxAge, path: "/",
+            name: CookieNames(secure: secureCookies).session, value: value, maxAge: maxAge, path: "/",
             secure: secureCookies, httpOnly: true, sameSite: .lax
         )
     }

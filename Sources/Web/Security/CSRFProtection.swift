@@ -6,21 +6,25 @@ import OAuthCore
 /// Cross-site request forgery protection for forms (OWASP CSRF Prevention, "signed double submit").
 ///
 /// The browser holds a random HttpOnly `gh_csrf` cookie; every form carries
-/// `HMAC-SHA256(secret key, cookie)`. A forged cross-site form cannot read the cookie, and an
-/// attacker who plants a cookie cannot sign it without the server's key.
+/// `HMAC-SHA256(secret key, cookie ‖ session)`, bound to the browser's session cookie (or to none on
+/// the sign-in form, where the CSRF cookie itself is the pre-session id). A forged cross-site form
+/// cannot read the cookie; an attacker who plants a cookie cannot sign it without the server's key;
+/// and a cookie and token taken from one browser, or from a page seen before signing in, are refused
+/// once sent with another session.
 public struct CSRFProtection: Sendable {
-    /// The cookie's name.
-    public static let cookieName = "gh_csrf"
     /// The hidden form field's name.
     public static let fieldName = "csrf_token"
 
     private let key: SymmetricKey
     private let secureCookies: Bool
+    /// The cookies' names (`__Host-` on https).
+    public let cookies: CookieNames
 
     /// Protection keyed by the server's secret key.
     public init(secretKey: SymmetricKey, secureCookies: Bool) {
         self.key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("csrf".utf8), using: secretKey))
         self.secureCookies = secureCookies
+        self.cookies = CookieNames(secure: secureCookies)
     }
 
     /// A page's CSRF state: the browser's cookie value, the token for its forms, and the cookie to
@@ -33,12 +37,12 @@ public struct CSRFProtection: Sendable {
 
     /// The state for a request (a new cookie when it had none).
     public func token(for request: Request) -> State {
-        if let existing = request.cookies[Self.cookieName]?.value, existing.count == 43 {
-            return State(cookieValue: existing, token: sign(existing), newCookie: nil)
+        if let existing = request.cookies[cookies.csrf]?.value, existing.count == 43 {
+            return State(cookieValue: existing, token: sign(existing, request: request), newCookie: nil)
         }
         let value = OpaqueToken.generate()
-        let cookie = Cookie(name: Self.cookieName, value: value, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
-        return State(cookieValue: value, token: sign(value), newCookie: cookie)
+        let cookie = Cookie(name: cookies.csrf, value: value, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
+        return State(cookieValue: value, token: sign(value, request: request), newCookie: cookie)
     }
 
     /// The refusal of a form without a valid token.
@@ -51,13 +55,19 @@ public struct CSRFProtection: Sendable {
         return form
     }
 
-    /// `true` when `submitted` is the token of the request's cookie.
+    /// `true` when `submitted` is the token of the request's CSRF cookie and session cookie.
     public func verify(_ submitted: String?, request: Request) -> Bool {
-        guard let submitted, let cookie = request.cookies[Self.cookieName]?.value else { return false }
-        return ConstantTime.equals(sign(cookie), submitted)
+        guard let submitted, let cookie = request.cookies[cookies.csrf]?.value else { return false }
+        return ConstantTime.equals(sign(cookie, request: request), submitted)
     }
 
-    private func sign(_ value: String) -> String {
-        Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: key))
+    /// The browser's CSRF cookie, for bindings of its own (the consent form).
+    func csrfCookie(of request: Request) -> String { request.cookies[cookies.csrf]?.value ?? "" }
+
+    /// The HMAC of the CSRF cookie and of the session cookie sent beside it (its SHA-256: the
+    /// session token itself never enters a token a page shows).
+    private func sign(_ value: String, request: Request) -> String {
+        let session = request.cookies[cookies.session].map { OpaqueToken.hash($0.value) } ?? "-"
+        return Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Data((value + "\n" + session).utf8), using: key))
     }
 }
