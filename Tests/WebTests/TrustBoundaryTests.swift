@@ -368,6 +368,36 @@ import Testing
             #expect(try await browser.get(client, "/").status == .found)
         }
     }
+
+    /// Finding 6: when an app's registered scopes shrink, remembered consents shrink with them and a
+    /// refresh answers only the scopes the app still has.
+    @Test(arguments: TestDatabaseKind.available)
+    func shrinkingAnAppsScopesShrinksConsentsAndRefreshes(kind: TestDatabaseKind) async throws {
+        try await withTestApp(kind) { client, _ in
+            let app = try await registerApp(client, scopes: ["openid", "files:write", "accounts.self:read"])
+            var browser = Browser()
+            let tokens = try await browser.tokens(client, app: app, scope: "openid files:read accounts.self:read")
+            #expect(Set((tokens["scope"] as? String ?? "").split(separator: " ").map(String.init)) == ["openid", "files:read", "accounts.self:read"])
+            let portal = try await portalToken(client)
+            let changed = try await api(client, .put, "/api/2.0/clients/\(app.clientID)", token: portal, json: ["scopes": ["openid", "files:read"]])
+            #expect(changed.status == .ok)
+            let consents = try await api(client, .get, "/api/2.0/clients/consents", token: portal).json()
+            #expect((consents["data"] as? [[String: Any]])?.first?["scopes"] as? [String] == ["files:read", "openid"])
+            let refreshed = try await tokenRequest(client, [("grant_type", "refresh_token"), ("refresh_token", try #require(tokens["refresh_token"] as? String))],
+                                                   authorization: app.basic)
+            #expect(refreshed.status == .ok)
+            let body = try refreshed.json()
+            #expect(Set((body["scope"] as? String ?? "").split(separator: " ").map(String.init)) == ["openid", "files:read"])
+            let access = try #require(body["access_token"] as? String)
+            #expect(try await client.execute(uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer \(access)"]).status == .forbidden)
+            #expect(try await client.execute(uri: "/api/2.0/files/@my", method: .get, headers: [.authorization: "Bearer \(access)"]).status == .ok)
+            // The rotated token holds the narrowed grant too: asking for the removed scope is refused.
+            let again = try await tokenRequest(client, [("grant_type", "refresh_token"), ("refresh_token", try #require(body["refresh_token"] as? String)),
+                                                        ("scope", "accounts.self:read")], authorization: app.basic)
+            #expect(again.status == .badRequest)
+            #expect(try again.json()["error"] as? String == "invalid_scope")
+        }
+    }
 }
 
 /// The high-S twin of an ES256 signature, computed here apart from the code under test.

@@ -156,18 +156,21 @@ public struct RefreshTokenGrant: GrantHandler {
             return .failure(.invalidGrant("The refresh token was already used; the grant is revoked."))
         }
         guard stored.expiresAt > now else { return .failure(.invalidGrant("The refresh token has expired.")) }
-        var scopes = stored.scopes
+        // Scopes the app's registration no longer holds are gone from the grant for good.
+        let held = ScopeSet.retained(stored.scopes, registered: client.scopes)
+        guard !held.isEmpty else { return .failure(.invalidGrant("The app is no longer registered for any scope of this grant.")) }
+        var scopes = held
         if let requested = request["scope"], !requested.isEmpty {
             let asked = requested.split(separator: " ").map(String.init)
-            guard Set(asked).isSubset(of: Set(stored.scopes)) else {
+            guard Set(asked).isSubset(of: Set(held)) else {
                 return .failure(.invalidScope("A refresh may narrow the scopes, never widen them."))
             }
-            scopes = stored.scopes.filter(Set(asked).contains)
+            scopes = held.filter(Set(asked).contains)
         }
         let successor = OpaqueToken.generate()
         let next = StoredRefreshToken(
             tokenHash: OpaqueToken.hash(successor), grantID: stored.grantID, clientID: client.clientID, personID: stored.personID,
-            scopes: stored.scopes, authTime: stored.authTime, createdAt: now, expiresAt: now.addingTimeInterval(context.refreshTokenLifetime)
+            scopes: held, authTime: stored.authTime, createdAt: now, expiresAt: now.addingTimeInterval(context.refreshTokenLifetime)
         )
         guard try await context.refreshTokens.rotate(tokenHash: hash, at: now, successor: next) else {
             return .failure(.invalidGrant("The refresh token is no longer valid."))

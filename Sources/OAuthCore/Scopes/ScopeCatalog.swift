@@ -66,6 +66,13 @@ public struct ScopeSet: Sendable, Equatable {
         return .success(ScopeSet(names: ScopeCatalog.all.map(\.name).filter(chosen.contains)))
     }
 
+    /// What remains of scopes granted to an app once its registration holds only `registered`: a
+    /// consent or grant never keeps a scope the app no longer has (issue 13, finding 6).
+    public static func retained(_ granted: [String], registered: [String]) -> [String] {
+        let still = Set(registered)
+        return granted.filter(still.contains)
+    }
+
     /// `true` when every scope of `other` is here.
     public func contains(_ other: ScopeSet) -> Bool { Set(other.names).isSubset(of: Set(names)) }
 

@@ -104,12 +104,35 @@ public struct SQLClientStore: ClientStore {
                 RETURNING client_id
                 """).first() != nil
             guard updated else { return false }
+            try await Self.narrowConsents(sql, client)
             if let logo {
                 try await sql.raw("UPDATE oauth_clients SET logo_bytes = \(bind: logo.bytes) WHERE client_id = \(bind: client.clientID.rawValue)").run()
             }
             try await Self.audit(sql, client.clientID, .updated, stamp, details: changedFields.joined(separator: ","))
             try await Self.announceChange(sql, client.clientID, stamp.at)
             return true
+        }
+    }
+
+    /// Remembered consents keep only the scopes the app is still registered for; one left with none is
+    /// removed (the person is asked again for whatever the app asks next).
+    static func narrowConsents(_ sql: any SQLDatabase, _ client: RegisteredClient) async throws {
+        let rows = try await sql.raw("SELECT person_id, scopes FROM consents WHERE client_id = \(bind: client.clientID.rawValue)").all()
+        for row in rows {
+            let person = try row.decode(column: "person_id", as: String.self)
+            let granted = try row.decode(column: "scopes", as: String.self).split(separator: " ").map(String.init)
+            let kept = ScopeSet.retained(granted, registered: client.scopes)
+            guard kept != granted else { continue }
+            if kept.isEmpty {
+                try await sql.raw("""
+                    DELETE FROM consents WHERE person_id = \(bind: person) AND client_id = \(bind: client.clientID.rawValue)
+                    """).run()
+            } else {
+                try await sql.raw("""
+                    UPDATE consents SET scopes = \(bind: kept.joined(separator: " "))
+                    WHERE person_id = \(bind: person) AND client_id = \(bind: client.clientID.rawValue)
+                    """).run()
+            }
         }
     }
 
