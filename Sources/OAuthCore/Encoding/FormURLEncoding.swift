@@ -85,36 +85,3 @@ public enum FormURLEncoding {
         }
     }
 }
-
-/// The `Authorization` header (RFC 9110 §11.6.2): `scheme SP credentials`, the scheme compared
-/// case-insensitively (RFC 9110 §11.1).
-public enum AuthorizationHeader {
-    /// The credentials after `scheme` (spaces around them dropped); `nil` for another scheme.
-    public static func credentials(_ header: String, scheme: String) -> Substring? {
-        let utf8 = header.utf8
-        let name = scheme.utf8
-        guard utf8.count > name.count, utf8[utf8.index(utf8.startIndex, offsetBy: name.count)] == UInt8(ascii: " "),
-              zip(utf8, name).allSatisfy({ lowercase($0) == lowercase($1) })
-        else { return nil }
-        return trimmingSpaces(header.utf8.dropFirst(name.count + 1))
-    }
-
-    /// The media type of a `Content-Type` value without parameters, lowercased (RFC 9110 §8.3.1).
-    public static func mediaType(_ contentType: String) -> String {
-        let utf8 = contentType.utf8
-        let end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
-        let trimmed = trimmingSpaces(utf8[utf8.startIndex..<end])
-        return String(decoding: trimmed.utf8.map(lowercase), as: UTF8.self)
-    }
-
-    static func lowercase(_ byte: UInt8) -> UInt8 {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-    }
-
-    static func trimmingSpaces(_ bytes: Substring.UTF8View) -> Substring {
-        var bytes = bytes
-        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes.removeFirst() }
-        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes.removeLast() }
-        return Substring(bytes)
-    }
-}

@@ -1,5 +1,13 @@
 import Foundation
 
+/// What the `Authorization` header of a client-authenticated request carried (Web reads the header).
+public enum ClientAuthorizationHeader: Sendable, Equatable {
+    /// `Basic` and its base64 credentials (RFC 7617 §2).
+    case basic(String)
+    /// Another scheme, or credentials that are not one token.
+    case other
+}
+
 /// How a client proved who it is at the token, revocation and introspection endpoints
 /// (RFC 6749 §2.3.1; OpenID Connect Core §9 method names).
 public enum ClientCredentials: Sendable, Equatable {
@@ -25,11 +33,11 @@ public enum ClientCredentials: Sendable, Equatable {
     }
 
     /// Reads the credentials of a request. RFC 6749 §2.3: a client uses one method only.
-    public static func parse(authorization: String?, form: (String) -> String?) -> Result<ClientCredentials, OAuthError> {
+    public static func parse(authorization: ClientAuthorizationHeader?, form: (String) -> String?) -> Result<ClientCredentials, OAuthError> {
         let bodyID = form("client_id")
         let bodySecret = form("client_secret")
         if let authorization {
-            guard let encoded = AuthorizationHeader.credentials(authorization, scheme: "Basic") else {
+            guard case .basic(let encoded) = authorization else {
                 return .failure(.invalidClient("Only Basic client authentication is accepted in the Authorization header."))
             }
             guard bodySecret == nil else {

@@ -31,7 +31,7 @@ struct ClientAuthenticator {
             guard parameters[name] == nil else { throw OAuthError.invalidRequest("\(name) was sent more than once.") }
             parameters[name] = value
         }
-        let credentials = try ClientCredentials.parse(authorization: request.headers.value(.authorization)) { parameters[$0] }.get()
+        let credentials = try ClientCredentials.parse(authorization: AuthorizationHeader.client(request.headers.value(.authorization))) { parameters[$0] }.get()
         if case .none = credentials, !allowPublic {
             throw OAuthError.invalidClient("This endpoint needs the client's secret.")
         }

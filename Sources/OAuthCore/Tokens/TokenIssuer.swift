@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+
+/// Signs the tokens of a grant.
+public struct TokenIssuer: Sendable {
+    public let issuer: String
+    public let accessTokenLifetime: TimeInterval
+
+    public init(issuer: String, accessTokenLifetime: TimeInterval) {
+        self.issuer = issuer
+        self.accessTokenLifetime = accessTokenLifetime
+    }
+
+    /// What a grant needs to mint tokens.
+    public struct Subject: Sendable {
+        public var clientID: ClientID
+        public var personID: String
+        public var grantID: String
+        public var scopes: [String]
+        public var authTime: Date
+        public var nonce: String?
+
+        public init(clientID: ClientID, personID: String, grantID: String, scopes: [String], authTime: Date, nonce: String?) {
+            self.clientID = clientID
+            self.personID = personID
+            self.grantID = grantID
+            self.scopes = scopes
+            self.authTime = authTime
+            self.nonce = nonce
+        }
+    }
+
+    /// An RFC 9068 access token (`typ` `at+jwt`).
+    public func accessToken(for subject: Subject, now: Date, key: SigningKey) throws -> (token: String, claims: AccessTokenClaims) {
+        let iat = now.unixSeconds
+        let claims = AccessTokenClaims(
+            iss: issuer, sub: subject.personID, aud: issuer, exp: iat + Int64(accessTokenLifetime), iat: iat, nbf: iat,
+            jti: OpaqueToken.generate(byteCount: 16), client_id: subject.clientID.rawValue, cid: subject.clientID.rawValue,
+            scope: subject.scopes.joined(separator: " "), gid: subject.grantID, auth_time: subject.authTime.unixSeconds
+        )
+        return (try JWT.sign(claims, key: key, type: "at+jwt"), claims)
+    }
+
+    /// An ID token (OIDC Core §2) with `at_hash` (§3.1.3.6) for `accessToken`.
+    public func idToken(for subject: Subject, person: PersonClaims, accessToken: String, now: Date, key: SigningKey) throws -> String {
+        let iat = now.unixSeconds
+        let claims = IDTokenClaims(
+            iss: issuer, sub: subject.personID, aud: subject.clientID.rawValue, exp: iat + Int64(accessTokenLifetime),
+            iat: iat, auth_time: subject.authTime.unixSeconds, nonce: subject.nonce, at_hash: Self.atHash(accessToken),
+            azp: subject.clientID.rawValue, name: person.name, given_name: person.given_name,
+            family_name: person.family_name, email: person.email, email_verified: person.email_verified
+        )
+        return try JWT.sign(claims, key: key, type: "JWT")
+    }
+
+    /// When every token issued at `now` has expired, with a minute of clock skew: how long the
+    /// revocation feed remembers an entry and how long a retired key stays published.
+    public static func everyTokenExpired(issuedAt now: Date, lifetime: TimeInterval) -> Date {
+        now.addingTimeInterval(lifetime + 60)
+    }
+
+    /// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the token's ASCII.
+    public static func atHash(_ accessToken: String) -> String {
+        Base64URL.encode(Array(SHA256.hash(data: Data(accessToken.utf8))).prefix(16))
+    }
+}

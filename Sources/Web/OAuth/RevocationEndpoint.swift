@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import OAuthCore
+
+/// `POST /oauth2/revoke` (RFC 7009): 200 for every well-formed request; a refresh token ends its
+/// whole grant, an access token ends itself — on every process within a second.
+struct RevocationEndpoint {
+    let authenticator: ClientAuthenticator
+    let refreshTokens: any RefreshTokenStore
+    let grants: any GrantStore
+    let keys: KeyRing
+    let cors: OAuthCORS
+    let accessTokenLifetime: TimeInterval
+    let clock: any TimeSource
+
+    func addRoutes(to routes: Routes) {
+        routes.on("/oauth2/revoke", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
+        routes.post("/oauth2/revoke", .anyone) { request, context in
+            let form: AuthenticatedForm
+            do {
+                form = try await authenticator.read(request, allowPublic: true)
+            } catch let error as OAuthError {
+                return try error.response(from: request, context: context)
+            }
+            guard let token = form.parameters["token"], !token.isEmpty else {
+                return try OAuthError.invalidRequest("token is missing.").response(from: request, context: context)
+            }
+            try await revoke(token, client: form.client)
+            var response = Response(status: .ok, headers: [.cacheControl: "no-store"])
+            cors.decorate(&response, request: request, clientOrigins: form.client.allowedOrigins)
+            return response
+        }
+    }
+
+    func revoke(_ token: String, client: RegisteredClient) async throws {
+        let now = clock.now
+        let expiry = TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: accessTokenLifetime)
+        if token.contains(".") {
+            guard let (claims, _) = JWT.verify(token, as: AccessTokenClaims.self, keys: keys.verificationKeys),
+                  claims.client_id == client.clientID.rawValue
+            else { return }
+            try await grants.record(.token, value: claims.jti, at: now, feedExpiry: expiry)
+            return
+        }
+        guard let stored = try await refreshTokens.find(tokenHash: OpaqueToken.hash(token)), stored.clientID == client.clientID else { return }
+        try await grants.revoke(grantID: stored.grantID, at: now, feedExpiry: expiry)
+    }
+}
