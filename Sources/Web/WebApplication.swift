@@ -152,7 +152,8 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     // The authorization server (SPEC §3).
     let issuer = dependencies.publicURL.absoluteString
     let store = dependencies.authorization
-    let grants = LocallyAppliedGrantStore(inner: store, revocations: dependencies.revocations)
+    let revoker = Revoker(revocations: dependencies.revocations, accessTokenLifetime: dependencies.accessTokenLifetime, clock: dependencies.clock)
+    let grants = LocallyAppliedGrantStore(inner: store, revoker: revoker)
     let people = dependencies.people
     let tokenIssuer = TokenIssuer(issuer: issuer, accessTokenLifetime: dependencies.accessTokenLifetime)
     let grantContext = GrantContext(
@@ -184,7 +185,7 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     // The portal API that the scopes protect (SPEC §4).
     PeopleController(
         people: dependencies.people, directory: dependencies.directory, hasher: dependencies.passwordHasher,
-        revocations: dependencies.revocations, accessTokenLifetime: dependencies.accessTokenLifetime, clock: dependencies.clock
+        revoker: revoker, clock: dependencies.clock
     ).addRoutes(to: routes)
     let folderChecks = FolderAccessChecks(files: dependencies.files)
     RoomsController(files: dependencies.files, people: dependencies.people, checks: folderChecks, clock: dependencies.clock)
@@ -192,14 +193,12 @@ public func buildWeb(_ dependencies: WebDependencies) -> WebComponents {
     FilesController(files: dependencies.files, checks: folderChecks, uploadLimit: dependencies.maxUploadBytes, clock: dependencies.clock)
         .addRoutes(to: routes)
     let management = ClientManagement(
-        store: dependencies.clients, limits: dependencies.clientLimits, clock: dependencies.clock, revocations: dependencies.revocations,
-        revocationHorizon: dependencies.accessTokenLifetime
+        store: dependencies.clients, limits: dependencies.clientLimits, clock: dependencies.clock, revoker: revoker
     )
     let icons = ClientIcons(store: dependencies.clients, publicURL: dependencies.publicURL)
     icons.addRoutes(to: routes)
     ConsentsController(
-        consents: dependencies.authorization, lookup: dependencies.clients, icons: icons, revocations: dependencies.revocations,
-        pages: pages, csrf: csrf, accessTokenLifetime: dependencies.accessTokenLifetime, clock: dependencies.clock
+        consents: dependencies.authorization, lookup: dependencies.clients, icons: icons, revoker: revoker, pages: pages, csrf: csrf
     ).addRoutes(to: routes)
     ClientsAPIController(management: management, icons: icons).addRoutes(to: routes)
     ClientPagesController(management: management, pages: pages, csrf: csrf).addRoutes(to: routes)

@@ -81,35 +81,80 @@ public struct Consent: Sendable, Equatable {
 
 /// One line of the append-only revocation feed every process polls.
 public struct RevocationEntry: Sendable, Equatable {
-    /// What was revoked.
-    public enum Kind: String, Sendable {
-        /// One access token, by `jti`.
-        case token
-        /// Every token of a grant.
-        case grant
-        /// Every token issued to an app before the entry (disabled or deleted).
-        case client
-        /// Every token of one person for one app issued before the entry (`client_id person_id`).
-        case consent
-        /// Every token of a person issued before the entry (removed from the portal).
-        case person
-        /// Not a revocation: the app changed (secret, settings), so caches of it must be dropped.
-        case clientChanged = "client_changed"
-    }
-
     public var id: Int
-    public var kind: Kind
-    public var value: String
+    public var revocation: Revocation
     /// When it was revoked, in milliseconds since 1970.
     public var createdAtMilliseconds: Int64
     public var expiresAt: Date
 
-    public init(id: Int, kind: Kind, value: String, createdAtMilliseconds: Int64, expiresAt: Date) {
+    public init(id: Int, revocation: Revocation, createdAtMilliseconds: Int64, expiresAt: Date) {
         self.id = id
-        self.kind = kind
-        self.value = value
+        self.revocation = revocation
         self.createdAtMilliseconds = createdAtMilliseconds
         self.expiresAt = expiresAt
+    }
+}
+
+/// What a revocation covers, as a typed value. The feed stores it as a kind and a value; this is the
+/// one place that spelling is made (`feedKind`, `feedValue`) and read (`init(feedKind:value:)`).
+public enum Revocation: Sendable, Hashable {
+    /// One access token, by `jti` (RFC 7009).
+    case token(jti: String)
+    /// Every token of a grant (refresh token revoked or reused).
+    case grant(id: String)
+    /// Every token issued to an app before the entry (disabled or deleted).
+    case client(ClientID)
+    /// Every token of one person for one app issued before the entry (consent withdrawn).
+    case consent(ClientID, personID: String)
+    /// Every token of a person issued before the entry (removed from the portal).
+    case person(id: String)
+    /// Not a revocation: the app changed (secret, settings), so caches of it must be dropped.
+    case clientChanged(ClientID)
+
+    /// The feed's `kind` column.
+    public var feedKind: String {
+        switch self {
+        case .token: "token"
+        case .grant: "grant"
+        case .client: "client"
+        case .consent: "consent"
+        case .person: "person"
+        case .clientChanged: "client_changed"
+        }
+    }
+
+    /// The feed's `value` column.
+    public var feedValue: String {
+        switch self {
+        case .token(let jti): jti
+        case .grant(let id), .person(let id): id
+        case .client(let client), .clientChanged(let client): client.rawValue
+        case .consent(let client, let person): client.rawValue + " " + person
+        }
+    }
+
+    /// The revocation a feed row holds; `nil` for a kind this version does not know.
+    public init?(feedKind: String, value: String) {
+        switch feedKind {
+        case "token": self = .token(jti: value)
+        case "grant": self = .grant(id: value)
+        case "client": self = .client(ClientID(rawValue: value))
+        case "person": self = .person(id: value)
+        case "client_changed": self = .clientChanged(ClientID(rawValue: value))
+        case "consent":
+            let parts = value.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            self = .consent(ClientID(rawValue: String(parts[0])), personID: String(parts[1]))
+        default: return nil
+        }
+    }
+
+    /// The app whose cached registration must be dropped when this arrives.
+    public var changedClient: ClientID? {
+        switch self {
+        case .client(let client), .clientChanged(let client): client
+        default: nil
+        }
     }
 }
 
@@ -140,7 +185,7 @@ public protocol GrantStore: Sendable {
     /// Revokes a grant: its refresh tokens stop at once, its access tokens via the feed.
     func revoke(grantID: String, at: Date, feedExpiry: Date) async throws
     /// Appends to the revocation feed.
-    func record(_ kind: RevocationEntry.Kind, value: String, at: Date, feedExpiry: Date) async throws
+    func record(_ revocation: Revocation, at: Date, feedExpiry: Date) async throws
     /// Feed entries after `id`, oldest first (expired ones left out).
     func revocations(after id: Int, now: Date) async throws -> [RevocationEntry]
 }

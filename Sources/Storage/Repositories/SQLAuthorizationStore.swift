@@ -130,18 +130,18 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
     public func revoke(grantID: String, at now: Date, feedExpiry: Date) async throws {
         try await database.write { sql in
             try await sql.raw("UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE grant_id = \(bind: grantID) AND revoked_at IS NULL").run()
-            try await Self.record(.grant, grantID, now, feedExpiry, sql)
+            try await Self.record(.grant(id: grantID), now, feedExpiry, sql)
         }
     }
 
-    public func record(_ kind: RevocationEntry.Kind, value: String, at now: Date, feedExpiry: Date) async throws {
-        try await database.write { sql in try await Self.record(kind, value, now, feedExpiry, sql) }
+    public func record(_ revocation: Revocation, at now: Date, feedExpiry: Date) async throws {
+        try await database.write { sql in try await Self.record(revocation, now, feedExpiry, sql) }
     }
 
-    static func record(_ kind: RevocationEntry.Kind, _ value: String, _ now: Date, _ expiry: Date, _ sql: any SQLDatabase) async throws {
+    static func record(_ revocation: Revocation, _ now: Date, _ expiry: Date, _ sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO revocations (kind, value, created_at, expires_at)
-            VALUES (\(bind: kind.rawValue), \(bind: value), \(bind: now.milliseconds), \(bind: expiry.unixSeconds))
+            VALUES (\(bind: revocation.feedKind), \(bind: revocation.feedValue), \(bind: now.milliseconds), \(bind: expiry.unixSeconds))
             """).run()
     }
 
@@ -151,10 +151,11 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
                 SELECT id, kind, value, created_at, expires_at FROM revocations
                 WHERE id > \(bind: id) AND expires_at > \(bind: now.unixSeconds) ORDER BY id LIMIT 10000
                 """).all().compactMap { row in
-                guard let kind = RevocationEntry.Kind(rawValue: try row.decode(column: "kind", as: String.self)) else { return nil }
+                guard let revocation = Revocation(
+                    feedKind: try row.decode(column: "kind", as: String.self), value: try row.decode(column: "value", as: String.self)
+                ) else { return nil }
                 return RevocationEntry(
-                    id: try row.decode(column: "id", as: Int.self), kind: kind,
-                    value: try row.decode(column: "value", as: String.self),
+                    id: try row.decode(column: "id", as: Int.self), revocation: revocation,
                     createdAtMilliseconds: try row.decode(column: "created_at", as: Int64.self),
                     expiresAt: Date(unixSeconds: try row.decode(column: "expires_at", as: Int64.self))
                 )
@@ -215,7 +216,7 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
                 UPDATE grants SET revoked_at = \(bind: now.unixSeconds)
                 WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
                 """).run()
-            try await Self.record(.consent, "\(clientID.rawValue) \(personID)", now, feedExpiry, sql)
+            try await Self.record(.consent(clientID, personID: personID), now, feedExpiry, sql)
             return true
         }
     }

@@ -21,7 +21,7 @@ public struct SQLClientStore: ClientStore {
         try await sql.raw("""
             UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
             """).run()
-        try await SQLAuthorizationStore.record(.client, clientID.rawValue, now, TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: horizon), sql)
+        try await SQLAuthorizationStore.record(.client(clientID), now, TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: horizon), sql)
     }
 
     static let columns = """
@@ -223,7 +223,7 @@ public struct SQLClientStore: ClientStore {
 
     /// Tells every process, through the feed, to drop its cached copy of the app.
     static func announceChange(_ sql: any SQLDatabase, _ clientID: ClientID, _ now: Date) async throws {
-        try await SQLAuthorizationStore.record(.clientChanged, clientID.rawValue, now, now.addingTimeInterval(120), sql)
+        try await SQLAuthorizationStore.record(.clientChanged(clientID), now, now.addingTimeInterval(120), sql)
     }
 
     static func audit(_ sql: any SQLDatabase, _ clientID: ClientID, _ action: ClientAuditAction, _ stamp: ChangeStamp, details: String) async throws {

@@ -9,17 +9,7 @@ struct ClientManagement: Sendable {
     let store: any ClientStore
     let limits: ClientLimits
     let clock: any TimeSource
-    let revocations: RevocationSet
-    let revocationHorizon: TimeInterval
-
-    /// This process stops accepting the app's tokens at once; others learn it from the feed.
-    private func endTokensHere(_ clientID: ClientID) {
-        let now = clock.now
-        revocations.applyNow(
-            .client, value: clientID.rawValue, at: now,
-            expiresAt: TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: revocationHorizon)
-        )
-    }
+    let revoker: Revoker
 
     /// An app that was just made or got a new secret, with the secret in clear this once.
     struct WithSecret: Sendable {
@@ -121,16 +111,19 @@ struct ClientManagement: Sendable {
 
     func setEnabled(_ rawID: String, _ enabled: Bool, by person: Person) async throws -> RegisteredClient {
         var client = try await manageable(rawID, by: person)
-        guard try await store.setEnabled(client.clientID, enabled, stamp: stamp(person)) else { throw AppError.notFound }
-        if !enabled { endTokensHere(client.clientID) }
+        // The store ends the app's tokens in the same transaction when it disables it.
+        let changed = enabled
+            ? try await store.setEnabled(client.clientID, enabled, stamp: stamp(person))
+            : try await revoker.revoke(.client(client.clientID)) { _, _ in try await store.setEnabled(client.clientID, enabled, stamp: stamp(person)) }
+        guard changed else { throw AppError.notFound }
         client.enabled = enabled
         return client
     }
 
     func delete(_ rawID: String, by person: Person) async throws {
         let client = try await manageable(rawID, by: person)
-        guard try await store.delete(client.clientID, stamp: stamp(person)) else { throw AppError.notFound }
-        endTokensHere(client.clientID)
+        guard try await revoker.revoke(.client(client.clientID), write: { _, _ in try await store.delete(client.clientID, stamp: stamp(person)) })
+        else { throw AppError.notFound }
     }
 
     private func stamp(_ person: Person) -> ChangeStamp { ChangeStamp(actorID: person.id.rawValue, at: clock.now) }

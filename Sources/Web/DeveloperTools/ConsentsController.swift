@@ -10,11 +10,9 @@ struct ConsentsController {
     let consents: any ConsentStore
     let lookup: any ClientLookup
     let icons: ClientIcons
-    let revocations: RevocationSet
+    let revoker: Revoker
     let pages: Pages
     let csrf: CSRFProtection
-    let accessTokenLifetime: TimeInterval
-    let clock: any TimeSource
 
     struct ConsentResponse: Encodable {
         let registered_client_id: String
@@ -75,10 +73,8 @@ struct ConsentsController {
 
     private func withdraw(_ rawID: String, person: Person) async throws -> Bool {
         guard let clientID = ClientID(validating: rawID) else { return false }
-        let now = clock.now
-        let expiry = TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: accessTokenLifetime)
-        guard try await consents.withdraw(personID: person.id.rawValue, clientID: clientID, at: now, feedExpiry: expiry) else { return false }
-        revocations.applyNow(.consent, value: "\(clientID.rawValue) \(person.id.rawValue)", at: now, expiresAt: expiry)
-        return true
+        return try await revoker.revoke(.consent(clientID, personID: person.id.rawValue)) { now, expiry in
+            try await consents.withdraw(personID: person.id.rawValue, clientID: clientID, at: now, feedExpiry: expiry)
+        }
     }
 }

@@ -39,7 +39,7 @@ struct RevocationEndpoint {
             guard let (claims, _) = JWT.verify(token, as: AccessTokenClaims.self, keys: keys.verificationKeys),
                   claims.client_id == client.clientID.rawValue
             else { return }
-            try await grants.record(.token, value: claims.jti, at: now, feedExpiry: expiry)
+            try await grants.record(.token(jti: claims.jti), at: now, feedExpiry: expiry)
             return
         }
         guard let stored = try await refreshTokens.find(tokenHash: OpaqueToken.hash(token)), stored.clientID == client.clientID else { return }

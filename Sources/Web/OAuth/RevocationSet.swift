@@ -5,12 +5,17 @@ import Synchronization
 /// What has been revoked, in memory, fed from the append-only `revocations` table: every process
 /// polls it each second, and the process that revokes applies the entry at once.
 public final class RevocationSet: Sendable {
+    struct ConsentKey: Hashable, Sendable {
+        let client: String
+        let person: String
+    }
+
     struct State: Sendable {
         var lastID = 0
         var tokens: [String: Date] = [:]
         var grants: [String: Date] = [:]
         var clients: [String: Int64] = [:]
-        var consents: [String: Int64] = [:]
+        var consents: [ConsentKey: Int64] = [:]
         var people: [String: Int64] = [:]
     }
 
@@ -26,12 +31,15 @@ public final class RevocationSet: Sendable {
         state.withLock { state in
             for entry in entries {
                 state.lastID = max(state.lastID, entry.id)
-                switch entry.kind {
-                case .token: state.tokens[entry.value] = entry.expiresAt
-                case .grant: state.grants[entry.value] = entry.expiresAt
-                case .client: state.clients[entry.value] = max(state.clients[entry.value] ?? 0, entry.createdAtMilliseconds)
-                case .consent: state.consents[entry.value] = max(state.consents[entry.value] ?? 0, entry.createdAtMilliseconds)
-                case .person: state.people[entry.value] = max(state.people[entry.value] ?? 0, entry.createdAtMilliseconds)
+                let at = entry.createdAtMilliseconds
+                switch entry.revocation {
+                case .token(let jti): state.tokens[jti] = entry.expiresAt
+                case .grant(let id): state.grants[id] = entry.expiresAt
+                case .client(let client): state.clients[client.rawValue] = max(state.clients[client.rawValue] ?? 0, at)
+                case .consent(let client, let person):
+                    state.consents[ConsentKey(client: client.rawValue, person: person)] = max(
+                        state.consents[ConsentKey(client: client.rawValue, person: person)] ?? 0, at)
+                case .person(let id): state.people[id] = max(state.people[id] ?? 0, at)
                 case .clientChanged: break
                 }
             }
@@ -39,8 +47,8 @@ public final class RevocationSet: Sendable {
     }
 
     /// Applies a revocation this process has just made, before the feed brings it round.
-    public func applyNow(_ kind: RevocationEntry.Kind, value: String, at now: Date, expiresAt: Date) {
-        apply([RevocationEntry(id: 0, kind: kind, value: value, createdAtMilliseconds: now.milliseconds, expiresAt: expiresAt)])
+    func applyNow(_ revocation: Revocation, at now: Date, expiresAt: Date) {
+        apply([RevocationEntry(id: 0, revocation: revocation, createdAtMilliseconds: now.milliseconds, expiresAt: expiresAt)])
     }
 
     /// Forgets entries whose tokens have all expired.
@@ -58,29 +66,65 @@ public final class RevocationSet: Sendable {
         return state.withLock { state in
             if state.tokens[claims.jti] != nil || state.grants[claims.gid] != nil { return true }
             if let at = state.clients[claims.client_id], issued <= at { return true }
-            if let at = state.consents["\(claims.client_id) \(claims.sub)"], issued <= at { return true }
+            if let at = state.consents[ConsentKey(client: claims.client_id, person: claims.sub)], issued <= at { return true }
             if let at = state.people[claims.sub], issued <= at { return true }
             return false
         }
     }
 }
 
-/// A `GrantStore` that also applies each revocation to this process's `RevocationSet` at once;
-/// other processes learn it from the feed within a second.
+/// The one way Gatehouse revokes: the store writes the feed entry in the same transaction as the
+/// change it belongs to (a removed person, a withdrawn consent, a disabled app, a revoked grant), and
+/// the revoker applies it in this process at once; other processes learn it from the feed within a
+/// second. It also says how long the feed keeps an entry: until every token it covers has expired.
+public struct Revoker: Sendable {
+    let revocations: RevocationSet
+    /// The longest an access token lives.
+    let accessTokenLifetime: TimeInterval
+    let clock: any TimeSource
+
+    public init(revocations: RevocationSet, accessTokenLifetime: TimeInterval, clock: any TimeSource) {
+        self.revocations = revocations
+        self.accessTokenLifetime = accessTokenLifetime
+        self.clock = clock
+    }
+
+    /// When the feed may forget an entry made at `now`.
+    func feedExpiry(at now: Date) -> Date { TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: accessTokenLifetime) }
+
+    /// Runs `write(now, feedExpiry)` — the store's change with its feed entry — and, when it changed
+    /// something, applies `revocation` here. Answers what `write` answered.
+    @discardableResult
+    func revoke(_ revocation: Revocation, write: (Date, Date) async throws -> Bool) async throws -> Bool {
+        let now = clock.now
+        let expiry = feedExpiry(at: now)
+        guard try await write(now, expiry) else { return false }
+        revocations.applyNow(revocation, at: now, expiresAt: expiry)
+        return true
+    }
+
+    /// Applies a revocation a store has already recorded at `now` with `expiry`.
+    func applied(_ revocation: Revocation, at now: Date, expiry: Date) {
+        revocations.applyNow(revocation, at: now, expiresAt: expiry)
+    }
+}
+
+/// A `GrantStore` whose revocations the revoker also applies in this process at once (refresh-token
+/// reuse in the grants, and `/oauth2/revoke`).
 struct LocallyAppliedGrantStore: GrantStore {
     let inner: any GrantStore
-    let revocations: RevocationSet
+    let revoker: Revoker
 
     func isActive(grantID: String) async throws -> Bool { try await inner.isActive(grantID: grantID) }
 
     func revoke(grantID: String, at now: Date, feedExpiry: Date) async throws {
         try await inner.revoke(grantID: grantID, at: now, feedExpiry: feedExpiry)
-        revocations.applyNow(.grant, value: grantID, at: now, expiresAt: feedExpiry)
+        revoker.applied(.grant(id: grantID), at: now, expiry: feedExpiry)
     }
 
-    func record(_ kind: RevocationEntry.Kind, value: String, at now: Date, feedExpiry: Date) async throws {
-        try await inner.record(kind, value: value, at: now, feedExpiry: feedExpiry)
-        revocations.applyNow(kind, value: value, at: now, expiresAt: feedExpiry)
+    func record(_ revocation: Revocation, at now: Date, feedExpiry: Date) async throws {
+        try await inner.record(revocation, at: now, feedExpiry: feedExpiry)
+        revoker.applied(revocation, at: now, expiry: feedExpiry)
     }
 
     func revocations(after id: Int, now: Date) async throws -> [RevocationEntry] { try await inner.revocations(after: id, now: now) }

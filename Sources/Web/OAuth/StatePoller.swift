@@ -24,9 +24,7 @@ public struct StatePoller: Sendable {
         let now = clock.now
         let entries = try await grants.revocations(after: revocations.lastID, now: now)
         revocations.apply(entries)
-        for entry in entries where entry.kind == .client || entry.kind == .clientChanged {
-            clients.invalidate(ClientID(rawValue: entry.value))
-        }
+        for case let client? in entries.map(\.revocation.changedClient) { clients.invalidate(client) }
         revocations.prune(now: now)
         try await keys.reload()
     }

@@ -10,8 +10,7 @@ struct PeopleController {
     let people: any PersonStore
     let directory: any PeopleDirectory
     let hasher: PasswordHasher
-    let revocations: RevocationSet
-    let accessTokenLifetime: TimeInterval
+    let revoker: Revoker
     let clock: any TimeSource
 
     /// The profile fields of SPEC §4.
@@ -115,10 +114,9 @@ struct PeopleController {
             guard PeoplePolicy.mayRemove(me, target) else {
                 throw AppError.forbidden(target.role == .owner ? "The owner cannot be removed." : "You may not remove this account.")
             }
-            let now = clock.now
-            let expiry = TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: accessTokenLifetime)
-            guard try await directory.remove(target.id, at: now, feedExpiry: expiry) else { throw AppError.notFound }
-            revocations.applyNow(.person, value: target.id.rawValue, at: now, expiresAt: expiry)
+            guard try await revoker.revoke(.person(id: target.id.rawValue), write: { now, expiry in
+                try await directory.remove(target.id, at: now, feedExpiry: expiry)
+            }) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(Profile(target))
         }
     }
