@@ -42,48 +42,62 @@ public func buildApplication(
         try await PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost, clock: clock)
             .ensureOwner(email: configuration.adminEmail, password: configuration.adminPassword, announce: announce)
         let clock: any TimeSource = clock
+        let publicURL = configuration.publicURL
         let authorization = SQLAuthorizationStore(database: database)
         let keys = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secretKey, clock: clock)
         try await keys.bootstrap()
         let revocations = RevocationSet()
-        var dependencies = WebDependencies(
-            database: database,
-            people: SQLPersonStore(database: database),
-            sessions: SQLSessionStore(database: database),
-            signInFailures: SQLSignInFailureStore(database: database),
-            passwordHasher: PasswordHasher(cost: configuration.bcryptCost),
-            signInThrottle: .standard,
-            clock: clock,
-            secretKey: secretKey,
-            secureCookies: configuration.secureCookies,
-            browserSessionLifetime: configuration.sessionLifetime,
-            apiTokenLifetime: configuration.apiTokenLifetime,
-            pages: try await PageRenderer.load(),
-            metrics: metrics,
-            clients: SQLClientStore(database: database, revocationHorizon: configuration.accessTokenLifetime),
-            clientLimits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
-            publicURL: configuration.publicURL,
-            authorization: authorization,
-            keys: keys,
-            revocations: revocations,
-            accessTokenLifetime: configuration.accessTokenLifetime,
-            codeLifetime: configuration.codeLifetime,
-            refreshTokenLifetime: configuration.refreshTokenLifetime,
-            directory: SQLPersonStore(database: database),
-            files: SQLFileStore(database: database),
-            maxUploadBytes: configuration.maxUploadBytes,
-            clientsAPILimits: configuration.clientsAPILimits,
-            tokenRequestsPerMinute: configuration.tokenRequestsPerMinute
+        let revoker = Revoker(revocations: revocations, accessTokenLifetime: configuration.accessTokenLifetime, clock: clock)
+        let people = SQLPersonStore(database: database)
+        let clients = ClientCache(store: SQLClientStore(database: database, revocationHorizon: configuration.accessTokenLifetime))
+        let hasher = PasswordHasher(cost: configuration.bcryptCost)
+        let signIn = SignInService(
+            people: people, sessions: SQLSessionStore(database: database), failures: SQLSignInFailureStore(database: database),
+            hasher: hasher, throttle: .standard, clock: clock, browserSessionLifetime: configuration.sessionLifetime,
+            apiTokenLifetime: configuration.apiTokenLifetime
         )
-        dependencies.trustedProxies = configuration.trustedProxies
-        dependencies.metricsAccess = MetricsAccess(token: configuration.metricsToken, trustedAddresses: configuration.metricsAddresses)
-        let web = buildWeb(dependencies)
-        try await web.poller.poll()
+        let pages = Pages(
+            renderer: try await PageRenderer.load(), csrf: CSRFProtection(secretKey: secretKey, secureCookies: configuration.secureCookies)
+        )
+        let verifier = AccessTokenVerifier(keys: keys, revocations: revocations, issuer: publicURL, clock: clock)
+        let cors = OAuthCORS(store: clients)
+        let limiter = RateLimiter()
+
+        // Who may call each route is declared where the route is registered, and checked by the
+        // route table's gate for the route the router matched.
+        let router = WebRouter.make(metrics: metrics, trustedProxies: configuration.trustedProxies)
+        let routes = Routes(
+            router: router, signIn: signIn, verifier: verifier, people: people, pages: pages, cors: cors, clients: clients,
+            limiter: limiter, clientsAPILimits: configuration.clientsAPILimits, clock: clock, publicURL: publicURL,
+            metricsAccess: MetricsAccess(token: configuration.metricsToken, trustedAddresses: configuration.metricsAddresses)
+        )
+        AuthorizationServerFeature(
+            issuer: publicURL, keys: keys, clients: clients, authorization: authorization, people: people, revoker: revoker,
+            signIn: signIn, pages: pages, verifier: verifier, cors: cors, limiter: limiter, metrics: metrics, clock: clock,
+            lifetimes: .init(accessToken: configuration.accessTokenLifetime, code: configuration.codeLifetime,
+                             refreshToken: configuration.refreshTokenLifetime),
+            tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
+        ).register(on: routes)
+        PortalAPIFeature(
+            people: people, directory: people, files: SQLFileStore(database: database), hasher: hasher, signIn: signIn, revoker: revoker,
+            maxUploadBytes: configuration.maxUploadBytes, clock: clock
+        ).register(on: routes)
+        DeveloperToolsFeature(
+            clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
+            consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, clock: clock
+        ).register(on: routes)
+        SignInFeature(signIn: signIn, pages: pages, clients: clients).register(on: routes)
+        OperationsFeature(database: database, metrics: metrics).register(on: routes)
+        routes.finish()
+
+        // Keeps this process's caches (revocations, keys, apps) in step with the database.
+        let poller = StatePoller(grants: authorization, revocations: revocations, keys: keys, clients: clients, clock: clock)
+        try await poller.poll()
         return Application(
-            router: web.router,
+            router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [
-                DatabaseService(database: database), PeriodicService.polling(web.poller, logger: logger),
+                DatabaseService(database: database), PeriodicService.polling(poller, logger: logger),
                 PeriodicService.housekeeping(SQLHousekeeping(database: database), interval: configuration.sweepInterval,
                                              metrics: metrics, clock: clock, logger: logger),
             ],

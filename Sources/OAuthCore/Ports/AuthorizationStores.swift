@@ -190,6 +190,10 @@ public protocol GrantStore: Sendable {
     func revocations(after id: Int, now: Date) async throws -> [RevocationEntry]
 }
 
+/// Everything the authorization server keeps: codes, refresh tokens, grants with the revocation
+/// feed, and consents (one store in the database, four narrow ports to its users).
+public typealias AuthorizationStore = AuthorizationCodeStore & RefreshTokenStore & GrantStore & ConsentStore
+
 /// Consents per person and app.
 public protocol ConsentStore: Sendable {
     func find(personID: String, clientID: ClientID) async throws -> Consent?

@@ -21,7 +21,7 @@ public struct SignInService: Sendable {
     /// never tell which part was wrong).
     static let wrongCredentials = "The email or password is incorrect."
 
-    init(
+    public init(
         people: any PersonStore, sessions: any SessionStore, failures: any SignInFailureStore,
         hasher: PasswordHasher, throttle: SignInThrottle, clock: any TimeSource,
         browserSessionLifetime: TimeInterval, apiTokenLifetime: TimeInterval

@@ -12,6 +12,13 @@ public struct AccessTokenVerifier: Sendable {
     let verified = VerifiedTokens()
     static let skew: Int64 = 60
 
+    public init(keys: KeyRing, revocations: RevocationSet, issuer: URL, clock: any TimeSource) {
+        self.keys = keys
+        self.revocations = revocations
+        self.issuer = issuer.absoluteString
+        self.clock = clock
+    }
+
     /// The claims of a valid, unrevoked access token; `nil` otherwise.
     public func verify(_ token: String) -> AccessTokenClaims? {
         let claims: AccessTokenClaims

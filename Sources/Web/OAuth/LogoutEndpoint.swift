@@ -15,7 +15,6 @@ struct LogoutEndpoint {
     let pages: Pages
     let csrf: CSRFProtection
     let issuer: String
-    let secureCookies: Bool
 
     func addRoutes(to routes: Routes) {
         routes.get("/oauth2/logout", .page) { request, context in
@@ -79,7 +78,7 @@ struct LogoutEndpoint {
             try await signIn.end(token: token)
         }
         var response = target.map(Response.found) ?? pages.render("signed-out", [:], request: request, context: nil)
-        response.setCookie(Cookie(name: name, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
+        response.setCookie(csrf.sessionCookie(""))
         return response
     }
 

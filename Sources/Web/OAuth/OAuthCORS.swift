@@ -6,10 +6,10 @@ import OAuthCore
 /// only when its `Origin` is among the calling app's `allowed_origins`; a preflight (which carries
 /// no credentials yet) is answered for origins registered by any enabled app. Credentials are
 /// never allowed, so no cookie rides along.
-final class OAuthCORS: Sendable {
+public final class OAuthCORS: Sendable {
     private let store: any ClientStore
 
-    init(store: any ClientStore) { self.store = store }
+    public init(store: any ClientStore) { self.store = store }
 
     /// Adds the CORS headers when `client` allows the request's origin.
     func decorate(_ response: inout Response, request: Request, clientOrigins: [String]?) {

@@ -10,8 +10,7 @@ struct RevocationEndpoint {
     let grants: any GrantStore
     let keys: KeyRing
     let cors: OAuthCORS
-    let accessTokenLifetime: TimeInterval
-    let clock: any TimeSource
+    let revoker: Revoker
 
     func addRoutes(to routes: Routes) {
         routes.on("/oauth2/revoke", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
@@ -33,8 +32,8 @@ struct RevocationEndpoint {
     }
 
     func revoke(_ token: String, client: RegisteredClient) async throws {
-        let now = clock.now
-        let expiry = TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: accessTokenLifetime)
+        let now = revoker.clock.now
+        let expiry = revoker.feedExpiry(at: now)
         if token.contains(".") {
             guard let (claims, _) = JWT.verify(token, as: AccessTokenClaims.self, keys: keys.verificationKeys),
                   claims.client_id == client.clientID.rawValue

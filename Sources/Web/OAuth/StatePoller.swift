@@ -11,7 +11,7 @@ public struct StatePoller: Sendable {
     let clients: ClientCache
     let clock: any TimeSource
 
-    init(grants: any GrantStore, revocations: RevocationSet, keys: KeyRing, clients: ClientCache, clock: any TimeSource) {
+    public init(grants: any GrantStore, revocations: RevocationSet, keys: KeyRing, clients: ClientCache, clock: any TimeSource) {
         self.grants = grants
         self.revocations = revocations
         self.keys = keys

@@ -57,9 +57,14 @@ extension Response {
 
 /// Renders pages with what every page needs: the CSRF token for its forms (setting the CSRF
 /// cookie when the browser has none yet) and whether someone is signed in.
-struct Pages: Sendable {
+public struct Pages: Sendable {
     let renderer: PageRenderer
     let csrf: CSRFProtection
+
+    public init(renderer: PageRenderer, csrf: CSRFProtection) {
+        self.renderer = renderer
+        self.csrf = csrf
+    }
 
     /// The page `template` with `data`, the layout's values and the CSRF cookie.
     func render(

@@ -8,7 +8,6 @@ struct SignInController {
     let signIn: SignInService
     let pages: Pages
     let csrf: CSRFProtection
-    let secureCookies: Bool
     /// Finds the app an OAuth sign-in is for, to name it on the form.
     let clients: any ClientLookup
 
@@ -44,7 +43,7 @@ struct SignInController {
             let person = try await signIn.authenticate(
                 email: email, password: form["password"] ?? "", clientAddress: context.clientAddress
             )
-            if let old = request.cookies[CookieNames(secure: secureCookies).session]?.value, old.count <= 128 {
+            if let old = request.cookies[csrf.cookies.session]?.value, old.count <= 128 {
                 try await signIn.end(token: old)
             }
             let opened = try await signIn.openSession(for: person, kind: .browser)
@@ -71,7 +70,7 @@ struct SignInController {
 
     private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await csrf.checkedForm(request)
-        if let token = request.cookies[CookieNames(secure: secureCookies).session]?.value, token.count <= 128 {
+        if let token = request.cookies[csrf.cookies.session]?.value, token.count <= 128 {
             try await signIn.end(token: token)
         }
         var response = Response.seeOther("/login")
@@ -103,10 +102,5 @@ struct SignInController {
         return pages.render("login", data, request: request, context: nil, status: status)
     }
 
-    private func sessionCookie(_ value: String, maxAge: Int) -> Cookie {
-        Cookie(
-            name: CookieNames(secure: secureCookies).session, value: value, maxAge: maxAge, path: "/",
-            secure: secureCookies, httpOnly: true, sameSite: .lax
-        )
-    }
+    private func sessionCookie(_ value: String, maxAge: Int) -> Cookie { csrf.sessionCookie(value, maxAge: maxAge) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import OAuthCore
+import PortalCore
 
 /// The route table. Each route is registered with who may call it (`RouteAccess`); the gate checks
 /// that declaration for the route the router matched, so what is authorized is what runs, however
@@ -24,6 +25,19 @@ public final class Routes {
         self.gate = gate
     }
 
+    /// The route table of `router`, whose gate authenticates with these services.
+    public convenience init(
+        router: Router<AppRequestContext>, signIn: SignInService, verifier: AccessTokenVerifier, people: any PersonStore, pages: Pages,
+        cors: OAuthCORS, clients: any ClientLookup, limiter: RateLimiter, clientsAPILimits: ClientsAPILimits, clock: any TimeSource,
+        publicURL: URL, metricsAccess: MetricsAccess
+    ) {
+        self.init(router: router, gate: RouteGate(
+            authentication: CallerAuthentication(cookieName: pages.csrf.cookies.session, signIn: signIn, verifier: verifier, people: people),
+            cors: cors, clients: clients, limiter: limiter, limits: clientsAPILimits, clock: clock, publicOrigin: origin(of: publicURL),
+            metricsAccess: metricsAccess
+        ))
+    }
+
     func on(_ path: String, _ method: HTTPRequest.Method, _ access: RouteAccess, _ handler: @escaping Handler) {
         if methods[path] == nil { order.append(path) }
         methods[path, default: []].insert(method)
@@ -41,8 +55,10 @@ public final class Routes {
     func delete(_ path: String, _ access: RouteAccess, _ handler: @escaping Handler) { on(path, .delete, access, handler) }
 
     /// Adds the 405 answers and the CORS preflights of routes that OAuth tokens may call; call once,
-    /// after every route is registered.
-    func finish() {
+    /// after every route is registered. A route added to the router around this table, without a
+    /// declaration of who may call it, stops the server from being built.
+    public func finish() {
+        defer { precondition(undeclared.isEmpty, "routes without a declaration of who may call them: \(undeclared)") }
         let candidates: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
         for path in order {
             guard let registered = methods[path] else { continue }
@@ -71,7 +87,7 @@ public final class Routes {
     }
 
     /// The routes on the router that were added around `Routes`, so without a declaration of who may
-    /// call them. `buildWeb` refuses to build a router with any.
+    /// call them. `finish` refuses to build a router with any.
     var undeclared: [String] {
         Self.undeclared(on: router, known: Set(declarations.map { Self.key($0.method, $0.path) }).union(generated))
     }
@@ -197,4 +213,11 @@ struct RouteGate: Sendable {
 extension HTTPField.Name {
     /// Fetch metadata: where a request was started from.
     static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+}
+
+/// `scheme://host[:port]` of a URL (RFC 6454 §6.1), as browsers send it in `Origin`.
+func origin(of url: URL) -> String {
+    var text = "\(url.scheme ?? "http")://\(url.host ?? "")"
+    if let port = url.port { text += ":\(port)" }
+    return text
 }

@@ -61,6 +61,11 @@ public struct CSRFProtection: Sendable {
         return ConstantTime.equals(sign(cookie, request: request), submitted)
     }
 
+    /// The session cookie with `value` (empty: the cookie is removed), HttpOnly, SameSite=Lax, Secure on https.
+    func sessionCookie(_ value: String, maxAge: Int = 0) -> Cookie {
+        Cookie(name: cookies.session, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
     /// The browser's CSRF cookie, for bindings of its own (the consent form).
     func csrfCookie(of request: Request) -> String { request.cookies[cookies.csrf]?.value ?? "" }
 

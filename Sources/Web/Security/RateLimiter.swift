@@ -6,7 +6,7 @@ import Synchronization
 /// Fixed-window request budgets kept in this process's memory (the documented per-process budget of
 /// issue 6: with N processes behind a balancer a caller gets at most N times the budget). Sign-in
 /// attempts are throttled in the database instead, since guessing must be bounded across processes.
-final class RateLimiter: Sendable {
+public final class RateLimiter: Sendable {
     private struct Window: Sendable {
         var start: Int64
         var count: Int
@@ -16,7 +16,7 @@ final class RateLimiter: Sendable {
     /// Length of a window, in seconds.
     let windowSeconds: Int64
 
-    init(windowSeconds: Int64 = 60) { self.windowSeconds = windowSeconds }
+    public init(windowSeconds: Int64 = 60) { self.windowSeconds = windowSeconds }
 
     /// Counts one request of `key`; `nil` when it is within `limit`, else the seconds until the window ends.
     func retryAfter(key: String, limit: Int, now: Date) -> Int? {

@@ -1,0 +1,35 @@
+import Foundation
+import OAuthCore
+
+/// Settings › Developer Tools › OAuth 2.0 (SPEC §2): the pages and the REST API for registering and
+/// managing apps, their icons, the scope catalog, and the apps a person has allowed.
+public struct DeveloperToolsFeature: Sendable {
+    let clients: any ClientStore
+    let limits: ClientLimits
+    let consents: any ConsentStore
+    let revoker: Revoker
+    let pages: Pages
+    let publicURL: URL
+    let clock: any TimeSource
+
+    public init(clients: any ClientStore, limits: ClientLimits, consents: any ConsentStore, revoker: Revoker, pages: Pages, publicURL: URL,
+                clock: any TimeSource) {
+        self.clients = clients
+        self.limits = limits
+        self.consents = consents
+        self.revoker = revoker
+        self.pages = pages
+        self.publicURL = publicURL
+        self.clock = clock
+    }
+
+    public func register(on routes: Routes) {
+        let management = ClientManagement(store: clients, limits: limits, clock: clock, revoker: revoker)
+        let icons = ClientIcons(store: clients, publicURL: publicURL)
+        icons.addRoutes(to: routes)
+        ClientsAPIController(management: management, icons: icons).addRoutes(to: routes)
+        ClientPagesController(management: management, pages: pages, csrf: pages.csrf).addRoutes(to: routes)
+        ConsentsController(consents: consents, lookup: clients, icons: icons, revoker: revoker, pages: pages, csrf: pages.csrf)
+            .addRoutes(to: routes)
+    }
+}

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+import OAuthCore
+import PortalCore
+
+/// The authorization server (SPEC §3): discovery and keys, the token, introspection, revocation
+/// and userinfo endpoints, and the authorize and logout pages.
+public struct AuthorizationServerFeature: Sendable {
+    let issuer: String
+    let keys: KeyRing
+    let clients: any ClientLookup
+    let authorization: any AuthorizationStore
+    let people: any PersonStore
+    let revoker: Revoker
+    let signIn: SignInService
+    let pages: Pages
+    let verifier: AccessTokenVerifier
+    let cors: OAuthCORS
+    let limiter: RateLimiter
+    let metrics: AppMetrics
+    let clock: any TimeSource
+    let lifetimes: TokenLifetimes
+    let tokenRequestsPerMinute: Int
+    let consentBindingKey: SymmetricKey
+
+    /// How long what the server issues lives.
+    public struct TokenLifetimes: Sendable {
+        public var accessToken: TimeInterval
+        public var code: TimeInterval
+        public var refreshToken: TimeInterval
+
+        public init(accessToken: TimeInterval, code: TimeInterval, refreshToken: TimeInterval) {
+            self.accessToken = accessToken
+            self.code = code
+            self.refreshToken = refreshToken
+        }
+    }
+
+    public init(
+        issuer: URL, keys: KeyRing, clients: any ClientLookup,
+        authorization: any AuthorizationStore,
+        people: any PersonStore, revoker: Revoker, signIn: SignInService, pages: Pages, verifier: AccessTokenVerifier,
+        cors: OAuthCORS, limiter: RateLimiter, metrics: AppMetrics, clock: any TimeSource, lifetimes: TokenLifetimes,
+        tokenRequestsPerMinute: Int, secretKey: SymmetricKey
+    ) {
+        self.issuer = issuer.absoluteString
+        self.keys = keys
+        self.clients = clients
+        self.authorization = authorization
+        self.people = people
+        self.revoker = revoker
+        self.signIn = signIn
+        self.pages = pages
+        self.verifier = verifier
+        self.cors = cors
+        self.limiter = limiter
+        self.metrics = metrics
+        self.clock = clock
+        self.lifetimes = lifetimes
+        self.tokenRequestsPerMinute = tokenRequestsPerMinute
+        self.consentBindingKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("consent binding".utf8), using: secretKey))
+    }
+
+    public func register(on routes: Routes) {
+        let store = authorization
+        let grants = LocallyAppliedGrantStore(inner: store, revoker: revoker)
+        let people = people
+        let grantContext = GrantContext(
+            codes: store, refreshTokens: store, grants: grants,
+            issuer: TokenIssuer(issuer: issuer, accessTokenLifetime: lifetimes.accessToken),
+            refreshTokenLifetime: lifetimes.refreshToken,
+            personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
+        )
+        let authenticator = ClientAuthenticator(lookup: clients)
+        DiscoveryController(issuer: issuer, keys: keys).addRoutes(to: routes)
+        TokenEndpoint(
+            authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
+            limiter: limiter, requestsPerMinute: tokenRequestsPerMinute
+        ).addRoutes(to: routes)
+        IntrospectionEndpoint(
+            authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer, clock: clock
+        ).addRoutes(to: routes)
+        RevocationEndpoint(authenticator: authenticator, refreshTokens: store, grants: grants, keys: keys, cors: cors, revoker: revoker)
+            .addRoutes(to: routes)
+        UserInfoEndpoint(verifier: verifier, people: people, lookup: clients, cors: cors).addRoutes(to: routes)
+        AuthorizeController(
+            lookup: clients, consents: store, codes: store, pages: pages, csrf: pages.csrf, bindingKey: consentBindingKey, issuer: issuer,
+            codeLifetime: lifetimes.code, clock: clock, metrics: metrics
+        ).addRoutes(to: routes)
+        LogoutEndpoint(keys: keys, lookup: clients, signIn: signIn, pages: pages, csrf: pages.csrf, issuer: issuer).addRoutes(to: routes)
+    }
+}

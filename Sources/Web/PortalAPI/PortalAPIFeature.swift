@@ -1,0 +1,39 @@
+import Foundation
+import OAuthCore
+import PortalCore
+import Storage
+
+/// The portal API that the scopes protect (SPEC §4): people, files and rooms, and the API sign-in
+/// that hands out portal tokens.
+public struct PortalAPIFeature: Sendable {
+    let people: any PersonStore
+    let directory: any PeopleDirectory
+    let files: any FileStore
+    let hasher: PasswordHasher
+    let signIn: SignInService
+    let revoker: Revoker
+    let maxUploadBytes: Int
+    let clock: any TimeSource
+
+    public init(
+        people: any PersonStore, directory: any PeopleDirectory, files: any FileStore, hasher: PasswordHasher, signIn: SignInService,
+        revoker: Revoker, maxUploadBytes: Int, clock: any TimeSource
+    ) {
+        self.people = people
+        self.directory = directory
+        self.files = files
+        self.hasher = hasher
+        self.signIn = signIn
+        self.revoker = revoker
+        self.maxUploadBytes = maxUploadBytes
+        self.clock = clock
+    }
+
+    public func register(on routes: Routes) {
+        AuthenticationController(signIn: signIn).addRoutes(to: routes)
+        PeopleController(people: people, directory: directory, hasher: hasher, revoker: revoker, clock: clock).addRoutes(to: routes)
+        let checks = FolderAccessChecks(files: files)
+        RoomsController(files: files, people: people, checks: checks, clock: clock).addRoutes(to: routes)
+        FilesController(files: files, checks: checks, uploadLimit: maxUploadBytes, clock: clock).addRoutes(to: routes)
+    }
+}
