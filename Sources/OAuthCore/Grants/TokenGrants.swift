@@ -81,6 +81,7 @@ public enum TokenGrants {
 /// RFC 6749 §4.1.3 with RFC 7636 §4.5–4.6: exchanging a code.
 public struct AuthorizationCodeGrant: GrantHandler {
     public let grantType = "authorization_code"
+    public init() {}
 
     public func handle(_ request: TokenRequest, client: RegisteredClient, credentials: ClientCredentials, keys: ActiveKeys,
                        context: GrantContext, now: Date) async throws -> Result<TokenResponse, OAuthError> {
@@ -141,6 +142,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
 /// RFC 6749 §6 with rotation (RFC 9700 §4.14.2): a refresh token works once.
 public struct RefreshTokenGrant: GrantHandler {
     public let grantType = "refresh_token"
+    public init() {}
 
     public func handle(_ request: TokenRequest, client: RegisteredClient, credentials: ClientCredentials, keys: ActiveKeys,
                        context: GrantContext, now: Date) async throws -> Result<TokenResponse, OAuthError> {

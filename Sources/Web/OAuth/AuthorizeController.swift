@@ -61,49 +61,39 @@ struct AuthorizeController {
             redirect(validated.redirectURI, [("error", error.code), ("error_description", error.description), ("state", validated.state)])
         }
 
-        // Sign-in: a browser session, fresh enough for prompt=login and max_age (OIDC Core §3.1.2.1).
         let session = context.signedIn.flatMap { $0.session.kind == .browser ? $0 : nil }
         let now = clock.now
-        var needsSignIn = session == nil
+        var remembered: [String]?
         if let session, decision == nil {
-            if validated.prompts.contains("login") { needsSignIn = true }
-            if let maxAge = validated.maxAge, now.timeIntervalSince(session.session.authenticatedAt) > TimeInterval(maxAge) {
-                needsSignIn = true
-            }
+            remembered = try await consents.find(personID: session.person.id.rawValue, clientID: validated.client.clientID)?.scopes
         }
-        if needsSignIn {
-            if validated.prompts.contains("none") { return fail(.loginRequired("The person is not signed in.")) }
+        let step = AuthorizationDecision.next(
+            validated, authenticatedAt: session?.session.authenticatedAt, remembered: remembered, answer: decision, now: now
+        )
+        switch step {
+        case .refuse(let error):
+            return fail(error)
+        case .signIn(let force):
             metrics.authorizeOutcome("sign_in")
-            return .found(signInURL(authorization, force: session != nil, clientID: validated.client.clientID.rawValue))
-        }
-        guard let signedIn = session else { return fail(.loginRequired("The person is not signed in.")) }
-
-        // Consent: remembered per person and app; asked again for new scopes or with prompt=consent.
-        let personID = signedIn.person.id.rawValue
-        if let decision {
-            guard decision == "allow" else { return fail(.accessDenied("The person denied the request.")) }
-            try await consents.allow(personID: personID, clientID: validated.client.clientID, scopes: validated.scopes.names, at: now)
-        } else {
-            let existing = try await consents.find(personID: personID, clientID: validated.client.clientID)
-            let covered = existing.map { Set(validated.scopes.names).isSubset(of: Set($0.scopes)) } ?? false
-            if !covered || validated.prompts.contains("consent") {
-                if validated.prompts.contains("none") { return fail(.consentRequired("The person has not allowed these scopes.")) }
-                let page = consentPage(validated, authorization: authorization, signedIn: signedIn, request: request, context: context)
-                metrics.authorizeOutcome(page.status == .ok ? "consent" : "error_page")
-                return page
+            return .found(signInURL(authorization, force: force, clientID: validated.client.clientID.rawValue))
+        case .askConsent:
+            guard let session else { return fail(.loginRequired("The person is not signed in.")) }
+            let page = consentPage(validated, authorization: authorization, signedIn: session, request: request, context: context)
+            metrics.authorizeOutcome(page.status == .ok ? "consent" : "error_page")
+            return page
+        case .issueCode(let remember):
+            guard let session else { return fail(.loginRequired("The person is not signed in.")) }
+            let personID = session.person.id.rawValue
+            if remember {
+                try await consents.allow(personID: personID, clientID: validated.client.clientID, scopes: validated.scopes.names, at: now)
             }
+            let (code, record) = AuthorizationDecision.code(
+                for: validated, personID: personID, authenticatedAt: session.session.authenticatedAt, now: now, lifetime: codeLifetime
+            )
+            try await codes.issue(record)
+            context.logger.debug("authorization code issued", metadata: ["client_id": "\(validated.client.clientID)"])
+            return redirect(validated.redirectURI, [("code", code), ("state", validated.state)])
         }
-
-        // The code (RFC 6749 §4.1.2): single use, short-lived, bound to everything that matters.
-        let code = OpaqueToken.generate()
-        try await codes.issue(IssuedCode(
-            codeHash: OpaqueToken.hash(code), grantID: OpaqueToken.generate(byteCount: 16), clientID: validated.client.clientID,
-            personID: personID, redirectURI: validated.redirectURI, redirectURIWasGiven: validated.redirectURIWasGiven,
-            scopes: validated.scopes.names, nonce: validated.nonce, codeChallenge: validated.codeChallenge,
-            authTime: signedIn.session.authenticatedAt, createdAt: now, expiresAt: now.addingTimeInterval(codeLifetime)
-        ))
-        context.logger.debug("authorization code issued", metadata: ["client_id": "\(validated.client.clientID)"])
-        return redirect(validated.redirectURI, [("code", code), ("state", validated.state)])
     }
 
     private func consentPage(_ validated: ValidatedAuthorization, authorization: AuthorizationRequest, signedIn: SignedIn,

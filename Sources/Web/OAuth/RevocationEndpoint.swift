@@ -36,12 +36,14 @@ struct RevocationEndpoint {
         let expiry = revoker.feedExpiry(at: now)
         if token.contains(".") {
             guard let (claims, _) = JWT.verify(token, as: AccessTokenClaims.self, keys: keys.verificationKeys),
-                  claims.client_id == client.clientID.rawValue
+                  let revocation = TokenRevocation.of(accessToken: claims, caller: client.clientID)
             else { return }
-            try await grants.record(.token(jti: claims.jti), at: now, feedExpiry: expiry)
+            try await grants.record(revocation, at: now, feedExpiry: expiry)
             return
         }
-        guard let stored = try await refreshTokens.find(tokenHash: OpaqueToken.hash(token)), stored.clientID == client.clientID else { return }
-        try await grants.revoke(grantID: stored.grantID, at: now, feedExpiry: expiry)
+        guard let stored = try await refreshTokens.find(tokenHash: OpaqueToken.hash(token)),
+              case .grant(let grantID)? = TokenRevocation.of(refreshToken: stored, caller: client.clientID)
+        else { return }
+        try await grants.revoke(grantID: grantID, at: now, feedExpiry: expiry)
     }
 }
