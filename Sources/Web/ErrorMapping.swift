@@ -133,8 +133,8 @@ extension AppError: HTTPResponseError {
         headers[.contentType] = "application/problem+json"
         var problem = ProblemDetails(title: status.reasonPhrase, status: status.code, detail: detail)
         if case .validation(let fieldErrors) = self { problem.errors = fieldErrors.errors }
-        let data = (try? JSONEncoder().encode(problem)) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let bytes = (try? StreamingJSONEncoder.encode(problem)) ?? []
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Pages are everything outside `/api/` and the machine endpoints, asked for by a browser.

@@ -49,6 +49,12 @@ import Testing
         ("external use", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><use href="https://evil.example/s.svg#a"/></svg>"#),
         ("unknown attribute", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="1" height="1" formaction="x"/></svg>"#),
         ("prefixed element", #"<svg xmlns="http://www.w3.org/2000/svg" xmlns:h="http://www.w3.org/1999/xhtml" viewBox="0 0 32 32"><h:iframe/></svg>"#),
+        // A review of the allowlist: text handed over in pieces, and comment markers inside strings.
+        ("import split by CDATA", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style><![CDATA[@imp]]><![CDATA[ort "https://evil.example/x.css";]]></style></svg>"#),
+        ("url split by a comment", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>svg{background:ur<!---->l(https://evil.example/p.png)}</style></svg>"#),
+        ("url spelled with a character reference", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>svg{background:u&#114;l(https://evil.example/p.png)}</style></svg>"#),
+        ("url between quoted comment markers", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" style='fill:red;--a:"/*";cursor:url(https://evil.example/c.png),auto;--b:"*/"'/></svg>"#),
+        ("import between quoted comment markers", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>a{--a:"/*"}@import "https://evil.example/x.css";b{--b:"*/"}</style></svg>"#),
         ("fill url elsewhere", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect fill="url(https://evil.example/p)"/></svg>"#),
     ]
 

@@ -351,6 +351,7 @@ import Testing
             for query in ["", "?id_token_hint=\(othersHint)", "?client_id=\(app.clientID)"] {
                 let page = try await browser.get(client, "/oauth2/logout" + query)
                 #expect(page.status == .ok, "\(query)")
+                #expect(!page.text.contains("Docs Sync") || query.contains("id_token_hint"), "a bare client_id names no app")
                 #expect(page.text.contains("action=\"/oauth2/logout\""))
                 #expect(try await rowCount("sessions", in: scratch) == sessions, "\(query) ended the session unasked")
             }
@@ -397,6 +398,46 @@ import Testing
             #expect(again.status == .badRequest)
             #expect(try again.json()["error"] as? String == "invalid_scope")
         }
+    }
+
+    /// A review of the boundary: a cookie whose name only looks like the `__Host-` one after Unicode
+    /// white space is trimmed, or the session cookie sent twice, signs nobody in.
+    @Test func lookAlikeAndRepeatedSessionCookiesSignNobodyIn() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_PUBLIC_URL": "https://portal.example.com"]) { client, _ in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let session = try #require(browser.cookies["__Host-gh_session"])
+            func home(_ cookie: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie]).status
+            }
+            #expect(try await home("__Host-gh_session=\(session)") == .ok)
+            #expect(try await home("\u{2000}__Host-gh_session=\(session)") == .found)
+            #expect(try await home("__Host-gh_session=\(session); __Host-gh_session=\(session)") == .found)
+            #expect(try await home("a=1;  __Host-gh_session=\(session)\t; b") == .ok)
+            #expect(try await home("gh_session=\(session)") == .found, "on https only the prefixed name counts")
+        }
+    }
+
+    /// The page forms that do what the clients API does spend its budgets.
+    @Test func pageFormsSpendTheClientsBudget() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE": "2"]) { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let page = try await browser.get(client, "/developer-tools/oauth/\(app.clientID)")
+            let csrf = try #require(csrfToken(in: page.text))
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<3 {
+                statuses.append(try await browser.post(client, "/developer-tools/oauth/\(app.clientID)/regenerate", form: [("csrf_token", csrf)]).status)
+            }
+            #expect(statuses == [.ok, .ok, .tooManyRequests])
+        }
+    }
+
+    @Test func thePortalsOriginIsWrittenAsBrowsersSendIt() {
+        #expect(origin(of: URL(string: "https://Portal.Example.com:443/")!) == "https://portal.example.com")
+        #expect(origin(of: URL(string: "http://127.0.0.1:8080")!) == "http://127.0.0.1:8080")
+        #expect(origin(of: URL(string: "http://[::1]:8080/")!) == "http://[::1]:8080")
     }
 }
 

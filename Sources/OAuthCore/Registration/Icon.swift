@@ -230,8 +230,15 @@ enum SVGSafety {
 
     /// Why a piece of CSS (a `style` attribute or element, or a presentation attribute) is unsafe, after
     /// its comments are dropped and its escapes decoded; `nil` when it only refers inside the icon.
+    /// Checked twice, with and without comments: `/*` inside a quoted string is no comment to a
+    /// browser, so dropping comments alone could hide a `url(` between two strings, and keeping them
+    /// can only add what is refused anyway.
     static func cssProblem(_ css: String) -> String? {
-        let plain = decodedCSS(css).lowercased().filter { !$0.isWhitespace }
+        cssProblem(plain: decodedCSS(css, droppingComments: true)) ?? cssProblem(plain: decodedCSS(css, droppingComments: false))
+    }
+
+    private static func cssProblem(plain decoded: String) -> String? {
+        let plain = decoded.lowercased().filter { !$0.isWhitespace }
         if plain.contains("@import") { return "an @import" }
         for function in ["image-set(", "image(", "cross-fade(", "element(", "expression(", "paint("] where plain.contains(function) {
             return "a CSS \(function)…)"
@@ -244,13 +251,13 @@ enum SVGSafety {
 
     /// CSS with `/* */` comments removed and escapes decoded (CSS Syntax §4.3.7: `\` and up to six hex
     /// digits and one white space, or `\` and any other character).
-    static func decodedCSS(_ css: String) -> String {
+    static func decodedCSS(_ css: String, droppingComments: Bool) -> String {
         var out = String.UnicodeScalarView()
         let scalars = Array(css.unicodeScalars)
         var index = 0
         while index < scalars.count {
             let scalar = scalars[index]
-            if scalar == "/", index + 1 < scalars.count, scalars[index + 1] == "*" {
+            if droppingComments, scalar == "/", index + 1 < scalars.count, scalars[index + 1] == "*" {
                 index += 2
                 while index + 1 < scalars.count, !(scalars[index] == "*" && scalars[index + 1] == "/") { index += 1 }
                 index += 2
@@ -296,13 +303,19 @@ enum SVGSafety {
         var isSquare = false
         /// Open elements; a close tag must match the last one (the parser alone is lenient here).
         private var open: [String] = []
+        /// The text of each open element so far. The parser hands text over in pieces (at CDATA
+        /// sections, comments and character references); a browser joins them, so the check does too.
+        private var texts: [String] = []
         private var mismatched = false
         var balanced: Bool { open.isEmpty && !mismatched }
         private var depth: Int { open.count }
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName: String?, attributes: [String: String] = [:]) {
-            defer { open.append(elementName) }
+            defer {
+                open.append(elementName)
+                texts.append("")
+            }
             let local = elementName.lowercased()
             if depth == 0 {
                 guard local == "svg" else { return fail(.notAnImage, parser) }
@@ -327,10 +340,15 @@ enum SVGSafety {
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
             if open.last == elementName { open.removeLast() } else { mismatched = true }
+            if let text = texts.popLast(), let why = SVGSafety.cssProblem(text) { fail(.svgUnsafe(why), parser) }
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
-            if let why = SVGSafety.cssProblem(string) { fail(.svgUnsafe(why), parser) }
+            if texts.isEmpty {
+                if let why = SVGSafety.cssProblem(string) { fail(.svgUnsafe(why), parser) }
+            } else {
+                texts[texts.count - 1] += string
+            }
         }
 
         func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {

@@ -42,7 +42,7 @@ struct ClientPagesController {
             return pages.render("devtools-new", ["form": FormValues.empty.view(action: "/developer-tools/oauth/new", submitLabel: "Save")],
                                 request: request, context: context)
         }
-        routes.post("/developer-tools/oauth/new", .page) { request, context in
+        routes.post("/developer-tools/oauth/new", .pageSpending(.clientsPost)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let form = try await checkedForm(request)
             let (input, values) = Self.input(from: form, current: nil)
@@ -59,7 +59,7 @@ struct ClientPagesController {
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
             return details(request, context, client, secret: nil, notice: nil)
         }
-        routes.post("/developer-tools/oauth/:client_id", .page) { request, context in
+        routes.post("/developer-tools/oauth/:client_id", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let id = try context.parameters.require("client_id")
             let current = try await management.manageable(id, by: person)
@@ -72,13 +72,13 @@ struct ClientPagesController {
                 return details(request, context, current, secret: nil, notice: nil, form: values, errors: errors.errors, status: .badRequest)
             }
         }
-        routes.post("/developer-tools/oauth/:client_id/regenerate", .page) { request, context in
+        routes.post("/developer-tools/oauth/:client_id/regenerate", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
             return details(request, context, made.client, secret: made.secret, notice: "A new secret was made; the old one no longer works.")
         }
-        routes.post("/developer-tools/oauth/:client_id/activation", .page) { request, context in
+        routes.post("/developer-tools/oauth/:client_id/activation", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let form = try await csrf.checkedForm(request)
             let client = try await management.setEnabled(try context.parameters.require("client_id"), form["status"] == "true", by: person)
@@ -90,7 +90,7 @@ struct ClientPagesController {
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
             return pages.render("devtools-delete", ["app": Self.appView(client)], request: request, context: context)
         }
-        routes.post("/developer-tools/oauth/:client_id/delete", .page) { request, context in
+        routes.post("/developer-tools/oauth/:client_id/delete", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             try await management.delete(try context.parameters.require("client_id"), by: person)

@@ -55,7 +55,7 @@ struct ConsentsController {
             if request.uri.queryParameters["revoked"] == "1" { data["notice"] = "The app's access was revoked." }
             return pages.render("authorized-apps", data, request: request, context: context)
         }
-        routes.post("/profile/authorized-apps/:client_id/revoke", .page) { request, context in
+        routes.post("/profile/authorized-apps/:client_id/revoke", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             guard try await withdraw(try context.parameters.require("client_id"), person: person) else { throw AppError.notFound }

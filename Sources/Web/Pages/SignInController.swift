@@ -43,7 +43,7 @@ struct SignInController {
             let person = try await signIn.authenticate(
                 email: email, password: form["password"] ?? "", clientAddress: context.clientAddress
             )
-            if let old = request.cookies[csrf.cookies.session]?.value, old.count <= 128 {
+            if let old = request.cookie(csrf.cookies.session), old.count <= 128 {
                 try await signIn.end(token: old)
             }
             let opened = try await signIn.openSession(for: person, kind: .browser)
@@ -70,7 +70,7 @@ struct SignInController {
 
     private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await csrf.checkedForm(request)
-        if let token = request.cookies[csrf.cookies.session]?.value, token.count <= 128 {
+        if let token = request.cookie(csrf.cookies.session), token.count <= 128 {
             try await signIn.end(token: token)
         }
         var response = Response.seeOther("/login")

@@ -24,15 +24,10 @@ enum DocSpaceEnvelope {
     }
 }
 
-/// JSON bodies with sorted keys and ISO-8601 dates.
+/// JSON answers. Every JSON body Gatehouse sends is written by `StreamingJSONEncoder`
+/// (docs/decisions/streaming-json-encoder.md): members in declaration order, `nil` left out, dates
+/// in RFC 3339.
 enum JSONResponse {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     /// `Content-Type: application/json`, made once.
     static let contentType = HTTPField(name: .contentType, value: "application/json")
 
@@ -42,7 +37,7 @@ enum JSONResponse {
     }
 
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
-        let data = try encoder.encode(value)
-        return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let bytes = try StreamingJSONEncoder.encode(value)
+        return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import OAuthCore
 import PortalCore
 
 /// What the people, files and rooms routes share (SPEC §4): DocSpace's error envelope, who is
@@ -32,8 +33,8 @@ enum PortalAPI {
         var headers = headers
         headers[.contentType] = "application/json"
         let body = ErrorBody(error: .init(message: message, type: type), count: 0, status: 1, statusCode: status.code)
-        let data = (try? JSONResponse.encoder.encode(body)) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let bytes = (try? StreamingJSONEncoder.encode(body)) ?? []
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The person calling, by session, portal token or OAuth access token (whose scope the route's

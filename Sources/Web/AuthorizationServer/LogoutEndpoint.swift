@@ -65,7 +65,8 @@ struct LogoutEndpoint {
         }
         guard let hintSubject, hintSubject == person.id.rawValue else {
             var data: [String: Any] = ["email": person.email]
-            if let app, app.enabled { data["appName"] = app.name }
+            // Only a signed hint says which app asks; a bare client_id could be anyone's.
+            if hintSubject != nil, let app, app.enabled { data["appName"] = app.name }
             return pages.render("logout-confirm", data, request: request, context: context)
         }
         return try await end(request, then: target)
@@ -74,7 +75,7 @@ struct LogoutEndpoint {
     /// Ends the browser's session and returns to `target`, or shows that the person is signed out.
     private func end(_ request: Request, then target: String?) async throws -> Response {
         let name = csrf.cookies.session
-        if let token = request.cookies[name]?.value, token.count <= 128 {
+        if let token = request.cookie(name), token.count <= 128 {
             try await signIn.end(token: token)
         }
         var response = target.map(Response.found) ?? pages.render("signed-out", [:], request: request, context: nil)

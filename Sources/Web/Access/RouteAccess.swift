@@ -10,6 +10,8 @@ enum RouteAccess: Sendable, Equatable {
     /// A page for a browser: the session cookie is read when present (`context.caller` is then a
     /// `.browser` caller); the page decides what a visitor without one sees.
     case page
+    /// A page form that changes what the clients API changes, spending the same per-person budget.
+    case pageSpending(RateBudget)
     /// An API route for a person: a browser session, a portal token, or — when `oauth` is set —
     /// an OAuth access token holding that scope. `budget` is the per-person rate budget it spends.
     case api(oauth: ScopeRequirement?, budget: RateBudget? = nil)

@@ -37,7 +37,7 @@ public struct CSRFProtection: Sendable {
 
     /// The state for a request (a new cookie when it had none).
     public func token(for request: Request) -> State {
-        if let existing = request.cookies[cookies.csrf]?.value, existing.count == 43 {
+        if let existing = request.cookie(cookies.csrf), existing.count == 43 {
             return State(cookieValue: existing, token: sign(existing, request: request), newCookie: nil)
         }
         let value = OpaqueToken.generate()
@@ -57,7 +57,7 @@ public struct CSRFProtection: Sendable {
 
     /// `true` when `submitted` is the token of the request's CSRF cookie and session cookie.
     public func verify(_ submitted: String?, request: Request) -> Bool {
-        guard let submitted, let cookie = request.cookies[cookies.csrf]?.value else { return false }
+        guard let submitted, let cookie = request.cookie(cookies.csrf) else { return false }
         return ConstantTime.equals(sign(cookie, request: request), submitted)
     }
 
@@ -67,12 +67,12 @@ public struct CSRFProtection: Sendable {
     }
 
     /// The browser's CSRF cookie, for bindings of its own (the consent form).
-    func csrfCookie(of request: Request) -> String { request.cookies[cookies.csrf]?.value ?? "" }
+    func csrfCookie(of request: Request) -> String { request.cookie(cookies.csrf) ?? "" }
 
     /// The HMAC of the CSRF cookie and of the session cookie sent beside it (its SHA-256: the
     /// session token itself never enters a token a page shows).
     private func sign(_ value: String, request: Request) -> String {
-        let session = request.cookies[cookies.session].map { OpaqueToken.hash($0.value) } ?? "-"
+        let session = request.cookie(cookies.session).map { OpaqueToken.hash($0) } ?? "-"
         return Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Data((value + "\n" + session).utf8), using: key))
     }
 }

@@ -73,13 +73,13 @@ struct CallerAuthentication: Sendable {
             guard let signedIn = try await session(String(credentials)) else { return .nobody }
             return .caller(.portalToken(signedIn))
         }
-        guard let cookie = request.cookies[cookieName]?.value, let signedIn = try await session(cookie) else { return .nobody }
+        guard let cookie = request.cookie(cookieName), let signedIn = try await session(cookie) else { return .nobody }
         return .caller(.browser(signedIn))
     }
 
     /// The browser session of the cookie alone, for pages: a portal token is not a browser session.
     func browserSession(_ request: Request) async throws -> SignedIn? {
-        guard let cookie = request.cookies[cookieName]?.value, let signedIn = try await session(cookie),
+        guard let cookie = request.cookie(cookieName), let signedIn = try await session(cookie),
               signedIn.session.kind == .browser
         else { return nil }
         return signedIn

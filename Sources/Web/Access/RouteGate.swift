@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OAuthCore
+import PortalCore
+
+/// Checks a route's declaration before its handler runs: establishes the caller once, holds an
+/// OAuth token to the route's scope (SPEC §4, RFC 6750 §3.1), spends the route's budget, asks a
+/// browser's cookie-borne change for proof that it came from the portal's own pages, and answers
+/// CORS for the calling app.
+struct RouteGate: Sendable {
+    let authentication: CallerAuthentication
+    let cors: OAuthCORS
+    let clients: any ClientLookup
+    let limiter: RateLimiter
+    let limits: ClientsAPILimits
+    let clock: any TimeSource
+    let publicOrigin: String
+    let metricsAccess: MetricsAccess
+
+    func pass(_ request: Request, context: AppRequestContext, access: RouteAccess, _ handler: Routes.Handler) async throws -> Response {
+        var context = context
+        switch access {
+        case .anyone:
+            return try await handler(request, context)
+        case .page:
+            if let signedIn = try await authentication.browserSession(request) { context.caller = .browser(signedIn) }
+            return try await handler(request, context)
+        case .pageSpending(let budget):
+            if let signedIn = try await authentication.browserSession(request) {
+                context.caller = .browser(signedIn)
+                try spend(budget, by: signedIn.person)
+            }
+            return try await handler(request, context)
+        case .operatorOnly:
+            guard metricsAccess.allows(request, context: context) else {
+                throw AppError.forbidden("Metrics are for the operator: send the metrics token as a bearer, or call from a trusted address.")
+            }
+            return try await handler(request, context)
+        case .api(let scope, let budget):
+            return try await api(request, context: context, scope: scope, budget: budget, handler)
+        }
+    }
+
+    private func api(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, budget: RateBudget?,
+                     _ handler: Routes.Handler) async throws -> Response {
+        var context = context
+        let envelope = scope != nil
+        switch try await authentication.authenticate(request, acceptingBearer: true) {
+        case .nobody:
+            break
+        case .invalidAccessToken:
+            return Self.refuse(request, context: context, envelope: envelope, status: .unauthorized,
+                               message: "The access token is invalid, expired or revoked.", error: "invalid_token",
+                               challenge: "Bearer realm=\"gatehouse\", error=\"invalid_token\"")
+        case .caller(let caller):
+            context.caller = caller
+        }
+        var appOrigins: [String]?
+        if case .app(let app) = context.caller {
+            guard let scope else {
+                return Self.refuse(request, context: context, envelope: envelope, status: .forbidden,
+                                   message: "This part of the API cannot be used with an OAuth access token.", error: "insufficient_scope",
+                                   challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"")
+            }
+            let accepted = scope.acceptedScopes
+            guard app.claims.grantsAny(of: accepted) else {
+                let list = accepted.joined(separator: " ")
+                var response = Self.refuse(request, context: context, envelope: envelope, status: .forbidden,
+                                           message: "This call needs one of: \(list).", error: "insufficient_scope",
+                                           challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"\(list)\"")
+                try await decorate(&response, request: request, app: app)
+                return response
+            }
+            appOrigins = try await clients.find(app.clientID)?.allowedOrigins ?? []
+        }
+        var response: Response
+        do {
+            if case .browser = context.caller, request.method != .get, request.method != .head, !cameFromOurPages(request) {
+                throw AppError.forbidden("A change made with the session cookie must come from the portal's own pages.")
+            }
+            if let budget, let person = context.caller?.person { try spend(budget, by: person) }
+            response = try await handler(request, context)
+        } catch {
+            response = try AppError.from(error).response(from: request, context: context, envelope: envelope)
+        }
+        if request.headers.value(.origin) != nil {
+            response.headers[.vary] = "Origin"
+            if let appOrigins { cors.decorate(&response, request: request, clientOrigins: appOrigins) }
+        }
+        return response
+    }
+
+    /// Counts one request of `person` against `budget`; 429 with `Retry-After` past it.
+    private func spend(_ budget: RateBudget, by person: Person) throws {
+        if let retryAfter = limiter.retryAfter(key: "clients:\(budget.rawValue):\(person.id.rawValue)", limit: budget.limit(in: limits), now: clock.now) {
+            throw AppError.tooManyRequests(retryAfter: retryAfter, message: "Too many requests to the clients API; try again in \(retryAfter) s.")
+        }
+    }
+
+    private func decorate(_ response: inout Response, request: Request, app: AppCaller) async throws {
+        guard request.headers.value(.origin) != nil else { return }
+        cors.decorate(&response, request: request, clientOrigins: try await clients.find(app.clientID)?.allowedOrigins ?? [])
+    }
+
+    /// Fetch metadata (`Sec-Fetch-Site: same-origin`) or an `Origin` equal to the portal's own. A
+    /// browser sends one of them with every state-changing request; a request with neither is refused.
+    private func cameFromOurPages(_ request: Request) -> Bool {
+        if let site = request.headers[.secFetchSite] { return site == "same-origin" }
+        if let origin = request.headers.value(.origin) { return origin == publicOrigin }
+        return false
+    }
+
+    /// A refusal with its RFC 6750 §3 challenge, in the envelope on the portal API and as an RFC 6750
+    /// error object elsewhere.
+    static func refuse(_ request: Request, context: AppRequestContext, envelope: Bool, status: HTTPResponse.Status, message: String,
+                       error: String, challenge: String) -> Response {
+        var response = envelope
+            ? PortalAPI.errorResponse(status: status, message: message, type: error)
+            : ((try? OAuthError(error, message).response(from: request, context: context)) ?? Response(status: status))
+        response.headers[.wwwAuthenticate] = challenge
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    /// Fetch metadata: where a request was started from.
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+}
