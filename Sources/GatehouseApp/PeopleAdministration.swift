@@ -6,31 +6,20 @@ import Storage
 /// Creating accounts from the command line and on first start.
 public struct PeopleAdministration: Sendable {
     let people: any PersonStore
-    let hasher: PasswordHasher
-    let clock: any TimeSource
+    let service: PeopleService
 
     /// Administration on `database`.
     public init(database: any Database, bcryptCost: UInt8, clock: any TimeSource = SystemTime()) {
-        self.people = SQLPersonStore(database: database)
-        self.hasher = PasswordHasher(cost: bcryptCost)
-        self.clock = clock
+        people = SQLPersonStore(database: database)
+        service = PeopleService(people: people, hasher: PasswordHasher(cost: bcryptCost), clock: clock)
     }
 
-    /// Adds an account; throws `PersonInputError` for bad input or a taken email.
+    /// Adds an account (`PeopleService.add`); throws `PersonInputError` for bad input or a taken email.
     @discardableResult
     public func add(email: String, password: String, role: Role, firstName: String = "", lastName: String = "") async throws
         -> Person
     {
-        let input = try NewPerson.validate(
-            email: email, password: password, firstName: firstName, lastName: lastName, role: role
-        ).get()
-        let now = clock.now
-        let person = Person(
-            id: .generate(), email: input.email, firstName: input.firstName, lastName: input.lastName,
-            role: input.role, createdAt: now, updatedAt: now
-        )
-        try await people.create(person, passwordHash: try await hasher.hash(input.password))
-        return person
+        try await service.add(email: email, password: password, role: role, firstName: firstName, lastName: lastName)
     }
 
     /// When the portal has no owner yet, creates one from the configured email and password, or

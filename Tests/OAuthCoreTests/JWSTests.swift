@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseTestSupport
 import OAuthCore
 import Testing
 
@@ -6,20 +7,6 @@ import Testing
 /// signatures are refused, and our own ES256 signatures are issued with low S.
 @Suite struct JWSTests {
     struct Claims: Codable, Equatable { let sub: String; let n: Int }
-
-    /// n of P-256 (SEC 2 §2.4.2), written out here independently of the code under test.
-    static let order = Array(Data(hex: "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"))
-
-    static func highS(_ signature: [UInt8]) -> [UInt8] {
-        var s = Array(signature[32...])
-        var borrow = 0
-        for index in stride(from: 31, through: 0, by: -1) {
-            let digit = Int(order[index]) - Int(s[index]) - borrow
-            borrow = digit < 0 ? 1 : 0
-            s[index] = UInt8((digit + 256) % 256)
-        }
-        return Array(signature[..<32]) + s
-    }
 
     @Test func es256SignaturesAreIssuedWithLowSAndTheHighSTwinIsRefused() throws {
         let key = try SigningKey.generate(.es256)
@@ -30,7 +17,7 @@ import Testing
             let signature = try #require(Base64URL.decode(parts[2]).map(Array.init))
             let s = Array(signature[32...])
             // 2·s < n, checked as s < n − s.
-            let twin = Self.highS(signature)
+            let twin = ES256Twins.highS(signature)
             #expect(s.lexicographicallyPrecedes(Array(twin[32...])), "round \(round): S was not low")
             let other = parts[0] + "." + parts[1] + "." + Base64URL.encode(twin)
             #expect(JWT.verify(other, as: Claims.self, keys: [key.publicKey]) == nil, "round \(round): the high-S twin verified")
@@ -70,18 +57,5 @@ import Testing
     @Test(arguments: ["AA==", "AA=", "AB", "AAB", "_x", "A", "AAAAA", "A+8", "A/8", "AA AA", "AA.A"])
     func nonCanonicalBase64URLIsRefused(text: String) {
         #expect(Base64URL.decodeCanonical(Array(text.utf8)) == nil)
-    }
-}
-
-extension Data {
-    init(hex: String) {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        self.init(bytes)
     }
 }

@@ -35,6 +35,14 @@ import Testing
         )
     }
 
+    /// How many of `count` concurrent attempts succeeded.
+    static func winners(_ count: Int, _ attempt: @escaping @Sendable () async throws -> Bool) async throws -> Int {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count { group.addTask { try await attempt() } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+    }
+
     @Test(arguments: TestDatabaseKind.available)
     func aCodeIsRedeemedOnceEvenWhenRaced(kind: TestDatabaseKind) async throws {
         try await withScratchDatabase(kind) { database, _ in
@@ -43,10 +51,7 @@ import Testing
             try await store.issue(code)
             #expect(try await store.find(codeHash: code.codeHash) == code)
             #expect(try await store.isActive(grantID: code.grantID))
-            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<8 { group.addTask { try await store.redeem(codeHash: code.codeHash, at: Self.now, firstRefreshToken: Self.refresh(for: code)) } }
-                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
-            }
+            let wins = try await Self.winners(8) { try await store.redeem(codeHash: code.codeHash, at: Self.now, firstRefreshToken: Self.refresh(for: code)) }
             #expect(wins == 1)
             #expect(try await store.find(codeHash: code.codeHash)?.consumedAt == Self.now)
             #expect(try await store.find(codeHash: "unknown") == nil)
@@ -82,10 +87,7 @@ import Testing
             let first = Self.refresh(for: code)
             #expect(try await store.redeem(codeHash: code.codeHash, at: Self.now, firstRefreshToken: first))
             #expect(try await store.find(tokenHash: first.tokenHash) == first)
-            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<8 { group.addTask { try await store.rotate(tokenHash: first.tokenHash, at: Self.now, successor: Self.refresh(for: code)) } }
-                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
-            }
+            let wins = try await Self.winners(8) { try await store.rotate(tokenHash: first.tokenHash, at: Self.now, successor: Self.refresh(for: code)) }
             #expect(wins == 1)
             #expect(try await store.find(tokenHash: first.tokenHash)?.rotatedAt == Self.now)
             // An expired token does not rotate.

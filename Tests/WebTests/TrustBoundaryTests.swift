@@ -264,7 +264,7 @@ import Testing
             let parts = token.split(separator: ".").map(String.init)
             let signature = try #require(Base64URL.decode(parts[2]).map(Array.init))
             let twins = [
-                parts[0] + "." + parts[1] + "." + Base64URL.encode(JWSTestsOrder.highS(signature)),
+                parts[0] + "." + parts[1] + "." + Base64URL.encode(ES256Twins.highS(signature)),
                 parts[0] + "==." + parts[1] + "." + parts[2],
                 parts[0] + "." + parts[1] + "=." + parts[2],
                 parts[0] + "." + parts[1] + "." + parts[2] + "==",
@@ -438,24 +438,5 @@ import Testing
         #expect(origin(of: URL(string: "https://Portal.Example.com:443/")!) == "https://portal.example.com")
         #expect(origin(of: URL(string: "http://127.0.0.1:8080")!) == "http://127.0.0.1:8080")
         #expect(origin(of: URL(string: "http://[::1]:8080/")!) == "http://[::1]:8080")
-    }
-}
-
-/// The high-S twin of an ES256 signature, computed here apart from the code under test.
-enum JWSTestsOrder {
-    static let n: [UInt8] = [
-        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
-    ]
-
-    static func highS(_ signature: [UInt8]) -> [UInt8] {
-        var s = Array(signature[32...])
-        var borrow = 0
-        for index in stride(from: 31, through: 0, by: -1) {
-            let digit = Int(n[index]) - Int(s[index]) - borrow
-            borrow = digit < 0 ? 1 : 0
-            s[index] = UInt8((digit + 256) % 256)
-        }
-        return Array(signature[..<32]) + s
     }
 }

@@ -76,19 +76,15 @@ struct PeopleController {
             let body = try await RequestBody.json(NewAccount.self, from: request)
             let role = try Self.role(body.role ?? Role.user.rawValue)
             guard PeoplePolicy.mayCreate(me, role: role) else { throw AppError.forbidden("You may not add an account with this role.") }
-            let input: NewPerson
-            switch NewPerson.validate(email: body.email, password: body.password, firstName: body.firstName ?? "",
-                                      lastName: body.lastName ?? "", role: role) {
-            case .success(let valid): input = valid
-            case .failure(let error): throw AppError.badRequest(error.description)
-            }
-            let now = clock.now
-            let person = Person(id: .generate(), email: input.email, firstName: input.firstName, lastName: input.lastName, role: role,
-                                createdAt: now, updatedAt: now)
+            let person: Person
             do {
-                try await people.create(person, passwordHash: try await hasher.hash(input.password))
+                person = try await PeopleService(people: people, hasher: hasher, clock: clock).add(
+                    email: body.email, password: body.password, role: role, firstName: body.firstName ?? "", lastName: body.lastName ?? ""
+                )
             } catch PersonInputError.emailTaken {
                 throw AppError.conflict(PersonInputError.emailTaken.description)
+            } catch let error as PersonInputError {
+                throw AppError.badRequest(error.description)
             }
             return try DocSpaceEnvelope.response(Profile(person), status: .created)
         }
