@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import OAuthCore
 import PortalCore
 
 /// A person's own session or portal token.
@@ -36,4 +37,14 @@ public struct AppRequestContext: RequestContext {
 
     /// Request bodies are read with explicit limits by each route; this is the outer bound.
     public var maxUploadSize: Int { 1024 * 1024 }
+}
+
+extension PersonID {
+    /// The person as the authorization server names them (the `sub` claim).
+    var subject: SubjectID { SubjectID(rawValue: rawValue) }
+}
+
+extension SubjectID {
+    /// The portal's person with this `sub`.
+    var person: PersonID { PersonID(rawValue: rawValue) }
 }

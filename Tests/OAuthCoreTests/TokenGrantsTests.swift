@@ -13,7 +13,7 @@ import Testing
     actor Memory: AuthorizationCodeStore, RefreshTokenStore, GrantStore {
         var codes: [String: IssuedCode] = [:]
         var tokens: [String: StoredRefreshToken] = [:]
-        var revoked: Set<String> = []
+        var revoked: Set<GrantID> = []
         var feed: [Revocation] = []
 
         func issue(_ code: IssuedCode) async throws { codes[code.codeHash] = code }
@@ -33,8 +33,8 @@ import Testing
             tokens[successor.tokenHash] = successor
             return true
         }
-        func isActive(grantID: String) async throws -> Bool { !revoked.contains(grantID) }
-        func revoke(grantID: String, at: Date, feedExpiry: Date) async throws {
+        func isActive(grantID: GrantID) async throws -> Bool { !revoked.contains(grantID) }
+        func revoke(grantID: GrantID, at: Date, feedExpiry: Date) async throws {
             revoked.insert(grantID)
             feed.append(.grant(id: grantID))
         }
@@ -57,7 +57,7 @@ import Testing
             context = GrantContext(
                 codes: memory, refreshTokens: memory, grants: memory, issuer: TokenIssuer(issuer: "https://id.example", accessTokenLifetime: 3600),
                 refreshTokenLifetime: 86_400,
-                personClaims: { PersonClaims(sub: $0, name: "P", givenName: "P", familyName: "Q", email: "p@example.com") }
+                personClaims: { PersonClaims(sub: $0.rawValue, name: "P", givenName: "P", familyName: "Q", email: "p@example.com") }
             )
         }
 
@@ -65,7 +65,7 @@ import Testing
                   scopes: [String] = ["openid", "files:read"]) async throws -> (String, IssuedCode) {
             let code = OpaqueToken.generate()
             let record = IssuedCode(
-                codeHash: OpaqueToken.hash(code), grantID: OpaqueToken.generate(byteCount: 16), clientID: client.clientID, personID: "p-1",
+                codeHash: OpaqueToken.hash(code), grantID: .generate(), clientID: client.clientID, personID: "p-1",
                 redirectURI: AuthorizationChecksTests.redirect, redirectURIWasGiven: redirectGiven, scopes: scopes, nonce: "n",
                 codeChallenge: challenge, authTime: TokenGrantsTests.now, createdAt: TokenGrantsTests.now,
                 expiresAt: TokenGrantsTests.now.addingTimeInterval(expiresIn)

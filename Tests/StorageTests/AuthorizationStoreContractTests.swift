@@ -21,8 +21,8 @@ import Testing
 
     static func code(_ client: RegisteredClient, _ person: Person, expiresIn: TimeInterval = 60) -> IssuedCode {
         IssuedCode(
-            codeHash: OpaqueToken.hash(OpaqueToken.generate()), grantID: OpaqueToken.generate(byteCount: 16), clientID: client.clientID,
-            personID: person.id.rawValue, redirectURI: "https://a.example/cb", redirectURIWasGiven: true, scopes: ["files:read", "openid"],
+            codeHash: OpaqueToken.hash(OpaqueToken.generate()), grantID: .generate(), clientID: client.clientID,
+            personID: SubjectID(rawValue: person.id.rawValue), redirectURI: "https://a.example/cb", redirectURIWasGiven: true, scopes: ["files:read", "openid"],
             nonce: "n", codeChallenge: String(repeating: "c", count: 43), authTime: now, createdAt: now,
             expiresAt: now.addingTimeInterval(expiresIn)
         )
@@ -103,8 +103,8 @@ import Testing
         try await withScratchDatabase(kind) { database, _ in
             let (store, person, client) = try await Self.setUp(database)
             let entries: [Revocation] = [
-                .token(jti: "j"), .grant(id: "g"), .client(client.clientID), .consent(client.clientID, personID: person.id.rawValue),
-                .person(id: person.id.rawValue), .clientChanged(client.clientID),
+                .token(jti: "j"), .grant(id: GrantID(rawValue: "g")), .client(client.clientID), .consent(client.clientID, personID: SubjectID(rawValue: person.id.rawValue)),
+                .person(id: SubjectID(rawValue: person.id.rawValue)), .clientChanged(client.clientID),
             ]
             for entry in entries { try await store.record(entry, at: Self.now, feedExpiry: Self.now.addingTimeInterval(60)) }
             try await store.record(.token(jti: "gone"), at: Self.now, feedExpiry: Self.now.addingTimeInterval(-1))
@@ -120,19 +120,19 @@ import Testing
     func consentsMergeListAndWithdrawWithTheirGrants(kind: TestDatabaseKind) async throws {
         try await withScratchDatabase(kind) { database, _ in
             let (store, person, client) = try await Self.setUp(database)
-            #expect(try await store.find(personID: person.id.rawValue, clientID: client.clientID) == nil)
-            try await store.allow(personID: person.id.rawValue, clientID: client.clientID, scopes: ["openid"], at: Self.now)
-            try await store.allow(personID: person.id.rawValue, clientID: client.clientID, scopes: ["files:read"], at: Self.now.addingTimeInterval(5))
-            let consent = try #require(try await store.find(personID: person.id.rawValue, clientID: client.clientID))
+            #expect(try await store.find(personID: SubjectID(rawValue: person.id.rawValue), clientID: client.clientID) == nil)
+            try await store.allow(personID: SubjectID(rawValue: person.id.rawValue), clientID: client.clientID, scopes: ["openid"], at: Self.now)
+            try await store.allow(personID: SubjectID(rawValue: person.id.rawValue), clientID: client.clientID, scopes: ["files:read"], at: Self.now.addingTimeInterval(5))
+            let consent = try #require(try await store.find(personID: SubjectID(rawValue: person.id.rawValue), clientID: client.clientID))
             #expect(Set(consent.scopes) == ["openid", "files:read"])
-            #expect(try await store.list(personID: person.id.rawValue).map(\.clientID) == [client.clientID])
+            #expect(try await store.list(personID: SubjectID(rawValue: person.id.rawValue)).map(\.clientID) == [client.clientID])
             let code = Self.code(client, person)
             try await store.issue(code)
-            #expect(try await store.withdraw(personID: person.id.rawValue, clientID: client.clientID, at: Self.now, feedExpiry: Self.now.addingTimeInterval(60)))
-            #expect(try await store.find(personID: person.id.rawValue, clientID: client.clientID) == nil)
+            #expect(try await store.withdraw(personID: SubjectID(rawValue: person.id.rawValue), clientID: client.clientID, at: Self.now, feedExpiry: Self.now.addingTimeInterval(60)))
+            #expect(try await store.find(personID: SubjectID(rawValue: person.id.rawValue), clientID: client.clientID) == nil)
             #expect(try await !store.isActive(grantID: code.grantID))
-            #expect(try await store.revocations(after: 0, now: Self.now).map(\.revocation).contains(.consent(client.clientID, personID: person.id.rawValue)))
-            #expect(try await !store.withdraw(personID: person.id.rawValue, clientID: client.clientID, at: Self.now, feedExpiry: Self.now))
+            #expect(try await store.revocations(after: 0, now: Self.now).map(\.revocation).contains(.consent(client.clientID, personID: SubjectID(rawValue: person.id.rawValue))))
+            #expect(try await !store.withdraw(personID: SubjectID(rawValue: person.id.rawValue), clientID: client.clientID, at: Self.now, feedExpiry: Self.now))
         }
     }
 }

@@ -48,11 +48,11 @@ public enum AuthorizationDecision {
     /// to the app, the person, the redirect URI, the scopes, the nonce, the PKCE challenge and the time
     /// of sign-in. Answers the code to send and the record to store (only its hash).
     public static func code(
-        for request: ValidatedAuthorization, personID: String, authenticatedAt: Date, now: Date, lifetime: TimeInterval
+        for request: ValidatedAuthorization, personID: SubjectID, authenticatedAt: Date, now: Date, lifetime: TimeInterval
     ) -> (code: String, record: IssuedCode) {
         let code = OpaqueToken.generate()
         return (code, IssuedCode(
-            codeHash: OpaqueToken.hash(code), grantID: OpaqueToken.generate(byteCount: 16), clientID: request.client.clientID,
+            codeHash: OpaqueToken.hash(code), grantID: .generate(), clientID: request.client.clientID,
             personID: personID, redirectURI: request.redirectURI, redirectURIWasGiven: request.redirectURIWasGiven,
             scopes: request.scopes.names, nonce: request.nonce, codeChallenge: request.codeChallenge,
             authTime: authenticatedAt, createdAt: now, expiresAt: now.addingTimeInterval(lifetime)

@@ -27,10 +27,10 @@ public struct GrantContext: Sendable {
     public let grants: any GrantStore
     public let issuer: TokenIssuer
     public let refreshTokenLifetime: TimeInterval
-    public let personClaims: @Sendable (String) async throws -> PersonClaims?
+    public let personClaims: @Sendable (SubjectID) async throws -> PersonClaims?
 
     public init(codes: any AuthorizationCodeStore, refreshTokens: any RefreshTokenStore, grants: any GrantStore, issuer: TokenIssuer,
-                refreshTokenLifetime: TimeInterval, personClaims: @escaping @Sendable (String) async throws -> PersonClaims?) {
+                refreshTokenLifetime: TimeInterval, personClaims: @escaping @Sendable (SubjectID) async throws -> PersonClaims?) {
         self.codes = codes
         self.refreshTokens = refreshTokens
         self.grants = grants

@@ -4,9 +4,9 @@ import Foundation
 public struct IssuedCode: Sendable, Equatable {
     public var codeHash: String
     /// The grant the code starts: every token from it carries this id, so reuse can revoke them all.
-    public var grantID: String
+    public var grantID: GrantID
     public var clientID: ClientID
-    public var personID: String
+    public var personID: SubjectID
     public var redirectURI: String
     public var redirectURIWasGiven: Bool
     public var scopes: [String]
@@ -17,7 +17,7 @@ public struct IssuedCode: Sendable, Equatable {
     public var expiresAt: Date
     public var consumedAt: Date?
 
-    public init(codeHash: String, grantID: String, clientID: ClientID, personID: String, redirectURI: String,
+    public init(codeHash: String, grantID: GrantID, clientID: ClientID, personID: SubjectID, redirectURI: String,
                 redirectURIWasGiven: Bool, scopes: [String], nonce: String?, codeChallenge: String?, authTime: Date,
                 createdAt: Date, expiresAt: Date, consumedAt: Date? = nil) {
         self.codeHash = codeHash
@@ -39,16 +39,16 @@ public struct IssuedCode: Sendable, Equatable {
 /// A refresh token as stored (its hash only).
 public struct StoredRefreshToken: Sendable, Equatable {
     public var tokenHash: String
-    public var grantID: String
+    public var grantID: GrantID
     public var clientID: ClientID
-    public var personID: String
+    public var personID: SubjectID
     public var scopes: [String]
     public var authTime: Date
     public var createdAt: Date
     public var expiresAt: Date
     public var rotatedAt: Date?
 
-    public init(tokenHash: String, grantID: String, clientID: ClientID, personID: String, scopes: [String], authTime: Date,
+    public init(tokenHash: String, grantID: GrantID, clientID: ClientID, personID: SubjectID, scopes: [String], authTime: Date,
                 createdAt: Date, expiresAt: Date, rotatedAt: Date? = nil) {
         self.tokenHash = tokenHash
         self.grantID = grantID
@@ -64,13 +64,13 @@ public struct StoredRefreshToken: Sendable, Equatable {
 
 /// What a person allowed an app.
 public struct Consent: Sendable, Equatable {
-    public var personID: String
+    public var personID: SubjectID
     public var clientID: ClientID
     public var scopes: [String]
     public var createdAt: Date
     public var modifiedAt: Date
 
-    public init(personID: String, clientID: ClientID, scopes: [String], createdAt: Date, modifiedAt: Date) {
+    public init(personID: SubjectID, clientID: ClientID, scopes: [String], createdAt: Date, modifiedAt: Date) {
         self.personID = personID
         self.clientID = clientID
         self.scopes = scopes
@@ -101,13 +101,13 @@ public enum Revocation: Sendable, Hashable {
     /// One access token, by `jti` (RFC 7009).
     case token(jti: String)
     /// Every token of a grant (refresh token revoked or reused).
-    case grant(id: String)
+    case grant(id: GrantID)
     /// Every token issued to an app before the entry (disabled or deleted).
     case client(ClientID)
     /// Every token of one person for one app issued before the entry (consent withdrawn).
-    case consent(ClientID, personID: String)
+    case consent(ClientID, personID: SubjectID)
     /// Every token of a person issued before the entry (removed from the portal).
-    case person(id: String)
+    case person(id: SubjectID)
     /// Not a revocation: the app changed (secret, settings), so caches of it must be dropped.
     case clientChanged(ClientID)
 
@@ -127,9 +127,10 @@ public enum Revocation: Sendable, Hashable {
     public var feedValue: String {
         switch self {
         case .token(let jti): jti
-        case .grant(let id), .person(let id): id
+        case .grant(let id): id.rawValue
+        case .person(let id): id.rawValue
         case .client(let client), .clientChanged(let client): client.rawValue
-        case .consent(let client, let person): client.rawValue + " " + person
+        case .consent(let client, let person): client.rawValue + " " + person.rawValue
         }
     }
 
@@ -137,14 +138,14 @@ public enum Revocation: Sendable, Hashable {
     public init?(feedKind: String, value: String) {
         switch feedKind {
         case "token": self = .token(jti: value)
-        case "grant": self = .grant(id: value)
+        case "grant": self = .grant(id: GrantID(rawValue: value))
         case "client": self = .client(ClientID(rawValue: value))
-        case "person": self = .person(id: value)
+        case "person": self = .person(id: SubjectID(rawValue: value))
         case "client_changed": self = .clientChanged(ClientID(rawValue: value))
         case "consent":
             let parts = value.split(separator: " ", maxSplits: 1)
             guard parts.count == 2 else { return nil }
-            self = .consent(ClientID(rawValue: String(parts[0])), personID: String(parts[1]))
+            self = .consent(ClientID(rawValue: String(parts[0])), personID: SubjectID(rawValue: String(parts[1])))
         default: return nil
         }
     }
@@ -181,9 +182,9 @@ public protocol RefreshTokenStore: Sendable {
 /// Grants and the revocation feed.
 public protocol GrantStore: Sendable {
     /// `true` when the grant exists and is not revoked.
-    func isActive(grantID: String) async throws -> Bool
+    func isActive(grantID: GrantID) async throws -> Bool
     /// Revokes a grant: its refresh tokens stop at once, its access tokens via the feed.
-    func revoke(grantID: String, at: Date, feedExpiry: Date) async throws
+    func revoke(grantID: GrantID, at: Date, feedExpiry: Date) async throws
     /// Appends to the revocation feed.
     func record(_ revocation: Revocation, at: Date, feedExpiry: Date) async throws
     /// Feed entries after `id`, oldest first (expired ones left out).
@@ -196,14 +197,14 @@ public typealias AuthorizationStore = AuthorizationCodeStore & RefreshTokenStore
 
 /// Consents per person and app.
 public protocol ConsentStore: Sendable {
-    func find(personID: String, clientID: ClientID) async throws -> Consent?
+    func find(personID: SubjectID, clientID: ClientID) async throws -> Consent?
     /// Adds `scopes` to what the person already allowed the app.
-    func allow(personID: String, clientID: ClientID, scopes: [String], at: Date) async throws
+    func allow(personID: SubjectID, clientID: ClientID, scopes: [String], at: Date) async throws
     /// Every app the person allowed, newest change first.
-    func list(personID: String) async throws -> [Consent]
+    func list(personID: SubjectID) async throws -> [Consent]
     /// Withdraws consent: the consent and every grant of that person for that app end, and the
     /// feed learns it; `false` when there was none.
-    func withdraw(personID: String, clientID: ClientID, at: Date, feedExpiry: Date) async throws -> Bool
+    func withdraw(personID: SubjectID, clientID: ClientID, at: Date, feedExpiry: Date) async throws -> Bool
 }
 
 /// A signing key as stored: the private part sealed with the server's secret key.

@@ -33,7 +33,7 @@ public struct IntrospectionAnswer: Encodable, Sendable, Equatable {
     {
         guard stored.clientID == caller, stored.rotatedAt == nil, stored.expiresAt > now, grantActive else { return .inactive }
         return IntrospectionAnswer(
-            active: true, scope: stored.scopes.joined(separator: " "), client_id: stored.clientID.rawValue, sub: stored.personID,
+            active: true, scope: stored.scopes.joined(separator: " "), client_id: stored.clientID.rawValue, sub: stored.personID.rawValue,
             exp: stored.expiresAt.unixSeconds, iat: stored.createdAt.unixSeconds, iss: issuer, token_type: "refresh_token"
         )
     }

@@ -14,13 +14,13 @@ public struct TokenIssuer: Sendable {
     /// What a grant needs to mint tokens.
     public struct Subject: Sendable {
         public var clientID: ClientID
-        public var personID: String
-        public var grantID: String
+        public var personID: SubjectID
+        public var grantID: GrantID
         public var scopes: [String]
         public var authTime: Date
         public var nonce: String?
 
-        public init(clientID: ClientID, personID: String, grantID: String, scopes: [String], authTime: Date, nonce: String?) {
+        public init(clientID: ClientID, personID: SubjectID, grantID: GrantID, scopes: [String], authTime: Date, nonce: String?) {
             self.clientID = clientID
             self.personID = personID
             self.grantID = grantID
@@ -34,9 +34,9 @@ public struct TokenIssuer: Sendable {
     public func accessToken(for subject: Subject, now: Date, key: SigningKey) throws -> (token: String, claims: AccessTokenClaims) {
         let iat = now.unixSeconds
         let claims = AccessTokenClaims(
-            iss: issuer, sub: subject.personID, aud: issuer, exp: iat + Int64(accessTokenLifetime), iat: iat, nbf: iat,
+            iss: issuer, sub: subject.personID.rawValue, aud: issuer, exp: iat + Int64(accessTokenLifetime), iat: iat, nbf: iat,
             jti: OpaqueToken.generate(byteCount: 16), client_id: subject.clientID.rawValue, cid: subject.clientID.rawValue,
-            scope: subject.scopes.joined(separator: " "), gid: subject.grantID, auth_time: subject.authTime.unixSeconds
+            scope: subject.scopes.joined(separator: " "), gid: subject.grantID.rawValue, auth_time: subject.authTime.unixSeconds
         )
         return (try JWT.sign(claims, key: key, type: "at+jwt"), claims)
     }
@@ -45,7 +45,7 @@ public struct TokenIssuer: Sendable {
     public func idToken(for subject: Subject, person: PersonClaims, accessToken: String, now: Date, key: SigningKey) throws -> String {
         let iat = now.unixSeconds
         let claims = IDTokenClaims(
-            iss: issuer, sub: subject.personID, aud: subject.clientID.rawValue, exp: iat + Int64(accessTokenLifetime),
+            iss: issuer, sub: subject.personID.rawValue, aud: subject.clientID.rawValue, exp: iat + Int64(accessTokenLifetime),
             iat: iat, auth_time: subject.authTime.unixSeconds, nonce: subject.nonce, at_hash: Self.atHash(accessToken),
             azp: subject.clientID.rawValue, name: person.name, given_name: person.given_name,
             family_name: person.family_name, email: person.email, email_verified: person.email_verified

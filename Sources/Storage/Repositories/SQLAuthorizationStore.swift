@@ -19,13 +19,13 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
         try await database.write { sql in
             try await sql.raw("""
                 INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at)
-                VALUES (\(bind: code.grantID), \(bind: code.clientID.rawValue), \(bind: code.personID),
+                VALUES (\(bind: code.grantID.rawValue), \(bind: code.clientID.rawValue), \(bind: code.personID.rawValue),
                         \(bind: Self.scopes(code.scopes)), \(bind: code.authTime.unixSeconds), \(bind: code.createdAt.unixSeconds))
                 """).run()
             try await sql.raw("""
                 INSERT INTO authorization_codes (code_hash, grant_id, client_id, person_id, redirect_uri, redirect_uri_given,
                     scopes, nonce, code_challenge, auth_time, created_at, expires_at)
-                VALUES (\(bind: code.codeHash), \(bind: code.grantID), \(bind: code.clientID.rawValue), \(bind: code.personID),
+                VALUES (\(bind: code.codeHash), \(bind: code.grantID.rawValue), \(bind: code.clientID.rawValue), \(bind: code.personID.rawValue),
                         \(bind: code.redirectURI), \(bind: code.redirectURIWasGiven ? 1 : 0), \(bind: Self.scopes(code.scopes)),
                         \(bind: code.nonce), \(bind: code.codeChallenge), \(bind: code.authTime.unixSeconds),
                         \(bind: code.createdAt.unixSeconds), \(bind: code.expiresAt.unixSeconds))
@@ -43,9 +43,9 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
             else { return nil }
             return IssuedCode(
                 codeHash: try row.decode(column: "code_hash", as: String.self),
-                grantID: try row.decode(column: "grant_id", as: String.self),
+                grantID: GrantID(rawValue: try row.decode(column: "grant_id", as: String.self)),
                 clientID: ClientID(rawValue: try row.decode(column: "client_id", as: String.self)),
-                personID: try row.decode(column: "person_id", as: String.self),
+                personID: SubjectID(rawValue: try row.decode(column: "person_id", as: String.self)),
                 redirectURI: try row.decode(column: "redirect_uri", as: String.self),
                 redirectURIWasGiven: try row.decode(column: "redirect_uri_given", as: Int.self) != 0,
                 scopes: Self.scopeList(try row.decode(column: "scopes", as: String.self)),
@@ -78,7 +78,7 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
     static func insert(_ token: StoredRefreshToken, _ sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO refresh_tokens (token_hash, grant_id, client_id, person_id, scopes, auth_time, created_at, expires_at)
-            VALUES (\(bind: token.tokenHash), \(bind: token.grantID), \(bind: token.clientID.rawValue), \(bind: token.personID),
+            VALUES (\(bind: token.tokenHash), \(bind: token.grantID.rawValue), \(bind: token.clientID.rawValue), \(bind: token.personID.rawValue),
                     \(bind: scopes(token.scopes)), \(bind: token.authTime.unixSeconds), \(bind: token.createdAt.unixSeconds),
                     \(bind: token.expiresAt.unixSeconds))
             """).run()
@@ -93,9 +93,9 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
             else { return nil }
             return StoredRefreshToken(
                 tokenHash: try row.decode(column: "token_hash", as: String.self),
-                grantID: try row.decode(column: "grant_id", as: String.self),
+                grantID: GrantID(rawValue: try row.decode(column: "grant_id", as: String.self)),
                 clientID: ClientID(rawValue: try row.decode(column: "client_id", as: String.self)),
-                personID: try row.decode(column: "person_id", as: String.self),
+                personID: SubjectID(rawValue: try row.decode(column: "person_id", as: String.self)),
                 scopes: Self.scopeList(try row.decode(column: "scopes", as: String.self)),
                 authTime: Date(unixSeconds: try row.decode(column: "auth_time", as: Int64.self)),
                 createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
@@ -121,15 +121,15 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
 
     // MARK: grants and the feed
 
-    public func isActive(grantID: String) async throws -> Bool {
+    public func isActive(grantID: GrantID) async throws -> Bool {
         try await database.read { sql in
-            try await sql.raw("SELECT grant_id FROM grants WHERE grant_id = \(bind: grantID) AND revoked_at IS NULL").first() != nil
+            try await sql.raw("SELECT grant_id FROM grants WHERE grant_id = \(bind: grantID.rawValue) AND revoked_at IS NULL").first() != nil
         }
     }
 
-    public func revoke(grantID: String, at now: Date, feedExpiry: Date) async throws {
+    public func revoke(grantID: GrantID, at now: Date, feedExpiry: Date) async throws {
         try await database.write { sql in
-            try await sql.raw("UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE grant_id = \(bind: grantID) AND revoked_at IS NULL").run()
+            try await sql.raw("UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE grant_id = \(bind: grantID.rawValue) AND revoked_at IS NULL").run()
             try await Self.record(.grant(id: grantID), now, feedExpiry, sql)
         }
     }
@@ -165,56 +165,56 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
 
     // MARK: consents
 
-    public func find(personID: String, clientID: ClientID) async throws -> Consent? {
+    public func find(personID: SubjectID, clientID: ClientID) async throws -> Consent? {
         try await database.read { sql in
             try await sql.raw("""
                 SELECT person_id, client_id, scopes, created_at, modified_at FROM consents
-                WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                WHERE person_id = \(bind: personID.rawValue) AND client_id = \(bind: clientID.rawValue)
                 """).first().map(Self.consent)
         }
     }
 
-    public func allow(personID: String, clientID: ClientID, scopes: [String], at now: Date) async throws {
+    public func allow(personID: SubjectID, clientID: ClientID, scopes: [String], at now: Date) async throws {
         try await database.write { sql in
             let existing = try await sql.raw("""
-                SELECT scopes FROM consents WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                SELECT scopes FROM consents WHERE person_id = \(bind: personID.rawValue) AND client_id = \(bind: clientID.rawValue)
                 """).first()
             if let existing {
                 let merged = Set(Self.scopeList(try existing.decode(column: "scopes", as: String.self))).union(scopes)
                 let ordered = ScopeCatalog.all.map(\.name).filter(merged.contains)
                 try await sql.raw("""
                     UPDATE consents SET scopes = \(bind: Self.scopes(ordered)), modified_at = \(bind: now.unixSeconds)
-                    WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                    WHERE person_id = \(bind: personID.rawValue) AND client_id = \(bind: clientID.rawValue)
                     """).run()
             } else {
                 try await sql.raw("""
                     INSERT INTO consents (person_id, client_id, scopes, created_at, modified_at)
-                    VALUES (\(bind: personID), \(bind: clientID.rawValue), \(bind: Self.scopes(scopes)),
+                    VALUES (\(bind: personID.rawValue), \(bind: clientID.rawValue), \(bind: Self.scopes(scopes)),
                             \(bind: now.unixSeconds), \(bind: now.unixSeconds))
                     """).run()
             }
         }
     }
 
-    public func list(personID: String) async throws -> [Consent] {
+    public func list(personID: SubjectID) async throws -> [Consent] {
         try await database.read { sql in
             try await sql.raw("""
                 SELECT person_id, client_id, scopes, created_at, modified_at FROM consents
-                WHERE person_id = \(bind: personID) ORDER BY modified_at DESC, client_id
+                WHERE person_id = \(bind: personID.rawValue) ORDER BY modified_at DESC, client_id
                 """).all().map(Self.consent)
         }
     }
 
-    public func withdraw(personID: String, clientID: ClientID, at now: Date, feedExpiry: Date) async throws -> Bool {
+    public func withdraw(personID: SubjectID, clientID: ClientID, at now: Date, feedExpiry: Date) async throws -> Bool {
         try await database.write { sql in
             let removed = try await sql.raw("""
-                DELETE FROM consents WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue)
+                DELETE FROM consents WHERE person_id = \(bind: personID.rawValue) AND client_id = \(bind: clientID.rawValue)
                 RETURNING client_id
                 """).first() != nil
             guard removed else { return false }
             try await sql.raw("""
                 UPDATE grants SET revoked_at = \(bind: now.unixSeconds)
-                WHERE person_id = \(bind: personID) AND client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
+                WHERE person_id = \(bind: personID.rawValue) AND client_id = \(bind: clientID.rawValue) AND revoked_at IS NULL
                 """).run()
             try await Self.record(.consent(clientID, personID: personID), now, feedExpiry, sql)
             return true
@@ -223,7 +223,7 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
 
     static func consent(_ row: any SQLRow) throws -> Consent {
         Consent(
-            personID: try row.decode(column: "person_id", as: String.self),
+            personID: SubjectID(rawValue: try row.decode(column: "person_id", as: String.self)),
             clientID: ClientID(rawValue: try row.decode(column: "client_id", as: String.self)),
             scopes: scopeList(try row.decode(column: "scopes", as: String.self)),
             createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),

@@ -109,7 +109,7 @@ public struct SQLPersonStore: PersonStore, PeopleDirectory {
             let removed = try await sql.raw("DELETE FROM people WHERE id = \(bind: id.rawValue) RETURNING id").first() != nil
             guard removed else { return false }
             try await SQLFileStore.collectUnusedBlobs(sql)
-            try await SQLAuthorizationStore.record(.person(id: id.rawValue), now, feedExpiry, sql)
+            try await SQLAuthorizationStore.record(.person(id: SubjectID(rawValue: id.rawValue)), now, feedExpiry, sql)
             return true
         }
     }

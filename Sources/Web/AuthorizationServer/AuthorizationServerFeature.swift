@@ -69,7 +69,7 @@ public struct AuthorizationServerFeature: Sendable {
             codes: store, refreshTokens: store, grants: grants,
             issuer: TokenIssuer(issuer: issuer, accessTokenLifetime: lifetimes.accessToken),
             refreshTokenLifetime: lifetimes.refreshToken,
-            personClaims: { id in try await people.find(id: PersonID(rawValue: id)).map(personClaims) }
+            personClaims: { id in try await people.find(id: id.person).map(personClaims) }
         )
         let authenticator = ClientAuthenticator(lookup: clients)
         DiscoveryController(issuer: issuer, keys: keys).addRoutes(to: routes)

@@ -65,7 +65,7 @@ struct AuthorizeController {
         let now = clock.now
         var remembered: [String]?
         if let session, decision == nil {
-            remembered = try await consents.find(personID: session.person.id.rawValue, clientID: validated.client.clientID)?.scopes
+            remembered = try await consents.find(personID: session.person.id.subject, clientID: validated.client.clientID)?.scopes
         }
         let step = AuthorizationDecision.next(
             validated, authenticatedAt: session?.session.authenticatedAt, remembered: remembered, answer: decision, now: now
@@ -83,7 +83,7 @@ struct AuthorizeController {
             return page
         case .issueCode(let remember):
             guard let session else { return fail(.loginRequired("The person is not signed in.")) }
-            let personID = session.person.id.rawValue
+            let personID = session.person.id.subject
             if remember {
                 try await consents.allow(personID: personID, clientID: validated.client.clientID, scopes: validated.scopes.names, at: now)
             }

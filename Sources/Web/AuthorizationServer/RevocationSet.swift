@@ -34,12 +34,12 @@ public final class RevocationSet: Sendable {
                 let at = entry.createdAtMilliseconds
                 switch entry.revocation {
                 case .token(let jti): state.tokens[jti] = entry.expiresAt
-                case .grant(let id): state.grants[id] = entry.expiresAt
+                case .grant(let id): state.grants[id.rawValue] = entry.expiresAt
                 case .client(let client): state.clients[client.rawValue] = max(state.clients[client.rawValue] ?? 0, at)
                 case .consent(let client, let person):
-                    state.consents[ConsentKey(client: client.rawValue, person: person)] = max(
-                        state.consents[ConsentKey(client: client.rawValue, person: person)] ?? 0, at)
-                case .person(let id): state.people[id] = max(state.people[id] ?? 0, at)
+                    let key = ConsentKey(client: client.rawValue, person: person.rawValue)
+                    state.consents[key] = max(state.consents[key] ?? 0, at)
+                case .person(let id): state.people[id.rawValue] = max(state.people[id.rawValue] ?? 0, at)
                 case .clientChanged: break
                 }
             }
@@ -115,9 +115,9 @@ struct LocallyAppliedGrantStore: GrantStore {
     let inner: any GrantStore
     let revoker: Revoker
 
-    func isActive(grantID: String) async throws -> Bool { try await inner.isActive(grantID: grantID) }
+    func isActive(grantID: GrantID) async throws -> Bool { try await inner.isActive(grantID: grantID) }
 
-    func revoke(grantID: String, at now: Date, feedExpiry: Date) async throws {
+    func revoke(grantID: GrantID, at now: Date, feedExpiry: Date) async throws {
         try await inner.revoke(grantID: grantID, at: now, feedExpiry: feedExpiry)
         revoker.applied(.grant(id: grantID), at: now, expiry: feedExpiry)
     }

@@ -65,7 +65,7 @@ struct ConsentsController {
 
     private func authorized(_ person: Person) async throws -> [(Consent, RegisteredClient)] {
         var result: [(Consent, RegisteredClient)] = []
-        for consent in try await consents.list(personID: person.id.rawValue) {
+        for consent in try await consents.list(personID: person.id.subject) {
             if let client = try await lookup.find(consent.clientID) { result.append((consent, client)) }
         }
         return result
@@ -73,8 +73,8 @@ struct ConsentsController {
 
     private func withdraw(_ rawID: String, person: Person) async throws -> Bool {
         guard let clientID = ClientID(validating: rawID) else { return false }
-        return try await revoker.revoke(.consent(clientID, personID: person.id.rawValue)) { now, expiry in
-            try await consents.withdraw(personID: person.id.rawValue, clientID: clientID, at: now, feedExpiry: expiry)
+        return try await revoker.revoke(.consent(clientID, personID: person.id.subject)) { now, expiry in
+            try await consents.withdraw(personID: person.id.subject, clientID: clientID, at: now, feedExpiry: expiry)
         }
     }
 }

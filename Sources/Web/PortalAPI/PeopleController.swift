@@ -110,7 +110,7 @@ struct PeopleController {
             guard PeoplePolicy.mayRemove(me, target) else {
                 throw AppError.forbidden(target.role == .owner ? "The owner cannot be removed." : "You may not remove this account.")
             }
-            guard try await revoker.revoke(.person(id: target.id.rawValue), write: { now, expiry in
+            guard try await revoker.revoke(.person(id: target.id.subject), write: { now, expiry in
                 try await directory.remove(target.id, at: now, feedExpiry: expiry)
             }) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(Profile(target))
