@@ -62,6 +62,7 @@ public struct AuthorizationServerFeature: Sendable {
     }
 
     public func register(on routes: Routes) {
+        let oauth2 = routes.group("/oauth2")
         let store = authorization
         let grants = LocallyAppliedGrantStore(inner: store, revoker: revoker)
         let people = people
@@ -72,21 +73,21 @@ public struct AuthorizationServerFeature: Sendable {
             personClaims: { id in try await people.find(id: id.person).map(personClaims) }
         )
         let authenticator = ClientAuthenticator(lookup: clients)
-        DiscoveryController(issuer: issuer, keys: keys).addRoutes(to: routes)
+        DiscoveryController(issuer: issuer, keys: keys).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
             limiter: limiter, requestsPerMinute: tokenRequestsPerMinute
-        ).addRoutes(to: routes)
+        ).addRoutes(to: oauth2)
         IntrospectionEndpoint(
             authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer, clock: clock
-        ).addRoutes(to: routes)
+        ).addRoutes(to: oauth2)
         RevocationEndpoint(authenticator: authenticator, refreshTokens: store, grants: grants, keys: keys, cors: cors, revoker: revoker)
-            .addRoutes(to: routes)
-        UserInfoEndpoint(verifier: verifier, people: people, lookup: clients, cors: cors).addRoutes(to: routes)
+            .addRoutes(to: oauth2)
+        UserInfoEndpoint(verifier: verifier, people: people, lookup: clients, cors: cors).addRoutes(to: oauth2)
         AuthorizeController(
             lookup: clients, consents: store, codes: store, pages: pages, csrf: pages.csrf, bindingKey: consentBindingKey, issuer: issuer,
             codeLifetime: lifetimes.code, clock: clock, metrics: metrics
-        ).addRoutes(to: routes)
-        LogoutEndpoint(keys: keys, lookup: clients, signIn: signIn, pages: pages, csrf: pages.csrf, issuer: issuer).addRoutes(to: routes)
+        ).addRoutes(to: oauth2)
+        LogoutEndpoint(keys: keys, lookup: clients, signIn: signIn, pages: pages, csrf: pages.csrf, issuer: issuer).addRoutes(to: oauth2)
     }
 }

@@ -18,12 +18,12 @@ struct AuthorizeController {
     let clock: any TimeSource
     let metrics: AppMetrics
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/oauth2/authorize", .page) { request, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("/authorize", .page) { request, context in
             let pairs = FormFields(encoded: request.uri.query ?? "").pairs
             return try await authorize(AuthorizationRequest(pairs: pairs), request: request, context: context)
         }
-        routes.post("/oauth2/authorize", .page) { request, context in
+        routes.post("/authorize", .page) { request, context in
             let form = try await csrf.checkedForm(request, refusal: AppError.forbidden(
                 "The consent form has expired or did not come from this site. Start again from the app."
             ))

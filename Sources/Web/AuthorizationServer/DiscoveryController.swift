@@ -35,22 +35,22 @@ struct DiscoveryController {
         let claims_parameter_supported = false
     }
 
-    func addRoutes(to routes: Routes) {
+    func addRoutes(wellKnown: RouteGroup, oauth2: RouteGroup) {
         let metadata = Metadata(
             issuer: issuer, authorization_endpoint: issuer + "/oauth2/authorize", token_endpoint: issuer + "/oauth2/token",
             userinfo_endpoint: issuer + "/oauth2/userinfo", jwks_uri: issuer + "/oauth2/jwks",
             introspection_endpoint: issuer + "/oauth2/introspect", revocation_endpoint: issuer + "/oauth2/revoke",
             end_session_endpoint: issuer + "/oauth2/logout", scopes_supported: ScopeCatalog.all.map(\.name)
         )
-        for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
-            routes.get(path, .anyone) { _, _ in
+        for path in ["/openid-configuration", "/oauth-authorization-server"] {
+            wellKnown.get(path, .anyone) { _, _ in
                 var response = try JSONResponse.make(metadata)
                 response.headers[.accessControlAllowOrigin] = "*"
                 response.headers[.cacheControl] = "public, max-age=300"
                 return response
             }
         }
-        routes.get("/oauth2/jwks", .anyone) { _, _ in
+        oauth2.get("/jwks", .anyone) { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "application/json", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=60"],

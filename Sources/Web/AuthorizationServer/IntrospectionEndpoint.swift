@@ -13,9 +13,9 @@ struct IntrospectionEndpoint {
     let issuer: String
     let clock: any TimeSource
 
-    func addRoutes(to routes: Routes) {
-        routes.on("/oauth2/introspect", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
-        routes.post("/oauth2/introspect", .anyone) { request, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.on("/introspect", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
+        routes.post("/introspect", .anyone) { request, context in
             let form: AuthenticatedForm
             do {
                 form = try await authenticator.read(request, allowPublic: false)

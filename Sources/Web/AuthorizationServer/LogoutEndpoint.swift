@@ -16,11 +16,11 @@ struct LogoutEndpoint {
     let csrf: CSRFProtection
     let issuer: String
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/oauth2/logout", .page) { request, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("/logout", .page) { request, context in
             try await logout(FormFields(encoded: request.uri.query ?? ""), request: request, context: context)
         }
-        routes.post("/oauth2/logout", .page) { request, context in
+        routes.post("/logout", .page) { request, context in
             let form = try await RequestBody.form(from: request)
             if form["confirm"] != nil {
                 // The person's answer on the confirmation page.

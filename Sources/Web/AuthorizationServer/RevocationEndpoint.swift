@@ -12,9 +12,9 @@ struct RevocationEndpoint {
     let cors: OAuthCORS
     let revoker: Revoker
 
-    func addRoutes(to routes: Routes) {
-        routes.on("/oauth2/revoke", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
-        routes.post("/oauth2/revoke", .anyone) { request, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.on("/revoke", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
+        routes.post("/revoke", .anyone) { request, context in
             let form: AuthenticatedForm
             do {
                 form = try await authenticator.read(request, allowPublic: true)

@@ -57,9 +57,9 @@ struct TokenEndpoint {
     let requestsPerMinute: Int
     let handlers: [String: any GrantHandler] = Dictionary(uniqueKeysWithValues: TokenGrants.all.map { ($0.grantType, $0) })
 
-    func addRoutes(to routes: Routes) {
-        routes.on("/oauth2/token", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
-        routes.post("/oauth2/token", .anyone) { request, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.on("/token", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
+        routes.post("/token", .anyone) { request, context in
             var clientOrigins: [String]?
             var response: Response
             do {

@@ -10,10 +10,10 @@ struct UserInfoEndpoint {
     let lookup: any ClientLookup
     let cors: OAuthCORS
 
-    func addRoutes(to routes: Routes) {
-        routes.on("/oauth2/userinfo", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "GET, POST") }
+    func addRoutes(to routes: RouteGroup) {
+        routes.on("/userinfo", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "GET, POST") }
         for method in [HTTPRequest.Method.get, .post] {
-            routes.on("/oauth2/userinfo", method, .anyone) { request, context in
+            routes.on("/userinfo", method, .anyone) { request, context in
                 var response: Response
                 var origins: [String]?
                 do {

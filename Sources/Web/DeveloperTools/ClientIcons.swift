@@ -20,8 +20,8 @@ struct ClientIcons {
         "/icons/clients/\(client.clientID.rawValue)?v=\(client.logoVersion)"
     }
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/icons/clients/:client_id", .anyone) { _, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("/clients/:client_id", .anyone) { _, context in
             let id = try context.parameters.require("client_id")
             guard let clientID = ClientID(validating: id), let icon = try await store.logo(clientID) else {
                 throw AppError.notFound

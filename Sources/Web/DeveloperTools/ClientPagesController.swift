@@ -14,12 +14,12 @@ struct ClientPagesController {
     /// The largest form accepted: a 256 KB icon, its data-URI copy and the text fields.
     static let formLimit = 1024 * 1024
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/developer-tools/oauth", .page) { request, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             return try await list(request, context, person: person, notice: nil)
         }
-        routes.get("/developer-tools/oauth/audit", .page) { request, context in
+        routes.get("/audit", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             guard person.role.isAdministrator else { throw AppError.forbidden("Only admins may read the audit log.") }
             let query = request.uri.queryParameters
@@ -36,13 +36,13 @@ struct ClientPagesController {
                 },
             ], request: request, context: context)
         }
-        routes.get("/developer-tools/oauth/new", .page) { request, context in
+        routes.get("/new", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             guard person.role != .guest else { throw AppError.forbidden("Guests cannot register apps.") }
             return pages.render("devtools-new", ["form": FormValues.empty.view(action: "/developer-tools/oauth/new", submitLabel: "Save")],
                                 request: request, context: context)
         }
-        routes.post("/developer-tools/oauth/new", .pageSpending(.clientsPost)) { request, context in
+        routes.post("/new", .pageSpending(.clientsPost)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let form = try await checkedForm(request)
             let (input, values) = Self.input(from: form, current: nil)
@@ -54,12 +54,12 @@ struct ClientPagesController {
                 return pages.render("devtools-new", ["form": view], request: request, context: context, status: .badRequest)
             }
         }
-        routes.get("/developer-tools/oauth/:client_id", .page) { request, context in
+        routes.get("/:client_id", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
             return details(request, context, client, secret: nil, notice: nil)
         }
-        routes.post("/developer-tools/oauth/:client_id", .pageSpending(.clientsChange)) { request, context in
+        routes.post("/:client_id", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let id = try context.parameters.require("client_id")
             let current = try await management.manageable(id, by: person)
@@ -72,25 +72,25 @@ struct ClientPagesController {
                 return details(request, context, current, secret: nil, notice: nil, form: values, errors: errors.errors, status: .badRequest)
             }
         }
-        routes.post("/developer-tools/oauth/:client_id/regenerate", .pageSpending(.clientsChange)) { request, context in
+        routes.post("/:client_id/regenerate", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
             return details(request, context, made.client, secret: made.secret, notice: "A new secret was made; the old one no longer works.")
         }
-        routes.post("/developer-tools/oauth/:client_id/activation", .pageSpending(.clientsChange)) { request, context in
+        routes.post("/:client_id/activation", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let form = try await csrf.checkedForm(request)
             let client = try await management.setEnabled(try context.parameters.require("client_id"), form["status"] == "true", by: person)
             if form["return_to"] == "list" { return .seeOther("/developer-tools/oauth") }
             return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)")
         }
-        routes.get("/developer-tools/oauth/:client_id/delete", .page) { request, context in
+        routes.get("/:client_id/delete", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
             return pages.render("devtools-delete", ["app": Self.appView(client)], request: request, context: context)
         }
-        routes.post("/developer-tools/oauth/:client_id/delete", .pageSpending(.clientsChange)) { request, context in
+        routes.post("/:client_id/delete", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             try await management.delete(try context.parameters.require("client_id"), by: person)

@@ -158,18 +158,18 @@ struct ClientsAPIController {
         return (filter, limit)
     }
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/api/2.0/scopes", .api(oauth: nil)) { _, _ in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("/scopes", .api(oauth: nil)) { _, _ in
             try JSONResponse.make(ScopeCatalog.all.map { ScopeResponse(name: $0.name, type: $0.type.rawValue, group: $0.group) })
         }
-        routes.post("/api/2.0/clients", .api(oauth: nil, budget: .clientsPost)) { request, context in
+        routes.post("/clients", .api(oauth: nil, budget: .clientsPost)) { request, context in
             let person = try requireSignedIn(context).person
             let input = try await Self.registrationInput(from: request)
             let made = try await management.create(input, by: person)
             context.logger.info("app registered", metadata: ["client_id": "\(made.client.clientID)"])
             return try JSONResponse.make(ClientResponse(made.client, logoURL: icons.url(for: made.client), secret: made.secret), status: .created)
         }
-        routes.get("/api/2.0/clients", .api(oauth: nil, budget: .clientsRead)) { request, context in
+        routes.get("/clients", .api(oauth: nil, budget: .clientsRead)) { request, context in
             let person = try requireSignedIn(context).person
             let query = request.uri.queryParameters
             var limit = 30
@@ -193,7 +193,7 @@ struct ClientsAPIController {
                 last_client_id: last?.clientID.rawValue, last_created_on: last?.createdOn
             ))
         }
-        routes.get("/api/2.0/clients/audit", .api(oauth: nil, budget: .clientsRead)) { request, context in
+        routes.get("/clients/audit", .api(oauth: nil, budget: .clientsRead)) { request, context in
             let person = try requireSignedIn(context).person
             guard person.role.isAdministrator else { throw AppError.forbidden("Only admins may read the audit log.") }
             let (filter, limit) = try Self.auditFilter(request.uri.queryParameters)
@@ -202,12 +202,12 @@ struct ClientsAPIController {
                 .init(id: $0.id, client_id: $0.clientID.rawValue, action: $0.action.rawValue, actor_id: $0.actorID, at: $0.at, details: $0.details)
             }))
         }
-        routes.get("/api/2.0/clients/:client_id", .api(oauth: nil, budget: .clientsRead)) { _, context in
+        routes.get("/clients/:client_id", .api(oauth: nil, budget: .clientsRead)) { _, context in
             let person = try requireSignedIn(context).person
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
             return try JSONResponse.make(ClientResponse(client, logoURL: icons.url(for: client)))
         }
-        routes.put("/api/2.0/clients/:client_id", .api(oauth: nil, budget: .clientsChange)) { request, context in
+        routes.put("/clients/:client_id", .api(oauth: nil, budget: .clientsChange)) { request, context in
             let person = try requireSignedIn(context).person
             let id = try context.parameters.require("client_id")
             _ = try await management.manageable(id, by: person)
@@ -215,12 +215,12 @@ struct ClientsAPIController {
             let client = try await management.update(id, input, by: person)
             return try JSONResponse.make(ClientResponse(client, logoURL: icons.url(for: client)))
         }
-        routes.patch("/api/2.0/clients/:client_id/regenerate", .api(oauth: nil, budget: .clientsChange)) { _, context in
+        routes.patch("/clients/:client_id/regenerate", .api(oauth: nil, budget: .clientsChange)) { _, context in
             let person = try requireSignedIn(context).person
             let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
             return try JSONResponse.make(SecretResponse(client_secret: made.secret))
         }
-        routes.patch("/api/2.0/clients/:client_id/activation", .api(oauth: nil, budget: .clientsChange)) { request, context in
+        routes.patch("/clients/:client_id/activation", .api(oauth: nil, budget: .clientsChange)) { request, context in
             let person = try requireSignedIn(context).person
             let id = try context.parameters.require("client_id")
             _ = try await management.manageable(id, by: person)
@@ -231,12 +231,12 @@ struct ClientsAPIController {
             let client = try await management.setEnabled(id, status, by: person)
             return try JSONResponse.make(ClientResponse(client, logoURL: icons.url(for: client)))
         }
-        routes.delete("/api/2.0/clients/:client_id", .api(oauth: nil, budget: .clientsChange)) { _, context in
+        routes.delete("/clients/:client_id", .api(oauth: nil, budget: .clientsChange)) { _, context in
             let person = try requireSignedIn(context).person
             try await management.delete(try context.parameters.require("client_id"), by: person)
             return Response(status: .noContent)
         }
-        routes.get("/api/2.0/clients/:client_id/public/info", .api(oauth: nil, budget: .clientsRead)) { _, context in
+        routes.get("/clients/:client_id/public/info", .api(oauth: nil, budget: .clientsRead)) { _, context in
             let id = try context.parameters.require("client_id")
             guard let clientID = ClientID(validating: id), let client = try await management.store.find(clientID),
                   client.enabled

@@ -23,8 +23,8 @@ struct ConsentsController {
 
     struct ListResponse: Encodable { let data: [ConsentResponse] }
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/api/2.0/clients/consents", .api(oauth: nil, budget: .clientsRead)) { _, context in
+    func addRoutes(api: RouteGroup, profile: RouteGroup) {
+        api.get("/clients/consents", .api(oauth: nil, budget: .clientsRead)) { _, context in
             let person = try requireSignedIn(context).person
             return try JSONResponse.make(ListResponse(data: try await authorized(person).map { consent, client in
                 ConsentResponse(
@@ -35,12 +35,12 @@ struct ConsentsController {
                 )
             }))
         }
-        routes.delete("/api/2.0/clients/:client_id/revoke", .api(oauth: nil, budget: .clientsChange)) { _, context in
+        api.delete("/clients/:client_id/revoke", .api(oauth: nil, budget: .clientsChange)) { _, context in
             let person = try requireSignedIn(context).person
             guard try await withdraw(try context.parameters.require("client_id"), person: person) else { throw AppError.notFound }
             return Response(status: .noContent)
         }
-        routes.get("/profile/authorized-apps", .page) { request, context in
+        profile.get("/authorized-apps", .page) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
             let formatter = DateFormatter()
             formatter.dateStyle = .medium
@@ -55,7 +55,7 @@ struct ConsentsController {
             if request.uri.queryParameters["revoked"] == "1" { data["notice"] = "The app's access was revoked." }
             return pages.render("authorized-apps", data, request: request, context: context)
         }
-        routes.post("/profile/authorized-apps/:client_id/revoke", .pageSpending(.clientsChange)) { request, context in
+        profile.post("/authorized-apps/:client_id/revoke", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             guard try await withdraw(try context.parameters.require("client_id"), person: person) else { throw AppError.notFound }

@@ -26,10 +26,11 @@ public struct DeveloperToolsFeature: Sendable {
     public func register(on routes: Routes) {
         let management = ClientManagement(store: clients, limits: limits, clock: clock, revoker: revoker)
         let icons = ClientIcons(store: clients, publicURL: publicURL)
-        icons.addRoutes(to: routes)
-        ClientsAPIController(management: management, icons: icons).addRoutes(to: routes)
-        ClientPagesController(management: management, pages: pages, csrf: pages.csrf).addRoutes(to: routes)
+        let api = routes.group("/api/2.0")
+        icons.addRoutes(to: routes.group("/icons"))
+        ClientsAPIController(management: management, icons: icons).addRoutes(to: api)
+        ClientPagesController(management: management, pages: pages, csrf: pages.csrf).addRoutes(to: routes.group("/developer-tools/oauth"))
         ConsentsController(consents: consents, lookup: clients, icons: icons, revoker: revoker, pages: pages, csrf: pages.csrf)
-            .addRoutes(to: routes)
+            .addRoutes(api: api, profile: routes.group("/profile"))
     }
 }

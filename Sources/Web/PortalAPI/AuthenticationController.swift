@@ -16,8 +16,8 @@ struct AuthenticationController {
         let expires: Date
     }
 
-    func addRoutes(to routes: Routes) {
-        routes.post("/api/2.0/authentication", .anyone) { request, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.post("/authentication", .anyone) { request, context in
             let body = try await RequestBody.json(SignInRequest.self, from: request)
             let person = try await signIn.authenticate(
                 email: body.userName, password: body.password, clientAddress: context.clientAddress

@@ -90,29 +90,29 @@ struct FilesController {
         let parentId: Int64?
     }
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/api/2.0/files/@my", .api(oauth: .read("files"))) { _, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("/files/@my", .api(oauth: .read("files"))) { _, context in
             let me = try PortalAPI.caller(context)
             return try await listing(try await files.myDocuments(of: me.id, now: clock.now))
         }
-        routes.get("/api/2.0/files/{folderId}", .api(oauth: .read("files"))) { _, context in
+        routes.get("/files/{folderId}", .api(oauth: .read("files"))) { _, context in
             let me = try PortalAPI.caller(context)
             let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "folderId"), for: me, needs: .read)
             return try await listing(folder)
         }
-        routes.post("/api/2.0/files/folder/{id}", .api(oauth: .write("files"))) { request, context in
+        routes.post("/files/folder/{id}", .api(oauth: .write("files"))) { request, context in
             let me = try PortalAPI.caller(context)
             let (parent, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .write)
             let title = try PortalAPI.title(try await RequestBody.json(TitleBody.self, from: request).title)
             let folder = try await files.createFolder(parent: parent, title: title, by: me.id, now: clock.now)
             return try DocSpaceEnvelope.response(FolderJSON(folder), status: .created)
         }
-        routes.get("/api/2.0/files/folder/{id}", .api(oauth: .read("files"))) { _, context in
+        routes.get("/files/folder/{id}", .api(oauth: .read("files"))) { _, context in
             let me = try PortalAPI.caller(context)
             let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .read)
             return try DocSpaceEnvelope.response(FolderJSON(folder))
         }
-        routes.put("/api/2.0/files/folder/{id}", .api(oauth: .write("files"))) { request, context in
+        routes.put("/files/folder/{id}", .api(oauth: .write("files"))) { request, context in
             let me = try PortalAPI.caller(context)
             let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .write)
             guard folder.parentID != nil else { throw AppError.forbidden("A top folder is renamed through its room, if at all.") }
@@ -130,24 +130,24 @@ struct FilesController {
             guard let changed = try await files.folder(folder.id) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(FolderJSON(changed))
         }
-        routes.delete("/api/2.0/files/folder/{id}", .api(oauth: .write("files"))) { _, context in
+        routes.delete("/files/folder/{id}", .api(oauth: .write("files"))) { _, context in
             let me = try PortalAPI.caller(context)
             let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "id"), for: me, needs: .write)
             guard folder.parentID != nil else { throw AppError.forbidden("My documents and rooms are not deleted as folders.") }
             guard try await files.deleteFolder(folder.id) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(FolderJSON(folder))
         }
-        routes.post("/api/2.0/files/{folderId}/upload", .api(oauth: .write("files"))) { request, context in
+        routes.post("/files/{folderId}/upload", .api(oauth: .write("files"))) { request, context in
             let me = try PortalAPI.caller(context)
             let (folder, _) = try await checks.folder(try PortalAPI.numericID(context, "folderId"), for: me, needs: .write)
             let file = try await upload(request, into: folder, by: me)
             return try DocSpaceEnvelope.response(FileJSON(file), status: .created)
         }
-        routes.get("/api/2.0/files/file/{fileId}", .api(oauth: .read("files"))) { _, context in
+        routes.get("/files/file/{fileId}", .api(oauth: .read("files"))) { _, context in
             let me = try PortalAPI.caller(context)
             return try DocSpaceEnvelope.response(FileJSON(try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .read).file))
         }
-        routes.put("/api/2.0/files/file/{fileId}", .api(oauth: .write("files"))) { request, context in
+        routes.put("/files/file/{fileId}", .api(oauth: .write("files"))) { request, context in
             let me = try PortalAPI.caller(context)
             let (file, _) = try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .write)
             let title = try PortalAPI.title(try await RequestBody.json(TitleBody.self, from: request).title)
@@ -156,13 +156,13 @@ struct FilesController {
             }
             return try DocSpaceEnvelope.response(FileJSON(changed))
         }
-        routes.delete("/api/2.0/files/file/{fileId}", .api(oauth: .write("files"))) { _, context in
+        routes.delete("/files/file/{fileId}", .api(oauth: .write("files"))) { _, context in
             let me = try PortalAPI.caller(context)
             let (file, _) = try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .write)
             guard try await files.deleteFile(file.id) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(FileJSON(file))
         }
-        routes.get("/api/2.0/files/file/{fileId}/content", .api(oauth: .read("files"))) { request, context in
+        routes.get("/files/file/{fileId}/content", .api(oauth: .read("files"))) { request, context in
             let me = try PortalAPI.caller(context)
             let (file, _) = try await checks.file(try PortalAPI.numericID(context, "fileId"), for: me, needs: .read)
             guard let bytes = try await files.content(sha256: file.sha256) else { throw AppError.notFound }

@@ -51,17 +51,17 @@ struct PeopleController {
 
     static let maximumPageSize = 1000
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/api/2.0/people/@self", .api(oauth: .read("accounts.self"))) { _, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("/people/@self", .api(oauth: .read("accounts.self"))) { _, context in
             try DocSpaceEnvelope.response(Profile(try PortalAPI.caller(context)))
         }
-        routes.put("/api/2.0/people/@self", .api(oauth: .write("accounts.self"))) { request, context in
+        routes.put("/people/@self", .api(oauth: .write("accounts.self"))) { request, context in
             let me = try PortalAPI.caller(context)
             let change = try await RequestBody.json(ProfileChange.self, from: request)
             guard change.role == nil else { throw AppError.forbidden("Nobody changes their own role.") }
             return try DocSpaceEnvelope.response(Profile(try await apply(change, to: me)))
         }
-        routes.get("/api/2.0/people", .api(oauth: .read("accounts"))) { request, context in
+        routes.get("/people", .api(oauth: .read("accounts"))) { request, context in
             let me = try PortalAPI.caller(context)
             guard PeoplePolicy.mayList(me) else { throw AppError.forbidden("Guests see only their own profile.") }
             let query = request.uri.queryParameters
@@ -71,7 +71,7 @@ struct PeopleController {
             let page = try await directory.list(text: text, offset: start, limit: count)
             return try PortalAPI.page(page.people.map(Profile.init), total: page.total)
         }
-        routes.post("/api/2.0/people", .api(oauth: .write("accounts"))) { request, context in
+        routes.post("/people", .api(oauth: .write("accounts"))) { request, context in
             let me = try PortalAPI.caller(context)
             let body = try await RequestBody.json(NewAccount.self, from: request)
             let role = try Self.role(body.role ?? Role.user.rawValue)
@@ -88,13 +88,13 @@ struct PeopleController {
             }
             return try DocSpaceEnvelope.response(Profile(person), status: .created)
         }
-        routes.get("/api/2.0/people/{id}", .api(oauth: .read("accounts"))) { _, context in
+        routes.get("/people/{id}", .api(oauth: .read("accounts"))) { _, context in
             let me = try PortalAPI.caller(context)
             let target = try await person(context)
             guard PeoplePolicy.mayRead(me, target) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(Profile(target))
         }
-        routes.put("/api/2.0/people/{id}", .api(oauth: .write("accounts"))) { request, context in
+        routes.put("/people/{id}", .api(oauth: .write("accounts"))) { request, context in
             let me = try PortalAPI.caller(context)
             let target = try await person(context)
             guard PeoplePolicy.mayRead(me, target) else { throw AppError.notFound }
@@ -103,7 +103,7 @@ struct PeopleController {
             guard PeoplePolicy.mayEdit(me, target, newRole: role) else { throw AppError.forbidden("You may not change this account.") }
             return try DocSpaceEnvelope.response(Profile(try await apply(change, to: target, role: role)))
         }
-        routes.delete("/api/2.0/people/{id}", .api(oauth: .write("accounts"))) { _, context in
+        routes.delete("/people/{id}", .api(oauth: .write("accounts"))) { _, context in
             let me = try PortalAPI.caller(context)
             let target = try await person(context)
             guard PeoplePolicy.mayRead(me, target) else { throw AppError.notFound }

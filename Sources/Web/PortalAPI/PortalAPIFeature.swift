@@ -30,6 +30,7 @@ public struct PortalAPIFeature: Sendable {
     }
 
     public func register(on routes: Routes) {
+        let routes = routes.group("/api/2.0")
         AuthenticationController(signIn: signIn).addRoutes(to: routes)
         PeopleController(people: people, directory: directory, hasher: hasher, revoker: revoker, clock: clock).addRoutes(to: routes)
         let checks = FolderAccessChecks(files: files)

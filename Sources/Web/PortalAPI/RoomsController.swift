@@ -35,13 +35,13 @@ struct RoomsController {
         let access: String
     }
 
-    func addRoutes(to routes: Routes) {
-        routes.get("/api/2.0/files/rooms", .api(oauth: .read("rooms"))) { _, context in
+    func addRoutes(to routes: RouteGroup) {
+        routes.get("/files/rooms", .api(oauth: .read("rooms"))) { _, context in
             let me = try PortalAPI.caller(context)
             let rooms = try await files.rooms(visibleTo: me.id, all: me.role.isAdministrator)
             return try PortalAPI.page(rooms.map(FilesController.FolderJSON.init), total: rooms.count)
         }
-        routes.post("/api/2.0/files/rooms", .api(oauth: .write("rooms"))) { request, context in
+        routes.post("/files/rooms", .api(oauth: .write("rooms"))) { request, context in
             let me = try PortalAPI.caller(context)
             guard FolderAccess.mayCreateRoom(me) else { throw AppError.forbidden("Guests cannot create rooms.") }
             let body = try await RequestBody.json(NewRoom.self, from: request)
@@ -50,11 +50,11 @@ struct RoomsController {
             let room = try await files.createRoom(title: title, type: type, by: me.id, now: clock.now)
             return try DocSpaceEnvelope.response(FilesController.FolderJSON(room), status: .created)
         }
-        routes.get("/api/2.0/files/rooms/{id}", .api(oauth: .read("rooms"))) { _, context in
+        routes.get("/files/rooms/{id}", .api(oauth: .read("rooms"))) { _, context in
             let me = try PortalAPI.caller(context)
             return try DocSpaceEnvelope.response(FilesController.FolderJSON(try await room(context, for: me, needs: .read)))
         }
-        routes.put("/api/2.0/files/rooms/{id}", .api(oauth: .write("rooms"))) { request, context in
+        routes.put("/files/rooms/{id}", .api(oauth: .write("rooms"))) { request, context in
             let me = try PortalAPI.caller(context)
             let room = try await room(context, for: me, needs: .manage)
             let body = try await RequestBody.json(NewRoom.self, from: request)
@@ -66,19 +66,19 @@ struct RoomsController {
             guard let changed = try await files.folder(room.id) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(FilesController.FolderJSON(changed))
         }
-        routes.delete("/api/2.0/files/rooms/{id}", .api(oauth: .write("rooms"))) { _, context in
+        routes.delete("/files/rooms/{id}", .api(oauth: .write("rooms"))) { _, context in
             let me = try PortalAPI.caller(context)
             let room = try await room(context, for: me, needs: .manage)
             guard try await files.deleteFolder(room.id) else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(FilesController.FolderJSON(room))
         }
-        routes.get("/api/2.0/files/rooms/{id}/share", .api(oauth: .read("rooms"))) { _, context in
+        routes.get("/files/rooms/{id}/share", .api(oauth: .read("rooms"))) { _, context in
             let me = try PortalAPI.caller(context)
             let room = try await room(context, for: me, needs: .read)
             let members = try await memberList(room.id)
             return try PortalAPI.page(members, total: members.count)
         }
-        routes.put("/api/2.0/files/rooms/{id}/share", .api(oauth: .write("rooms"))) { request, context in
+        routes.put("/files/rooms/{id}/share", .api(oauth: .write("rooms"))) { request, context in
             let me = try PortalAPI.caller(context)
             let room = try await room(context, for: me, needs: .manage)
             let body = try await RequestBody.json(ShareRequest.self, from: request)

@@ -38,21 +38,30 @@ public final class Routes {
         ))
     }
 
-    func on(_ path: String, _ method: HTTPRequest.Method, _ access: RouteAccess, _ handler: @escaping Handler) {
+    /// A feature's part of the table: a Hummingbird `RouterGroup` under `prefix`, whose routes are
+    /// declared and checked like every other.
+    public func group(_ prefix: String) -> RouteGroup {
+        RouteGroup(table: self, prefix: prefix, group: router.group(RouterPath(prefix)))
+    }
+
+    /// Registers `relativePath` on `target` (the router or a group) as the route `path`.
+    func register(_ path: String, _ method: HTTPRequest.Method, _ access: RouteAccess, on target: any RouterMethods<AppRequestContext>,
+                  relativePath: String, _ handler: @escaping Handler) {
         if methods[path] == nil { order.append(path) }
         methods[path, default: []].insert(method)
         declarations.append(RouteDeclaration(path: path, method: method, access: access))
         let gate = gate
-        router.on(RouterPath(path), method: method) { request, context in
+        target.on(RouterPath(relativePath), method: method) { request, context in
             try await gate.pass(request, context: context, access: access, handler)
         }
     }
 
+    func on(_ path: String, _ method: HTTPRequest.Method, _ access: RouteAccess, _ handler: @escaping Handler) {
+        register(path, method, access, on: router, relativePath: path, handler)
+    }
+
     func get(_ path: String, _ access: RouteAccess, _ handler: @escaping Handler) { on(path, .get, access, handler) }
     func post(_ path: String, _ access: RouteAccess, _ handler: @escaping Handler) { on(path, .post, access, handler) }
-    func put(_ path: String, _ access: RouteAccess, _ handler: @escaping Handler) { on(path, .put, access, handler) }
-    func patch(_ path: String, _ access: RouteAccess, _ handler: @escaping Handler) { on(path, .patch, access, handler) }
-    func delete(_ path: String, _ access: RouteAccess, _ handler: @escaping Handler) { on(path, .delete, access, handler) }
 
     /// Adds the 405 answers and the CORS preflights of routes that OAuth tokens may call; call once,
     /// after every route is registered. A route added to the router around this table, without a
@@ -108,4 +117,22 @@ func origin(of url: URL) -> String {
     var text = "\(url.scheme ?? "http")://\(host)"
     if let port = url.port { text += ":\(port)" }
     return (try? URLRules.normalizedOrigin(text).get()) ?? text
+}
+
+/// The routes of one feature under a path prefix, registered through a Hummingbird `RouterGroup`;
+/// paths are relative to the prefix, and each route still declares who may call it.
+public struct RouteGroup {
+    let table: Routes
+    let prefix: String
+    let group: RouterGroup<AppRequestContext>
+
+    func on(_ path: String, _ method: HTTPRequest.Method, _ access: RouteAccess, _ handler: @escaping Routes.Handler) {
+        table.register(prefix + path, method, access, on: group, relativePath: path, handler)
+    }
+
+    func get(_ path: String, _ access: RouteAccess, _ handler: @escaping Routes.Handler) { on(path, .get, access, handler) }
+    func post(_ path: String, _ access: RouteAccess, _ handler: @escaping Routes.Handler) { on(path, .post, access, handler) }
+    func put(_ path: String, _ access: RouteAccess, _ handler: @escaping Routes.Handler) { on(path, .put, access, handler) }
+    func patch(_ path: String, _ access: RouteAccess, _ handler: @escaping Routes.Handler) { on(path, .patch, access, handler) }
+    func delete(_ path: String, _ access: RouteAccess, _ handler: @escaping Routes.Handler) { on(path, .delete, access, handler) }
 }
