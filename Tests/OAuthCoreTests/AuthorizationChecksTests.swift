@@ -23,10 +23,13 @@ import Testing
         func client(enabled: Bool, redirects: [String]) -> RegisteredClient {
             let now = Date(timeIntervalSince1970: 1_700_000_000)
             return RegisteredClient(
-                clientID: ClientID(rawValue: AuthorizationChecksTests.clientID), name: "App", description: "", websiteURL: "https://app.example",
-                logoFormat: .png, logoVersion: "1", allowPKCE: true, redirectURIs: redirects, allowedOrigins: ["https://app.example"],
-                scopes: ["openid", "files:read", "files:write"], policyURL: "https://app.example/p", termsURL: "https://app.example/t",
-                logoutRedirectURI: nil, enabled: enabled, secretHash: "", createdOn: now, createdBy: "1", modifiedOn: now, modifiedBy: "1"
+                clientID: ClientID(rawValue: AuthorizationChecksTests.clientID),
+                settings: ClientSettings(
+                    name: "App", description: "", websiteURL: "https://app.example", allowPKCE: true, redirectURIs: redirects,
+                    allowedOrigins: ["https://app.example"], scopes: ["openid", "files:read", "files:write"], policyURL: "https://app.example/p",
+                    termsURL: "https://app.example/t", logoutRedirectURI: nil
+                ),
+                logoFormat: .png, logoVersion: "1", enabled: enabled, secretHash: "", createdOn: now, createdBy: "1", modifiedOn: now, modifiedBy: "1"
             )
         }
     }

@@ -8,10 +8,13 @@ func makeClient(createdBy: String, at seconds: Int64 = 1_800_000_000, name: Stri
     let icon = Icon(trusted: TestImages.png(width: 32, height: 32), format: .png)
     let at = Date(unixSeconds: seconds)
     let client = RegisteredClient(
-        clientID: .generate(), name: name, description: "d", websiteURL: "https://a.example", logoFormat: .png,
-        logoVersion: RegisteredClient.version(of: icon), allowPKCE: true, redirectURIs: ["https://a.example/cb"],
-        allowedOrigins: ["https://a.example"], scopes: ["files:read", "openid"], policyURL: "https://a.example/p",
-        termsURL: "https://a.example/t", logoutRedirectURI: nil, enabled: true, secretHash: OpaqueToken.hash("s"),
+        clientID: .generate(),
+        settings: ClientSettings(
+            name: name, description: "d", websiteURL: "https://a.example", allowPKCE: true, redirectURIs: ["https://a.example/cb"],
+            allowedOrigins: ["https://a.example"], scopes: ["files:read", "openid"], policyURL: "https://a.example/p",
+            termsURL: "https://a.example/t", logoutRedirectURI: nil
+        ),
+        logoFormat: .png, logoVersion: RegisteredClient.version(of: icon), enabled: true, secretHash: OpaqueToken.hash("s"),
         createdOn: at, createdBy: createdBy, modifiedOn: at, modifiedBy: createdBy
     )
     return (client, icon)

@@ -20,23 +20,17 @@ public struct ClientID: RawRepresentable, Hashable, Sendable, Codable, CustomStr
     }
 }
 
-/// A registered OAuth app, as stored (the secret only as its SHA-256 hash; the icon bytes apart).
+/// A registered OAuth app, as stored (the secret only as its SHA-256 hash; the icon bytes apart): its
+/// identity and bookkeeping, and the `settings` a person chose (read through as `client.name` etc.).
+@dynamicMemberLookup
 public struct RegisteredClient: Sendable, Equatable {
     public var clientID: ClientID
-    public var name: String
-    public var description: String
-    public var websiteURL: String
+    /// What the person set.
+    public var settings: ClientSettings
     /// Format of the stored icon.
     public var logoFormat: Icon.Format
     /// Changes whenever the icon changes, so its URL can be cached forever.
     public var logoVersion: String
-    public var allowPKCE: Bool
-    public var redirectURIs: [String]
-    public var allowedOrigins: [String]
-    public var scopes: [String]
-    public var policyURL: String
-    public var termsURL: String
-    public var logoutRedirectURI: String?
     public var enabled: Bool
     /// SHA-256 (hex) of the client secret.
     public var secretHash: String
@@ -47,24 +41,13 @@ public struct RegisteredClient: Sendable, Equatable {
     public var modifiedBy: String
 
     public init(
-        clientID: ClientID, name: String, description: String, websiteURL: String, logoFormat: Icon.Format,
-        logoVersion: String, allowPKCE: Bool, redirectURIs: [String], allowedOrigins: [String], scopes: [String],
-        policyURL: String, termsURL: String, logoutRedirectURI: String?, enabled: Bool, secretHash: String,
+        clientID: ClientID, settings: ClientSettings, logoFormat: Icon.Format, logoVersion: String, enabled: Bool, secretHash: String,
         createdOn: Date, createdBy: String, modifiedOn: Date, modifiedBy: String
     ) {
         self.clientID = clientID
-        self.name = name
-        self.description = description
-        self.websiteURL = websiteURL
+        self.settings = settings
         self.logoFormat = logoFormat
         self.logoVersion = logoVersion
-        self.allowPKCE = allowPKCE
-        self.redirectURIs = redirectURIs
-        self.allowedOrigins = allowedOrigins
-        self.scopes = scopes
-        self.policyURL = policyURL
-        self.termsURL = termsURL
-        self.logoutRedirectURI = logoutRedirectURI
         self.enabled = enabled
         self.secretHash = secretHash
         self.createdOn = createdOn
@@ -73,20 +56,17 @@ public struct RegisteredClient: Sendable, Equatable {
         self.modifiedBy = modifiedBy
     }
 
+    /// `client.name`, `client.redirectURIs`, …: the settings, read and written in place.
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ClientSettings, Value>) -> Value {
+        get { settings[keyPath: keyPath] }
+        set { settings[keyPath: keyPath] = newValue }
+    }
+
     /// Applies a validated registration (create or update).
     public mutating func apply(_ registration: ValidRegistration) {
-        name = registration.name
-        description = registration.description
-        websiteURL = registration.websiteURL
+        settings = registration.settings
         logoFormat = registration.logo.format
         logoVersion = Self.version(of: registration.logo)
-        allowPKCE = registration.allowPKCE
-        redirectURIs = registration.redirectURIs
-        allowedOrigins = registration.allowedOrigins
-        scopes = registration.scopes
-        policyURL = registration.policyURL
-        termsURL = registration.termsURL
-        logoutRedirectURI = registration.logoutRedirectURI
     }
 
     /// The first 16 hex digits of the icon's SHA-256.
@@ -96,7 +76,7 @@ public struct RegisteredClient: Sendable, Equatable {
 
     /// RFC 8414 §2 `token_endpoint_auth_methods_supported`, per app: a secret always; `none` with PKCE.
     public var authenticationMethods: [String] {
-        allowPKCE ? ["client_secret_basic", "client_secret_post", "none"] : ["client_secret_basic", "client_secret_post"]
+        settings.allowPKCE ? ["client_secret_basic", "client_secret_post", "none"] : ["client_secret_basic", "client_secret_post"]
     }
 
     /// `true` when the client secret matches, compared in constant time on the hashes.

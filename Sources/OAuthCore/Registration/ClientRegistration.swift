@@ -28,19 +28,13 @@ public struct ClientRegistrationInput: Sendable {
     public init() {}
 }
 
-/// A registration that passed every rule, normalized.
+/// A registration that passed every rule, normalized: the settings and the icon.
+@dynamicMemberLookup
 public struct ValidRegistration: Sendable, Equatable {
-    public let name: String
-    public let description: String
-    public let websiteURL: String
+    public let settings: ClientSettings
     public let logo: Icon
-    public let allowPKCE: Bool
-    public let redirectURIs: [String]
-    public let allowedOrigins: [String]
-    public let scopes: [String]
-    public let policyURL: String
-    public let termsURL: String
-    public let logoutRedirectURI: String?
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<ClientSettings, Value>) -> Value { settings[keyPath: keyPath] }
 }
 
 /// The one validator of app registrations (SPEC §2): every rule, every field, all errors at once.
@@ -62,16 +56,16 @@ public enum ClientRegistrationValidator {
         // Name: required, 3–256 characters after trimming.
         let name = (input.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty {
-            error("name", .emptyField, "App name is required.")
+            error(ClientSettings.Field.name.rawValue, .emptyField, "App name is required.")
         } else if !nameLength.contains(name.count) {
-            error("name", .name, "App name must be \(nameLength.lowerBound) to \(nameLength.upperBound) characters.")
+            error(ClientSettings.Field.name.rawValue, .name, "App name must be \(nameLength.lowerBound) to \(nameLength.upperBound) characters.")
         } else if name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) {
-            error("name", .name, "App name must be one line of text.")
+            error(ClientSettings.Field.name.rawValue, .name, "App name must be one line of text.")
         }
 
         let description = (input.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if description.count > maximumDescription {
-            error("description", .pattern, "Description must be at most \(maximumDescription) characters.")
+            error(ClientSettings.Field.description.rawValue, .pattern, "Description must be at most \(maximumDescription) characters.")
         }
 
         func webURL(_ value: String?, field: String, label: String) -> String {
@@ -83,9 +77,9 @@ public enum ClientRegistrationValidator {
             }
             return trimmed
         }
-        let website = webURL(input.websiteURL, field: "website_url", label: "Website URL")
-        let policy = webURL(input.policyURL, field: "policy_url", label: "Privacy policy URL")
-        let terms = webURL(input.termsURL, field: "terms_url", label: "Terms of Service URL")
+        let website = webURL(input.websiteURL, field: ClientSettings.Field.websiteURL.rawValue, label: "Website URL")
+        let policy = webURL(input.policyURL, field: ClientSettings.Field.policyURL.rawValue, label: "Privacy policy URL")
+        let terms = webURL(input.termsURL, field: ClientSettings.Field.termsURL.rawValue, label: "Terms of Service URL")
 
         // Icon.
         var icon: Icon?
@@ -110,13 +104,13 @@ public enum ClientRegistrationValidator {
         // Redirect URIs: exact strings, duplicates removed, 1–12.
         let redirectURIs = unique((input.redirectURIs ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         if redirectURIs.isEmpty {
-            error("redirect_uris", .emptyField, "At least one redirect URL is required.")
+            error(ClientSettings.Field.redirectURIs.rawValue, .emptyField, "At least one redirect URL is required.")
         } else if redirectURIs.count > listCount.upperBound {
-            error("redirect_uris", .pattern, "At most \(listCount.upperBound) redirect URLs are allowed.")
+            error(ClientSettings.Field.redirectURIs.rawValue, .pattern, "At most \(listCount.upperBound) redirect URLs are allowed.")
         }
         for uri in redirectURIs.prefix(listCount.upperBound + 1) {
             if let problem = URLRules.redirectURIProblem(uri) {
-                error("redirect_uris", .wrongURL, "Redirect URL \(quoted(uri)) \(problem).")
+                error(ClientSettings.Field.redirectURIs.rawValue, .wrongURL, "Redirect URL \(quoted(uri)) \(problem).")
             }
         }
 
@@ -126,27 +120,27 @@ public enum ClientRegistrationValidator {
             switch URLRules.normalizedOrigin(raw) {
             case .success(let origin): if !origins.contains(origin) { origins.append(origin) }
             case .failure(.hasMoreThanOrigin):
-                error("allowed_origins", .wrongURL, "Allowed origin \(quoted(raw)) must be scheme://host[:port], without a path, query or fragment.")
+                error(ClientSettings.Field.allowedOrigins.rawValue, .wrongURL, "Allowed origin \(quoted(raw)) must be scheme://host[:port], without a path, query or fragment.")
             case .failure(.notAnOrigin):
-                error("allowed_origins", .wrongURL, "Allowed origin \(quoted(raw)) must be an http or https origin such as https://app.example.com.")
+                error(ClientSettings.Field.allowedOrigins.rawValue, .wrongURL, "Allowed origin \(quoted(raw)) must be an http or https origin such as https://app.example.com.")
             }
         }
-        if origins.isEmpty, !errors.contains(where: { $0.field == "allowed_origins" }) {
-            error("allowed_origins", .emptyField, "At least one allowed origin is required.")
+        if origins.isEmpty, !errors.contains(where: { $0.field == ClientSettings.Field.allowedOrigins.rawValue }) {
+            error(ClientSettings.Field.allowedOrigins.rawValue, .emptyField, "At least one allowed origin is required.")
         } else if origins.count > listCount.upperBound {
-            error("allowed_origins", .pattern, "At most \(listCount.upperBound) allowed origins are allowed.")
+            error(ClientSettings.Field.allowedOrigins.rawValue, .pattern, "At most \(listCount.upperBound) allowed origins are allowed.")
         }
 
         // Scopes: from the catalog, at least one; write adds read.
         var scopes: [String] = []
         let requested = (input.scopes ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if requested.isEmpty {
-            error("scopes", .invalidScope, "Choose at least one access scope.")
+            error(ClientSettings.Field.scopes.rawValue, .invalidScope, "Choose at least one access scope.")
         } else {
             switch ScopeSet.normalize(requested) {
             case .success(let set): scopes = set.names
             case .failure(let unknown):
-                error("scopes", .invalidScope, "Unknown scope\(unknown.names.count == 1 ? "" : "s"): \(unknown.names.map(quoted).joined(separator: ", ")).")
+                error(ClientSettings.Field.scopes.rawValue, .invalidScope, "Unknown scope\(unknown.names.count == 1 ? "" : "s"): \(unknown.names.map(quoted).joined(separator: ", ")).")
             }
         }
 
@@ -154,15 +148,14 @@ public enum ClientRegistrationValidator {
         let logout = input.logoutRedirectURI?.trimmingCharacters(in: .whitespaces)
         let logoutRedirect = (logout?.isEmpty ?? true) ? nil : logout
         if let logoutRedirect, let problem = URLRules.redirectURIProblem(logoutRedirect) {
-            error("logout_redirect_uri", .wrongURL, "Logout redirect URL \(problem).")
+            error(ClientSettings.Field.logoutRedirectURI.rawValue, .wrongURL, "Logout redirect URL \(problem).")
         }
 
         guard errors.isEmpty, let icon else { return .failure(FieldErrors(errors)) }
-        return .success(ValidRegistration(
-            name: name, description: description, websiteURL: website, logo: icon,
-            allowPKCE: input.allowPKCE ?? false, redirectURIs: redirectURIs, allowedOrigins: origins,
-            scopes: scopes, policyURL: policy, termsURL: terms, logoutRedirectURI: logoutRedirect
-        ))
+        return .success(ValidRegistration(settings: ClientSettings(
+            name: name, description: description, websiteURL: website, allowPKCE: input.allowPKCE ?? false, redirectURIs: redirectURIs,
+            allowedOrigins: origins, scopes: scopes, policyURL: policy, termsURL: terms, logoutRedirectURI: logoutRedirect
+        ), logo: icon))
     }
 
     private static func unique(_ values: [String]) -> [String] {

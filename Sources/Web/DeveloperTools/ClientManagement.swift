@@ -26,9 +26,7 @@ struct ClientManagement: Sendable {
         let now = clock.now
         let secret = Self.makeSecret()
         var client = RegisteredClient(
-            clientID: .generate(), name: "", description: "", websiteURL: "", logoFormat: .png, logoVersion: "",
-            allowPKCE: false, redirectURIs: [], allowedOrigins: [], scopes: [], policyURL: "", termsURL: "",
-            logoutRedirectURI: nil, enabled: true, secretHash: OpaqueToken.hash(secret),
+            clientID: .generate(), settings: .empty, logoFormat: .png, logoVersion: "", enabled: true, secretHash: OpaqueToken.hash(secret),
             createdOn: now, createdBy: person.id.rawValue, modifiedOn: now, modifiedBy: person.id.rawValue
         )
         client.apply(registration)
@@ -70,17 +68,7 @@ struct ClientManagement: Sendable {
     /// Applies `input` over the app's current values (missing fields keep theirs).
     func update(_ rawID: String, _ input: ClientRegistrationInput, by person: Person) async throws -> RegisteredClient {
         let current = try await manageable(rawID, by: person)
-        var merged = input
-        merged.name = input.name ?? current.name
-        merged.description = input.description ?? current.description
-        merged.websiteURL = input.websiteURL ?? current.websiteURL
-        merged.allowPKCE = input.allowPKCE ?? current.allowPKCE
-        merged.redirectURIs = input.redirectURIs ?? current.redirectURIs
-        merged.allowedOrigins = input.allowedOrigins ?? current.allowedOrigins
-        merged.scopes = input.scopes ?? current.scopes
-        merged.policyURL = input.policyURL ?? current.policyURL
-        merged.termsURL = input.termsURL ?? current.termsURL
-        merged.logoutRedirectURI = input.logoutRedirectURI ?? current.logoutRedirectURI
+        var merged = input.filled(from: current.settings)
         var newLogo: Icon?
         if input.logo == nil {
             guard let icon = try await store.logo(current.clientID) else { throw AppError.notFound }
@@ -135,19 +123,8 @@ struct ClientManagement: Sendable {
         }
     }
 
+    /// The settings that changed, and the icon when it did, by their API names (for the audit log).
     static func changedFields(from old: RegisteredClient, to new: RegisteredClient) -> [String] {
-        var fields: [String] = []
-        if old.name != new.name { fields.append("name") }
-        if old.description != new.description { fields.append("description") }
-        if old.websiteURL != new.websiteURL { fields.append("website_url") }
-        if old.logoVersion != new.logoVersion { fields.append("logo") }
-        if old.allowPKCE != new.allowPKCE { fields.append("allow_pkce") }
-        if old.redirectURIs != new.redirectURIs { fields.append("redirect_uris") }
-        if old.allowedOrigins != new.allowedOrigins { fields.append("allowed_origins") }
-        if old.scopes != new.scopes { fields.append("scopes") }
-        if old.policyURL != new.policyURL { fields.append("policy_url") }
-        if old.termsURL != new.termsURL { fields.append("terms_url") }
-        if old.logoutRedirectURI != new.logoutRedirectURI { fields.append("logout_redirect_uri") }
-        return fields
+        new.settings.changed(from: old.settings).map(\.rawValue) + (old.logoVersion != new.logoVersion ? ["logo"] : [])
     }
 }
