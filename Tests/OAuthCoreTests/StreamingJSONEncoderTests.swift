@@ -26,6 +26,10 @@ import OAuthCore
         let lowest: Int64
         let small: Int32
         let site: URL
+        let unsigned: UInt
+        let byte: UInt8
+        let short: Int16
+        let single: Float
     }
 
     @Test(arguments: ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\r", "control \u{1}\u{1F}", "ünïcödé ✓ 😀", "a/b", ""])
@@ -34,7 +38,8 @@ import OAuthCore
             title: title, missing: nil, present: title, count: -42, ratio: 0.5, when: Date(timeIntervalSince1970: 1_900_000_123),
             inner: Inner(id: 7, tags: ["a", title], flag: true),
             list: [Inner(id: 1, tags: [], flag: false), Inner(id: Int64.max, tags: ["x"], flag: true)], empty: [], map: ["k": 1],
-            zero: 0, lowest: Int64.min, small: -7, site: URL(string: "https://example.com/a?b=c")!
+            zero: 0, lowest: Int64.min, small: -7, site: URL(string: "https://example.com/a?b=c")!, unsigned: UInt.max, byte: 255,
+            short: -300, single: 0.25
         )
         let streamed = try StreamingJSONEncoder.encode(value)
         let foundation = JSONEncoder()

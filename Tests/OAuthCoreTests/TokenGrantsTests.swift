@@ -237,13 +237,16 @@ import Testing
         #expect(IntrospectionAnswer.accessToken(Self.claims(exp: 0), caller: Self.mine, now: Self.now) == .inactive)
     }
 
-    @Test func refreshTokens() {
-        let active = IntrospectionAnswer.refreshToken(Self.stored(), grantActive: true, caller: Self.mine, issuer: "https://id.example", now: Self.now)
+    @Test func refreshTokens() async {
+        let active = await IntrospectionAnswer.refreshToken(Self.stored(), caller: Self.mine, issuer: "https://id.example", now: Self.now) { true }
         #expect(active.active && active.scope == "files:read openid" && active.token_type == "refresh_token" && active.sub == "p")
-        for (stored, grantActive, caller) in [(Self.stored(client: Self.theirs), true, Self.mine), (Self.stored(rotated: true), true, Self.mine),
-                                              (Self.stored(expiresIn: 0), true, Self.mine), (Self.stored(), false, Self.mine),
-                                              (Self.stored(), true, Self.theirs)] {
-            #expect(IntrospectionAnswer.refreshToken(stored, grantActive: grantActive, caller: caller, issuer: "i", now: Self.now) == .inactive)
+        #expect(await IntrospectionAnswer.refreshToken(Self.stored(), caller: Self.mine, issuer: "i", now: Self.now) { false } == .inactive)
+        // Another app's, a rotated or an expired token is inactive without asking about its grant.
+        for (stored, caller) in [(Self.stored(client: Self.theirs), Self.mine), (Self.stored(rotated: true), Self.mine),
+                                 (Self.stored(expiresIn: 0), Self.mine), (Self.stored(), Self.theirs)] {
+            var asked = false
+            #expect(await IntrospectionAnswer.refreshToken(stored, caller: caller, issuer: "i", now: Self.now) { asked = true; return true } == .inactive)
+            #expect(!asked)
         }
     }
 

@@ -69,6 +69,12 @@ public struct ClientSettings: Sendable, Equatable {
 }
 
 extension ClientRegistrationInput {
+    /// A whole input carrying `settings` (a form that shows every field), with no icon yet.
+    public init(_ settings: ClientSettings) {
+        self.init()
+        self = filled(from: settings)
+    }
+
     /// An update's input with every field it left out taken from the app as it is (a partial update).
     public func filled(from current: ClientSettings) -> ClientRegistrationInput {
         var input = self

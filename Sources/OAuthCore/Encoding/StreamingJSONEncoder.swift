@@ -74,6 +74,15 @@ private final class ByteEncoder: Encoder {
             json.string(RFC3339.string(unsafeBitCast(value, to: Date.self)))
         } else if T.self == URL.self {
             json.string(unsafeBitCast(value, to: URL.self).absoluteString)
+        } else if T.self == UInt.self || T.self == UInt64.self || T.self == UInt32.self || T.self == UInt16.self || T.self == UInt8.self
+                    || T.self == Int16.self || T.self == Int8.self {
+            // The other numbers: their own encode(to:) would come straight back here. Rare, so described.
+            json.raw(String(describing: value))
+        } else if T.self == Float.self {
+            let number = unsafeBitCast(value, to: Float.self)
+            json.raw(number.isFinite ? "\(number)" : "null")
+        } else if T.self == Data.self || T.self == Decimal.self {
+            preconditionFailure("StreamingJSONEncoder does not write \(T.self); answers carry no such field")
         } else {
             let depth = open.count
             try value.encode(to: self)

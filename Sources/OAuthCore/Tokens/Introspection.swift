@@ -27,11 +27,13 @@ public struct IntrospectionAnswer: Encodable, Sendable, Equatable {
         )
     }
 
-    /// A refresh token as stored, with whether its grant is still active.
-    public static func refreshToken(_ stored: StoredRefreshToken, grantActive: Bool, caller: ClientID, issuer: String, now: Date)
-        -> IntrospectionAnswer
+    /// A refresh token as stored. Whether its grant is still active is asked (`grantActive`) only once
+    /// every other condition holds, so another app's, a rotated or an expired token costs the same as
+    /// an unknown one.
+    public static func refreshToken(_ stored: StoredRefreshToken, caller: ClientID, issuer: String, now: Date,
+                                    grantActive: () async throws -> Bool) async rethrows -> IntrospectionAnswer
     {
-        guard stored.clientID == caller, stored.rotatedAt == nil, stored.expiresAt > now, grantActive else { return .inactive }
+        guard stored.clientID == caller, stored.rotatedAt == nil, stored.expiresAt > now, try await grantActive() else { return .inactive }
         return IntrospectionAnswer(
             active: true, scope: stored.scopes.joined(separator: " "), client_id: stored.clientID.rawValue, sub: stored.personID.rawValue,
             exp: stored.expiresAt.unixSeconds, iat: stored.createdAt.unixSeconds, iss: issuer, token_type: "refresh_token"

@@ -35,7 +35,8 @@ struct IntrospectionEndpoint {
         let now = clock.now
         if let claims = verifier.verify(token) { return .accessToken(claims, caller: client.clientID, now: now) }
         guard !token.contains("."), let stored = try await refreshTokens.find(tokenHash: OpaqueToken.hash(token)) else { return .inactive }
-        return .refreshToken(stored, grantActive: try await grants.isActive(grantID: stored.grantID), caller: client.clientID, issuer: issuer,
-                             now: now)
+        return try await .refreshToken(stored, caller: client.clientID, issuer: issuer, now: now) {
+            try await grants.isActive(grantID: stored.grantID)
+        }
     }
 }

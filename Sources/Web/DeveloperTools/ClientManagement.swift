@@ -102,7 +102,9 @@ struct ClientManagement: Sendable {
         // The store ends the app's tokens in the same transaction when it disables it.
         let changed = enabled
             ? try await store.setEnabled(client.clientID, enabled, stamp: stamp(person))
-            : try await revoker.revoke(.client(client.clientID)) { _, _ in try await store.setEnabled(client.clientID, enabled, stamp: stamp(person)) }
+            : try await revoker.revoke(.client(client.clientID)) { now, _ in
+                try await store.setEnabled(client.clientID, enabled, stamp: ChangeStamp(actorID: person.id.rawValue, at: now))
+            }
         guard changed else { throw AppError.notFound }
         client.enabled = enabled
         return client
@@ -110,8 +112,10 @@ struct ClientManagement: Sendable {
 
     func delete(_ rawID: String, by person: Person) async throws {
         let client = try await manageable(rawID, by: person)
-        guard try await revoker.revoke(.client(client.clientID), write: { _, _ in try await store.delete(client.clientID, stamp: stamp(person)) })
-        else { throw AppError.notFound }
+        // The store's cut-off and this process's are the same instant.
+        guard try await revoker.revoke(.client(client.clientID), write: { now, _ in
+            try await store.delete(client.clientID, stamp: ChangeStamp(actorID: person.id.rawValue, at: now))
+        }) else { throw AppError.notFound }
     }
 
     private func stamp(_ person: Person) -> ChangeStamp { ChangeStamp(actorID: person.id.rawValue, at: clock.now) }

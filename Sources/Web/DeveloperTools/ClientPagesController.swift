@@ -148,29 +148,16 @@ struct ClientPagesController {
 
     /// The registration a form describes, and the values to show again if it is refused.
     static func input(from form: MultipartForm, current: RegisteredClient?) -> (ClientRegistrationInput, FormValues) {
+        typealias Field = ClientSettings.Field
+        func text(_ field: Field) -> String { form[field.rawValue] ?? "" }
+        func list(_ field: Field) -> [String] { form.all(field.rawValue).filter { !$0.isEmpty } }
         var values = FormValues.empty
-        values.name = form["name"] ?? ""
-        values.description = form["description"] ?? ""
-        values.websiteURL = form["website_url"] ?? ""
-        values.policyURL = form["policy_url"] ?? ""
-        values.termsURL = form["terms_url"] ?? ""
-        values.logoutRedirectURI = form["logout_redirect_uri"] ?? ""
-        values.allowPKCE = form["allow_pkce"] == "true"
-        values.redirectURIs = form.all("redirect_uris").filter { !$0.isEmpty }
-        values.allowedOrigins = form.all("allowed_origins").filter { !$0.isEmpty }
-        values.scopes = Set(form.all("scopes"))
-
-        var input = ClientRegistrationInput()
-        input.name = values.name
-        input.description = values.description
-        input.websiteURL = values.websiteURL
-        input.policyURL = values.policyURL
-        input.termsURL = values.termsURL
-        input.logoutRedirectURI = values.logoutRedirectURI
-        input.allowPKCE = values.allowPKCE
-        input.redirectURIs = values.redirectURIs
-        input.allowedOrigins = values.allowedOrigins
-        input.scopes = Array(values.scopes)
+        values.settings = ClientSettings(
+            name: text(.name), description: text(.description), websiteURL: text(.websiteURL), allowPKCE: text(.allowPKCE) == "true",
+            redirectURIs: list(.redirectURIs), allowedOrigins: list(.allowedOrigins), scopes: list(.scopes), policyURL: text(.policyURL),
+            termsURL: text(.termsURL), logoutRedirectURI: text(.logoutRedirectURI)
+        )
+        var input = ClientRegistrationInput(values.settings)
         if let file = form.file("logo") {
             input.logo = .upload(file.data, declaredType: file.filename)
             // Keep a valid upload across a refused submission, so it need not be picked again.
@@ -188,34 +175,22 @@ struct ClientPagesController {
 }
 
 /// What the registration form shows.
+@dynamicMemberLookup
 struct FormValues {
-    var name = ""
-    var description = ""
-    var websiteURL = ""
-    var policyURL = ""
-    var termsURL = ""
-    var logoutRedirectURI = ""
-    var allowPKCE = false
-    var redirectURIs: [String] = []
-    var allowedOrigins: [String] = []
-    var scopes: Set<String> = []
+    /// The settings as the person typed them (or as the app has them).
+    var settings = ClientSettings.empty
+    /// An icon kept across a refused submission, as a `data:` URI.
     var logoData = ""
 
     static let empty = FormValues()
 
     init() {}
 
-    init(_ client: RegisteredClient) {
-        name = client.name
-        description = client.description
-        websiteURL = client.websiteURL
-        policyURL = client.policyURL
-        termsURL = client.termsURL
-        logoutRedirectURI = client.logoutRedirectURI ?? ""
-        allowPKCE = client.allowPKCE
-        redirectURIs = client.redirectURIs
-        allowedOrigins = client.allowedOrigins
-        scopes = Set(client.scopes)
+    init(_ client: RegisteredClient) { settings = client.settings }
+
+    subscript<Value>(dynamicMember keyPath: WritableKeyPath<ClientSettings, Value>) -> Value {
+        get { settings[keyPath: keyPath] }
+        set { settings[keyPath: keyPath] = newValue }
     }
 
     static let groupLabels = [
@@ -223,6 +198,7 @@ struct FormValues {
     ]
 
     func view(action: String, submitLabel: String, errors: [FieldError] = []) -> [String: Any] {
+        typealias Field = ClientSettings.Field
         var messages: [String: String] = [:]
         for error in errors { messages[error.field] = [messages[error.field], error.message].compactMap { $0 }.joined(separator: " ") }
         var groups: [[String: Any]] = []
@@ -231,20 +207,22 @@ struct FormValues {
             guard let read = members.first(where: { $0.type != .write }) else { continue }
             var row: [String: Any] = [
                 "group": group, "label": Self.groupLabels[group] ?? group, "readName": read.name,
-                "readDescription": read.description, "readChecked": scopes.contains(read.name),
+                "readDescription": read.description, "readChecked": settings.scopes.contains(read.name),
             ]
             if let write = members.first(where: { $0.type == .write }) {
                 row["writeName"] = write.name
-                row["writeChecked"] = scopes.contains(write.name)
+                row["writeChecked"] = settings.scopes.contains(write.name)
             }
             groups.append(row)
         }
         return [
             "action": action, "submitLabel": submitLabel, "hasErrors": !errors.isEmpty, "errors": messages,
-            "name": name, "description": description, "website_url": websiteURL, "policy_url": policyURL,
-            "terms_url": termsURL, "logout_redirect_uri": logoutRedirectURI, "allow_pkce": allowPKCE,
-            "redirect_uris": (redirectURIs.isEmpty ? [""] : redirectURIs).map { ["value": $0] },
-            "allowed_origins": (allowedOrigins.isEmpty ? [""] : allowedOrigins).map { ["value": $0] },
+            Field.name.rawValue: settings.name, Field.description.rawValue: settings.description,
+            Field.websiteURL.rawValue: settings.websiteURL, Field.policyURL.rawValue: settings.policyURL,
+            Field.termsURL.rawValue: settings.termsURL, Field.logoutRedirectURI.rawValue: settings.logoutRedirectURI ?? "",
+            Field.allowPKCE.rawValue: settings.allowPKCE,
+            Field.redirectURIs.rawValue: (settings.redirectURIs.isEmpty ? [""] : settings.redirectURIs).map { ["value": $0] },
+            Field.allowedOrigins.rawValue: (settings.allowedOrigins.isEmpty ? [""] : settings.allowedOrigins).map { ["value": $0] },
             "scopeGroups": groups, "logoData": logoData, "logoPreview": logoData,
         ]
     }

@@ -319,17 +319,18 @@ struct ClientsAPIController {
             }
             return list.compactMap { $0 as? String }
         }
+        typealias Field = ClientSettings.Field
         var input = ClientRegistrationInput()
-        input.name = string("name")
-        input.description = string("description")
-        input.websiteURL = string("website_url")
-        input.policyURL = string("policy_url")
-        input.termsURL = string("terms_url")
-        input.logoutRedirectURI = string("logout_redirect_uri")
+        input.name = string(Field.name.rawValue)
+        input.description = string(Field.description.rawValue)
+        input.websiteURL = string(Field.websiteURL.rawValue)
+        input.policyURL = string(Field.policyURL.rawValue)
+        input.termsURL = string(Field.termsURL.rawValue)
+        input.logoutRedirectURI = string(Field.logoutRedirectURI.rawValue)
         input.logo = string("logo").map { .dataURI($0) }
-        input.redirectURIs = strings("redirect_uris")
-        input.allowedOrigins = strings("allowed_origins")
-        input.scopes = strings("scopes")
+        input.redirectURIs = strings(Field.redirectURIs.rawValue)
+        input.allowedOrigins = strings(Field.allowedOrigins.rawValue)
+        input.scopes = strings(Field.scopes.rawValue)
         if let value = object["allow_pkce"], !(value is NSNull) {
             if let flag = body.booleans["allow_pkce"] {
                 input.allowPKCE = flag
