@@ -35,6 +35,18 @@ import Testing
         )
     }
 
+    /// An issued code, redeemed for its first refresh token.
+    static func redeemed(_ database: any Database) async throws
+        -> (SQLAuthorizationStore, Person, RegisteredClient, IssuedCode, StoredRefreshToken)
+    {
+        let (store, person, client) = try await setUp(database)
+        let code = code(client, person)
+        try await store.issue(code)
+        let first = refresh(for: code)
+        #expect(try await store.redeem(codeHash: code.codeHash, at: now, firstRefreshToken: first))
+        return (store, person, client, code, first)
+    }
+
     /// How many of `count` concurrent attempts succeeded.
     static func winners(_ count: Int, _ attempt: @escaping @Sendable () async throws -> Bool) async throws -> Int {
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -61,11 +73,7 @@ import Testing
     @Test(arguments: TestDatabaseKind.available)
     func aRevokedGrantRedeemsAndRotatesNothing(kind: TestDatabaseKind) async throws {
         try await withScratchDatabase(kind) { database, _ in
-            let (store, person, client) = try await Self.setUp(database)
-            let code = Self.code(client, person)
-            try await store.issue(code)
-            let first = Self.refresh(for: code)
-            #expect(try await store.redeem(codeHash: code.codeHash, at: Self.now, firstRefreshToken: first))
+            let (store, person, client, code, first) = try await Self.redeemed(database)
             try await store.revoke(grantID: code.grantID, at: Self.now, feedExpiry: Self.now.addingTimeInterval(3600))
             #expect(try await !store.isActive(grantID: code.grantID))
             #expect(try await !store.rotate(tokenHash: first.tokenHash, at: Self.now, successor: Self.refresh(for: code)))
@@ -81,11 +89,7 @@ import Testing
     @Test(arguments: TestDatabaseKind.available)
     func aRefreshTokenRotatesOnceEvenWhenRaced(kind: TestDatabaseKind) async throws {
         try await withScratchDatabase(kind) { database, _ in
-            let (store, person, client) = try await Self.setUp(database)
-            let code = Self.code(client, person)
-            try await store.issue(code)
-            let first = Self.refresh(for: code)
-            #expect(try await store.redeem(codeHash: code.codeHash, at: Self.now, firstRefreshToken: first))
+            let (store, _, _, code, first) = try await Self.redeemed(database)
             #expect(try await store.find(tokenHash: first.tokenHash) == first)
             let wins = try await Self.winners(8) { try await store.rotate(tokenHash: first.tokenHash, at: Self.now, successor: Self.refresh(for: code)) }
             #expect(wins == 1)

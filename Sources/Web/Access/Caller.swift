@@ -31,14 +31,21 @@ public enum Caller: Sendable {
     }
 }
 
-/// An app calling for a person with an OAuth access token.
-public struct AppCaller: Sendable {
+/// An app calling for a person with an OAuth access token. A class, so the request context that
+/// carries it stays small as it is copied along the route.
+public final class AppCaller: Sendable {
     /// The person who consented.
     public let person: Person
     /// The app.
     public let clientID: ClientID
     /// The verified claims: scopes, grant, audience, times.
     public let claims: AccessTokenClaims
+
+    init(person: Person, clientID: ClientID, claims: AccessTokenClaims) {
+        self.person = person
+        self.clientID = clientID
+        self.claims = claims
+    }
 }
 
 /// The one authentication step (RFC 6750 §2.1 bearer, or the session cookie). A bearer with a `.` is

@@ -72,7 +72,8 @@ struct RouteGate: Sendable {
                 try await decorate(&response, request: request, app: app)
                 return response
             }
-            appOrigins = try await clients.find(app.clientID)?.allowedOrigins ?? []
+            // CORS needs the app's origins only when a browser sent an Origin.
+            if request.headers[.origin] != nil { appOrigins = try await clients.find(app.clientID)?.allowedOrigins ?? [] }
         }
         var response: Response
         do {
