@@ -31,7 +31,7 @@ public func openMigratedDatabase(_ configuration: Configuration, logger: Logger)
 public func buildApplication(
     configuration: Configuration,
     clock: any TimeSource = SystemTime(),
-    announce: @escaping @Sendable (String) -> Void = { print($0) }
+    announce: @escaping @Sendable (String) -> Void = Console.announce
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "gatehouse")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info

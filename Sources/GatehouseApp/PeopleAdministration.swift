@@ -22,6 +22,12 @@ public struct PeopleAdministration: Sendable {
         try await service.add(email: email, password: password, role: role, firstName: firstName, lastName: lastName)
     }
 
+    /// A new password for the person with `email`, ending their sessions (`PeopleService.setPassword`).
+    @discardableResult
+    public func setPassword(email: String, password: String) async throws -> Person {
+        try await service.setPassword(email: email, password: password)
+    }
+
     /// When the portal has no owner yet, creates one from the configured email and password, or
     /// `admin@localhost` with a random password that is printed once through `announce`.
     public func ensureOwner(email: String?, password: String?, announce: @Sendable (String) -> Void) async throws {

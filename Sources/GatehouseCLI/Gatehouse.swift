@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             fail("\(error)")
         }
-        print("Gatehouse serving \(configuration.publicURL.absoluteString) on \(configuration.host):\(configuration.port)")
+        Console.announce("Gatehouse serving \(configuration.publicURL.absoluteString) on \(configuration.host):\(configuration.port)")
         try await app.runService()
     }
 }
@@ -69,7 +69,45 @@ struct Migrate: AsyncParsableCommand {
 }
 
 struct Users: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage people.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(abstract: "Manage people.", subcommands: [Add.self, SetPassword.self])
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Give a person a new password (from --password, or the first line of standard input) and end their sessions."
+        )
+
+        @Option(help: "The person's sign-in email.") var email: String
+        @Option(help: "The new password (8 to 1024 characters); read from standard input when left out.") var password: String?
+
+        func run() async throws {
+            let newPassword: String
+            if let password {
+                newPassword = password
+            } else {
+                guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                    fail("no new password: give --password, or the password as the first line of standard input")
+                }
+                newPassword = line
+            }
+            let configuration = loadConfiguration()
+            do {
+                let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.users"))
+                let administration = PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost)
+                let person: Person
+                do {
+                    person = try await administration.setPassword(email: email, password: newPassword)
+                } catch {
+                    await database.close()
+                    throw error
+                }
+                await database.close()
+                print("New password set for \(person.email); their sessions and portal tokens are ended.")
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a person to the portal.")

@@ -28,15 +28,18 @@ public struct NewPerson: Sendable, Equatable {
     ) -> Result<NewPerson, PersonInputError> {
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard EmailAddress.isPlausible(email) else { return .failure(.invalidEmail) }
-        guard password.count >= minimumPasswordLength, password.count <= maximumPasswordLength else {
-            return .failure(.invalidPassword)
-        }
+        guard isAcceptablePassword(password) else { return .failure(.invalidPassword) }
         let first = firstName.trimmingCharacters(in: .whitespacesAndNewlines)
         let last = lastName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard first.count <= maximumNameLength, last.count <= maximumNameLength else {
             return .failure(.nameTooLong)
         }
         return .success(NewPerson(email: email, password: password, firstName: first, lastName: last, role: role))
+    }
+
+    /// The password rule: 8 to 1,024 characters.
+    public static func isAcceptablePassword(_ password: String) -> Bool {
+        (minimumPasswordLength...maximumPasswordLength).contains(password.count)
     }
 
     private init(email: String, password: String, firstName: String, lastName: String, role: Role) {
@@ -58,6 +61,7 @@ public enum PersonInputError: Error, Equatable, Sendable, CustomStringConvertibl
     case nameTooLong
     /// Another account already has this email.
     case emailTaken
+    case unknownPerson
 
     /// A sentence for the person or operator.
     public var description: String {
@@ -67,6 +71,7 @@ public enum PersonInputError: Error, Equatable, Sendable, CustomStringConvertibl
             "password must be \(NewPerson.minimumPasswordLength) to \(NewPerson.maximumPasswordLength) characters"
         case .nameTooLong: "first and last name must be at most \(NewPerson.maximumNameLength) characters"
         case .emailTaken: "an account with this email already exists"
+        case .unknownPerson: "there is no account with this email"
         }
     }
 }

@@ -12,6 +12,9 @@ public protocol PersonStore: Sendable {
     func count() async throws -> Int
     /// `true` when someone has the `owner` role.
     func hasOwner() async throws -> Bool
+    /// Replaces a person's password hash and ends every session and portal token of theirs, in one
+    /// transaction; `false` when the person is gone.
+    func setPasswordHash(_ hash: String, for id: PersonID, at now: Date) async throws -> Bool
 }
 
 /// What kind of sign-in a session came from.

@@ -10,6 +10,17 @@ public struct SQLPersonStore: PersonStore, PeopleDirectory {
     /// A store on `database`.
     public init(database: any Database) { self.database = database }
 
+    public func setPasswordHash(_ hash: String, for id: PersonID, at now: Date) async throws -> Bool {
+        try await database.write { sql in
+            let changed = try await sql.raw("""
+                UPDATE people SET password_hash = \(bind: hash), updated_at = \(bind: now.unixSeconds)
+                WHERE id = \(bind: id.rawValue) RETURNING id
+                """).first() != nil
+            if changed { try await sql.raw("DELETE FROM sessions WHERE person_id = \(bind: id.rawValue)").run() }
+            return changed
+        }
+    }
+
     public func create(_ person: Person, passwordHash: String) async throws {
         let inserted = try await database.write { sql in
             try await sql.raw("""

@@ -28,4 +28,17 @@ public struct PeopleService: Sendable {
         try await people.create(person, passwordHash: try await hasher.hash(input.password))
         return person
     }
+
+    /// Gives the person with `email` a new password and ends their sessions and portal tokens (a lost
+    /// password recovered by the operator); throws `PersonInputError` and changes nothing for an unknown
+    /// email or a password that breaks the rule.
+    @discardableResult
+    public func setPassword(email: String, password: String) async throws -> Person {
+        guard NewPerson.isAcceptablePassword(password) else { throw PersonInputError.invalidPassword }
+        let normalized = email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard let person = try await people.credentials(email: normalized)?.person,
+              try await people.setPasswordHash(try await hasher.hash(password), for: person.id, at: clock.now)
+        else { throw PersonInputError.unknownPerson }
+        return person
+    }
 }
