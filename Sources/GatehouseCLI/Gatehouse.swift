@@ -44,6 +44,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = loadConfiguration()
         let app: any ApplicationProtocol
         do {
+            // Before anything is created: a port in use or a foreign address is one line naming the setting.
+            try ListenAddress.check(host: configuration.host, port: configuration.port)
             app = try await buildApplication(configuration: configuration)
         } catch {
             fail("\(error)")

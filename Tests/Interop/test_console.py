@@ -73,3 +73,27 @@ def test_owner_password_reaches_a_pipe_at_once_and_set_password_recovers_it():
         server.terminate()
         server.wait(timeout=20)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_a_port_in_use_is_one_line_and_nothing_is_created():
+    import socket
+    data = tempfile.mkdtemp(prefix="gatehouse-busy-")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        env = dict(os.environ, GATEHOUSE_PORT=str(port), GATEHOUSE_DATA_DIR=data, GATEHOUSE_BCRYPT_COST="4")
+        for name in ("GATEHOUSE_ADMIN_EMAIL", "GATEHOUSE_ADMIN_PASSWORD", "GATEHOUSE_DATABASE_URL"):
+            env.pop(name, None)
+        started = subprocess.run([BINARY, "serve"], env=env, capture_output=True, text=True, timeout=60)
+        assert started.returncode != 0
+        lines = started.stderr.strip().splitlines()
+        assert len(lines) == 1 and "GATEHOUSE_PORT" in lines[0] and "in use" in lines[0], started.stderr
+        assert "password" not in started.stdout + started.stderr
+        assert os.listdir(data) == [], "a refused start created " + str(os.listdir(data))
+        # An address this machine does not have names GATEHOUSE_HOST.
+        foreign = subprocess.run([BINARY, "serve"], env=dict(env, GATEHOUSE_HOST="192.0.2.1", GATEHOUSE_PORT=str(free_port())),
+                                 capture_output=True, text=True, timeout=60)
+        assert foreign.returncode != 0 and "GATEHOUSE_HOST" in foreign.stderr, foreign.stderr
+        assert os.listdir(data) == []
+    shutil.rmtree(data, ignore_errors=True)
