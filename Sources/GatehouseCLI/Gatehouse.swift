@@ -73,6 +73,26 @@ struct Migrate: AsyncParsableCommand {
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Manage people.", subcommands: [Add.self, SetPassword.self])
 
+    /// Runs `change` on the configured database (migrated first) and closes it; any error is the one
+    /// line of `fail`.
+    static func administer(_ change: (PeopleAdministration) async throws -> Person) async -> Person {
+        let configuration = loadConfiguration()
+        do {
+            let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.users"))
+            let administration = PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost)
+            do {
+                let person = try await change(administration)
+                await database.close()
+                return person
+            } catch {
+                await database.close()
+                throw error
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
     struct SetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-password",
@@ -92,22 +112,8 @@ struct Users: AsyncParsableCommand {
                 }
                 newPassword = line
             }
-            let configuration = loadConfiguration()
-            do {
-                let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.users"))
-                let administration = PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost)
-                let person: Person
-                do {
-                    person = try await administration.setPassword(email: email, password: newPassword)
-                } catch {
-                    await database.close()
-                    throw error
-                }
-                await database.close()
-                print("New password set for \(person.email); their sessions and portal tokens are ended.")
-            } catch {
-                fail("\(error)")
-            }
+            let person = await Users.administer { try await $0.setPassword(email: email, password: newPassword) }
+            print("New password set for \(person.email); their sessions and portal tokens are ended.")
         }
     }
 
@@ -122,24 +128,10 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { fail("--role must be one of owner, admin, user, guest") }
-            let configuration = loadConfiguration()
-            do {
-                let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.users"))
-                let administration = PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost)
-                let person: Person
-                do {
-                    person = try await administration.add(
-                        email: email, password: password, role: role, firstName: firstName, lastName: lastName
-                    )
-                } catch {
-                    await database.close()
-                    throw error
-                }
-                await database.close()
-                print("Added \(person.email) (\(person.role.rawValue)) with id \(person.id)")
-            } catch {
-                fail("\(error)")
+            let person = await Users.administer {
+                try await $0.add(email: email, password: password, role: role, firstName: firstName, lastName: lastName)
             }
+            print("Added \(person.email) (\(person.role.rawValue)) with id \(person.id)")
         }
     }
 }
