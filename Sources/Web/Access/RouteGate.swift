@@ -52,29 +52,50 @@ struct RouteGate: Sendable {
         case .invalidAccessToken:
             return Self.refuse(request, context: context, envelope: envelope, status: .unauthorized,
                                message: "The access token is invalid, expired or revoked.", error: "invalid_token",
-                               challenge: "Bearer realm=\"gatehouse\", error=\"invalid_token\"")
+                               challenge: PortalAPI.invalidTokenChallenge)
         case .caller(let caller):
             context.caller = caller
         }
+        // Every answer to an app, refusals included, carries CORS for its origins; they are needed only
+        // when a browser sent an Origin.
         var appOrigins: [String]?
-        if case .app(let app) = context.caller {
-            guard let scope else {
-                return Self.refuse(request, context: context, envelope: envelope, status: .forbidden,
-                                   message: "This part of the API cannot be used with an OAuth access token.", error: "insufficient_scope",
-                                   challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"")
-            }
-            let accepted = scope.acceptedScopes
-            guard app.claims.grantsAny(of: accepted) else {
-                let list = accepted.joined(separator: " ")
-                var response = Self.refuse(request, context: context, envelope: envelope, status: .forbidden,
-                                           message: "This call needs one of: \(list).", error: "insufficient_scope",
-                                           challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"\(list)\"")
-                try await decorate(&response, request: request, app: app)
-                return response
-            }
-            // CORS needs the app's origins only when a browser sent an Origin.
-            if request.headers[.origin] != nil { appOrigins = try await clients.find(app.clientID)?.allowedOrigins ?? [] }
+        if case .app(let app) = context.caller, request.headers.value(.origin) != nil {
+            appOrigins = try await clients.find(app.clientID)?.allowedOrigins ?? []
         }
+        var response: Response
+        if case .app(let app) = context.caller, let refusal = Self.scopeRefusal(request, context: context, scope: scope, claims: app.claims) {
+            response = refusal
+        } else {
+            response = try await run(request, context: context, envelope: envelope, budget: budget, handler)
+        }
+        if request.headers.value(.origin) != nil {
+            response.headers[.vary] = "Origin"
+            if let appOrigins { cors.decorate(&response, request: request, clientOrigins: appOrigins) }
+        }
+        return response
+    }
+
+    /// RFC 6750 §3.1: 403 `insufficient_scope` when the route takes no OAuth token or the token lacks its scope.
+    private static func scopeRefusal(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, claims: AccessTokenClaims)
+        -> Response?
+    {
+        guard let scope else {
+            return refuse(request, context: context, envelope: false, status: .forbidden,
+                          message: "This part of the API cannot be used with an OAuth access token.", error: "insufficient_scope",
+                          challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"")
+        }
+        let accepted = scope.acceptedScopes
+        guard !claims.grantsAny(of: accepted) else { return nil }
+        let list = accepted.joined(separator: " ")
+        return refuse(request, context: context, envelope: true, status: .forbidden, message: "This call needs one of: \(list).",
+                      error: "insufficient_scope", challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"\(list)\"")
+    }
+
+    /// The route's own checks for a person's call (a browser's change proves its origin, the budget is
+    /// spent), then the handler; errors become the route's answers.
+    private func run(_ request: Request, context: AppRequestContext, envelope: Bool, budget: RateBudget?, _ handler: Routes.Handler)
+        async throws -> Response
+    {
         var response: Response
         do {
             if case .browser = context.caller, request.method != .get, request.method != .head, !cameFromOurPages(request) {
@@ -85,10 +106,6 @@ struct RouteGate: Sendable {
         } catch {
             response = try AppError.from(error).response(from: request, context: context, envelope: envelope)
         }
-        if request.headers.value(.origin) != nil {
-            response.headers[.vary] = "Origin"
-            if let appOrigins { cors.decorate(&response, request: request, clientOrigins: appOrigins) }
-        }
         return response
     }
 
@@ -97,11 +114,6 @@ struct RouteGate: Sendable {
         if let retryAfter = limiter.retryAfter(key: "clients:\(budget.rawValue):\(person.id.rawValue)", limit: budget.limit(in: limits), now: clock.now) {
             throw AppError.tooManyRequests(retryAfter: retryAfter, message: "Too many requests to the clients API; try again in \(retryAfter) s.")
         }
-    }
-
-    private func decorate(_ response: inout Response, request: Request, app: AppCaller) async throws {
-        guard request.headers.value(.origin) != nil else { return }
-        cors.decorate(&response, request: request, clientOrigins: try await clients.find(app.clientID)?.allowedOrigins ?? [])
     }
 
     /// Fetch metadata (`Sec-Fetch-Site: same-origin`) or an `Origin` equal to the portal's own. A

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import OAuthCore
 import PortalCore
@@ -97,6 +98,11 @@ public struct SignInService: Sendable {
     /// Ends the session of a token.
     func end(token: String) async throws {
         try await sessions.delete(tokenHash: OpaqueToken.hash(token))
+    }
+
+    /// Ends the session whose token the browser sent in the cookie `name` (sign-out, a new sign-in).
+    func endSession(of request: Request, cookie name: String) async throws {
+        if let token = request.cookie(name), token.utf8.count <= 128 { try await end(token: token) }
     }
 }
 

@@ -74,10 +74,7 @@ struct LogoutEndpoint {
 
     /// Ends the browser's session and returns to `target`, or shows that the person is signed out.
     private func end(_ request: Request, then target: String?) async throws -> Response {
-        let name = csrf.cookies.session
-        if let token = request.cookie(name), token.count <= 128 {
-            try await signIn.end(token: token)
-        }
+        try await signIn.endSession(of: request, cookie: csrf.cookies.session)
         var response = target.map(Response.found) ?? pages.render("signed-out", [:], request: request, context: nil)
         response.setCookie(csrf.sessionCookie(""))
         return response

@@ -43,9 +43,7 @@ struct SignInController {
             let person = try await signIn.authenticate(
                 email: email, password: form["password"] ?? "", clientAddress: context.clientAddress
             )
-            if let old = request.cookie(csrf.cookies.session), old.count <= 128 {
-                try await signIn.end(token: old)
-            }
+            try await signIn.endSession(of: request, cookie: csrf.cookies.session)
             let opened = try await signIn.openSession(for: person, kind: .browser)
             context.logger.info("signed in", metadata: ["person_id": "\(person.id)"])
             var response = Response.seeOther(LocalRedirect.resolve(redirect))
@@ -70,9 +68,7 @@ struct SignInController {
 
     private func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await csrf.checkedForm(request)
-        if let token = request.cookie(csrf.cookies.session), token.count <= 128 {
-            try await signIn.end(token: token)
-        }
+        try await signIn.endSession(of: request, cookie: csrf.cookies.session)
         var response = Response.seeOther("/login")
         response.setCookie(sessionCookie("", maxAge: 0))
         return response
