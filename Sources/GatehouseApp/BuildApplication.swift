@@ -11,12 +11,27 @@ import Web
 /// Opens the database named by the configuration and brings its schema up to date.
 /// Failures are `ConfigurationError`s naming `GATEHOUSE_DATABASE_URL`.
 public func openMigratedDatabase(_ configuration: Configuration, logger: Logger) async throws -> any Database {
-    let database: any Database
+    let database = try await openConfiguredDatabase(configuration, logger: logger)
+    try await migrate(database, configuration: configuration, logger: logger)
+    return database
+}
+
+/// Opens the configured database without changing it, or names the setting that is wrong.
+func openConfiguredDatabase(_ configuration: Configuration, logger: Logger) async throws -> any Database {
     do {
-        database = try await openDatabase(configuration.database, logger: logger)
+        return try await openDatabase(configuration.database, logger: logger)
+    } catch let StorageError.unavailable(reason) {
+        throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: """
+            cannot be reached (\(configuration.database)): \(reason); check that the database runs there and that the URL, \
+            user and password are right
+            """)
     } catch {
         throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: "cannot be opened (\(configuration.database)): \(error)")
     }
+}
+
+/// Applies the pending migrations; closes `database` when they fail.
+func migrate(_ database: any Database, configuration: Configuration, logger: Logger) async throws {
     do {
         let applied = try await Migrator(database: database).migrate()
         if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
@@ -24,7 +39,34 @@ public func openMigratedDatabase(_ configuration: Configuration, logger: Logger)
         await database.close()
         throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: "migrations failed: \(String(reflecting: error).prefix(300))")
     }
-    return database
+}
+
+/// The database and the secret key of a process that signs: the key must open the signing keys
+/// already stored (every process of a portal needs the same one), checked before anything is
+/// written; then a newly made key file is saved and the schema migrated. The order leaves the data
+/// folder and the database as they were when any of it fails (SPEC §8).
+func openSigningDatabase(_ configuration: Configuration, clock: any TimeSource, logger: Logger) async throws
+    -> (database: any Database, secretKey: SymmetricKey)
+{
+    try DataFolder.check(configuration)
+    let secret = try SecretKeyFile.load(configuration: configuration)
+    let database = try await openConfiguredDatabase(configuration, logger: logger)
+    do {
+        if try await Migrator(database: database).appliedVersions().contains(SQLSigningKeyStore.migrationVersion),
+           try await !KeyRing.secretKeyOpensStoredKeys(secret.key, store: SQLSigningKeyStore(database: database), now: clock.now)
+        {
+            throw ConfigurationError(variable: "GATEHOUSE_SECRET_KEY", reason: """
+                does not open the signing keys stored in the database: every process of a portal needs the same secret key \
+                (the same GATEHOUSE_SECRET_KEY, or the same secret.key in GATEHOUSE_DATA_DIR)
+                """)
+        }
+        try secret.save()
+    } catch {
+        await database.close()
+        throw error
+    }
+    try await migrate(database, configuration: configuration, logger: logger)
+    return (database, secret.key)
 }
 
 /// The composition root: builds the whole server from a configuration. Tests call it too.
@@ -35,9 +77,9 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "gatehouse")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-    let secretKey = try SecretKeyFile.load(configuration: configuration)
+    let (opened, secretKey) = try await openSigningDatabase(configuration, clock: clock, logger: logger)
     let metrics = AppMetrics()
-    let database: any Database = MeasuredDatabase(try await openMigratedDatabase(configuration, logger: logger), metrics: metrics)
+    let database: any Database = MeasuredDatabase(opened, metrics: metrics)
     do {
         try await PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost, clock: clock)
             .ensureOwner(email: configuration.adminEmail, password: configuration.adminPassword, announce: announce)
@@ -181,8 +223,7 @@ public func sweepOnce(configuration: Configuration, logger: Logger) async throws
 /// `gatehouse keys rotate`: new signing keys for every process; the old public keys stay in the
 /// JWKS until every token they signed has expired.
 public func rotateSigningKeys(configuration: Configuration, logger: Logger) async throws {
-    let secretKey = try SecretKeyFile.load(configuration: configuration)
-    let database = try await openMigratedDatabase(configuration, logger: logger)
+    let (database, secretKey) = try await openSigningDatabase(configuration, clock: SystemTime(), logger: logger)
     do {
         let now = Date()
         try await KeyRing.rotateAll(

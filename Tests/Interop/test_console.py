@@ -97,3 +97,102 @@ def test_a_port_in_use_is_one_line_and_nothing_is_created():
         assert foreign.returncode != 0 and "GATEHOUSE_HOST" in foreign.stderr, foreign.stderr
         assert os.listdir(data) == []
     shutil.rmtree(data, ignore_errors=True)
+
+
+def clean_env(data, port, **extra):
+    env = dict(os.environ, GATEHOUSE_PORT=str(port), GATEHOUSE_DATA_DIR=data, GATEHOUSE_BCRYPT_COST="4", **extra)
+    for name in ("GATEHOUSE_ADMIN_EMAIL", "GATEHOUSE_ADMIN_PASSWORD", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_SECRET_KEY"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+def refused_start(env):
+    """Starts `serve`, which must refuse: answers its one line of standard error."""
+    started = subprocess.run([BINARY, "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0, started
+    lines = started.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gatehouse: "), started.stderr
+    assert "password" not in started.stdout, started.stdout
+    return lines[0]
+
+
+def snapshot(folder):
+    """Every file under `folder` with its bytes."""
+    found = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as handle:
+                found[os.path.relpath(path, folder)] = handle.read()
+    return found
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_and_nothing_is_created():
+    data = tempfile.mkdtemp(prefix="gatehouse-nodb-")
+    try:
+        line = refused_start(clean_env(data, free_port(), GATEHOUSE_DATABASE_URL="postgres://nobody@127.0.0.1:1/none"))
+        assert "GATEHOUSE_DATABASE_URL" in line and "connection refused" in line, line
+        assert os.listdir(data) == [], "a refused start created " + str(os.listdir(data))
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_a_data_folder_that_cannot_be_written_is_one_line_and_nothing_is_created():
+    parent = tempfile.mkdtemp(prefix="gatehouse-nowrite-")
+    try:
+        # A file where a folder should be: unwritable for every user, root included.
+        with open(os.path.join(parent, "file"), "w") as handle:
+            handle.write("not a folder")
+        line = refused_start(clean_env(os.path.join(parent, "file", "data"), free_port()))
+        assert "GATEHOUSE_DATA_DIR" in line and "not a folder" in line, line
+        assert sorted(os.listdir(parent)) == ["file"]
+        if os.geteuid() != 0:  # mode bits stop every user but root
+            locked = os.path.join(parent, "locked")
+            os.mkdir(locked, 0o555)
+            line = refused_start(clean_env(locked, free_port()))
+            assert "GATEHOUSE_DATA_DIR" in line and "cannot write" in line, line
+            assert os.listdir(locked) == []
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_a_secret_key_that_does_not_open_the_stored_keys_is_one_line_and_changes_nothing():
+    data = tempfile.mkdtemp(prefix="gatehouse-key-")
+    port = free_port()
+    try:
+        first = clean_env(data, port, GATEHOUSE_SECRET_KEY="a" * 40)
+        server = subprocess.Popen([BINARY, "serve"], env=first, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.1)
+            assert requests.get(f"http://127.0.0.1:{port}/oauth2/jwks", timeout=5).ok
+        finally:
+            server.terminate()
+            assert server.wait(timeout=20) == 0
+        before = snapshot(data)
+        assert "gatehouse.sqlite" in before and "secret.key" not in before
+        # Another key given, and no key at all (a key file would be made): both refused, nothing written.
+        for env in (clean_env(data, port, GATEHOUSE_SECRET_KEY="b" * 40), clean_env(data, port)):
+            line = refused_start(env)
+            assert "GATEHOUSE_SECRET_KEY" in line and "same" in line, line
+            assert snapshot(data) == before
+        # The right key still serves.
+        server = subprocess.Popen([BINARY, "serve"], env=first, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            for _ in range(200):
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.1)
+            assert requests.get(f"http://127.0.0.1:{port}/health", timeout=5).ok
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)

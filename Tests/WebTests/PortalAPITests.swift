@@ -392,7 +392,7 @@ import Web
             let configuration = try testConfiguration(scratch)
             let secret = try SecretKeyFile.load(configuration: configuration)
             let ourKey = try await scratch.inspect { database in
-                let ring = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secret, clock: clock)
+                let ring = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secret.key, clock: clock)
                 try await ring.reload()
                 return try #require(ring.active?.accessToken)
             }

@@ -94,18 +94,28 @@ final class PostgresDatabaseStore: Database {
             }
         } catch {
             await store.close()
-            throw StorageError.unavailable("\(location): \(Self.describe(error))")
+            throw StorageError.unavailable(Self.describe(error))
         }
         return store
     }
 
-    /// postgres-nio hides the server's message from `description`; `String(reflecting:)` shows it.
+    /// One line for the operator: the server's own words (postgres-nio hides them from `description`;
+    /// `String(reflecting:)` shows them), or what the connection met.
     static func describe(_ error: any Error) -> String {
         let text = String(reflecting: error)
         if let range = text.range(of: "message: ") {
-            return String(text[range.upperBound...].prefix(200))
+            let message = text[range.upperBound...].prefix { $0 != "\n" && $0 != "]" && $0 != "," }
+            return "the server says: \(message.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")))"
         }
-        return String(text.prefix(300))
+        for (clue, said) in [("Connection refused", "connection refused"), ("connectTimeout", "no answer in 5 seconds"),
+                             ("Network is unreachable", "network unreachable"), ("No route to host", "no route to host")]
+        where text.contains(clue) {
+            return said
+        }
+        if text.contains("unknownHost") || text.contains("NIOConnectionError") && text.contains("dnsA") {
+            return "the host name is not known"
+        }
+        return String(text.prefix(200)).replacingOccurrences(of: "\n", with: " ")
     }
 
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {

@@ -92,10 +92,19 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// The versions already applied.
+    /// The versions already applied; none on a database never migrated (the question creates nothing,
+    /// so a start can ask it before it knows it may change anything).
     public func appliedVersions() async throws -> [Int] {
-        try await database.read { sql in
-            try await sql.raw("SELECT version FROM schema_migrations ORDER BY version").all()
+        let flavor = database.flavor
+        return try await database.read { sql in
+            let exists = switch flavor {
+            case .sqlite: "SELECT count(*) AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            case .postgres: "SELECT count(*) AS found FROM pg_catalog.pg_tables WHERE tablename = 'schema_migrations' AND schemaname = current_schema()"
+            }
+            guard let row = try await sql.raw(SQLQueryString(exists)).first(), try row.decode(column: "found", as: Int.self) > 0 else {
+                return []
+            }
+            return try await sql.raw("SELECT version FROM schema_migrations ORDER BY version").all()
                 .map { try $0.decode(column: "version", as: Int.self) }
         }
     }

@@ -238,6 +238,9 @@ public struct SQLSigningKeyStore: SigningKeyStore {
 
     public init(database: any Database) { self.database = database }
 
+    /// The migration that makes the `signing_keys` table: until it is applied there are no keys.
+    public static let migrationVersion = M003AuthorizationServer.migration.version
+
     public func published(at now: Date) async throws -> [StoredSigningKey] {
         try await database.read { sql in
             try await sql.raw("""

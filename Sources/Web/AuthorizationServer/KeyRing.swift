@@ -69,6 +69,13 @@ public final class KeyRing: Sendable {
         }
     }
 
+    /// `true` when `secretKey` opens every signing key `store` publishes (or there is none yet): asked
+    /// before a start changes anything, since every process of a portal must hold the same secret key.
+    public static func secretKeyOpensStoredKeys(_ secretKey: SymmetricKey, store: any SigningKeyStore, now: Date) async throws -> Bool {
+        let sealer = KeySealer(secretKey: secretKey)
+        return try await store.published(at: now).allSatisfy { (try? sealer.open($0.sealedPrivateKey)) != nil }
+    }
+
     /// Adds a new key of each algorithm; old public keys stay published until `publishOldUntil`.
     public static func rotateAll(store: any SigningKeyStore, secretKey: SymmetricKey, now: Date, publishOldUntil: Date) async throws {
         let sealer = KeySealer(secretKey: secretKey)
