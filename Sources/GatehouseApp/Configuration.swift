@@ -120,7 +120,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             adminEmail: value("GATEHOUSE_ADMIN_EMAIL"),
             adminPassword: value("GATEHOUSE_ADMIN_PASSWORD"),
             secretKey: value("GATEHOUSE_SECRET_KEY"),
-            bcryptCost: UInt8(try integer("GATEHOUSE_BCRYPT_COST", default: 12, range: 4...31)),
+            bcryptCost: UInt8(try integer("GATEHOUSE_BCRYPT_COST", default: Int(PasswordHasher.defaultCost), range: 4...31)),
             sessionLifetime: TimeInterval(try integer("GATEHOUSE_SESSION_TTL", default: 8 * 3600, range: 60...31_536_000)),
             apiTokenLifetime: TimeInterval(try integer("GATEHOUSE_API_TOKEN_TTL", default: 30 * 86400, range: 60...31_536_000)),
             clientsPerPortal: try integer("GATEHOUSE_CLIENTS_PER_PORTAL", default: 100, range: 1...1_000_000),

@@ -27,6 +27,31 @@ func makePerson(_ email: String, role: Role = .user, at instant: Date = Date(uni
     }
 
     @Test(arguments: TestDatabaseKind.available)
+    func upgradesAHashOnlyWhileItIsTheOneVerified(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let store = SQLPersonStore(database: database)
+            let person = makePerson("ann@example.com")
+            try await store.create(person, passwordHash: "$2b$12$old")
+            #expect(try await !store.upgradePasswordHash("$2b$12$other", to: "$2b$10$new", for: person.id), "a hash changed meanwhile stays")
+            #expect(try await store.credentials(email: person.email)?.passwordHash == "$2b$12$old")
+            #expect(try await store.upgradePasswordHash("$2b$12$old", to: "$2b$10$new", for: person.id))
+            #expect(try await store.credentials(email: person.email)?.passwordHash == "$2b$10$new")
+            #expect(try await !store.upgradePasswordHash("$2b$10$new", to: "$2b$10$x", for: .generate()))
+        }
+    }
+
+    @Test func aHashNeedsRemakingOnlyWhenItsWorkFactorDiffers() {
+        let hasher = PasswordHasher(cost: 10)
+        #expect(PasswordHasher().cost == 10, "OWASP's minimum for bcrypt")
+        #expect(!hasher.needsRehash("$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"))
+        #expect(hasher.needsRehash("$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"))
+        #expect(hasher.needsRehash("$2a$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"))
+        for unknown in ["", "plain", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", "$2b$xx$abc", "$2b$10"] {
+            #expect(!hasher.needsRehash(unknown), "\(unknown) is not a bcrypt hash this hasher can judge")
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
     func knowsWhetherThePortalHasAnOwner(kind: TestDatabaseKind) async throws {
         try await withScratchDatabase(kind) { database, _ in
             let store = SQLPersonStore(database: database)

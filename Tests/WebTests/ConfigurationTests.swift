@@ -11,7 +11,7 @@ import Testing
         #expect(configuration.port == 8080)
         #expect(configuration.dataDirectory == "./data")
         #expect(configuration.database == .sqlite(path: "./data/gatehouse.sqlite"))
-        #expect(configuration.bcryptCost == 12)
+        #expect(configuration.bcryptCost == 10)
         #expect(!configuration.secureCookies)
     }
 

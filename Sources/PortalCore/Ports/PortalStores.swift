@@ -15,6 +15,9 @@ public protocol PersonStore: Sendable {
     /// Replaces a person's password hash and ends every session and portal token of theirs, in one
     /// transaction; `false` when the person is gone.
     func setPasswordHash(_ hash: String, for id: PersonID, at now: Date) async throws -> Bool
+    /// Replaces the hash `old` of the same password by `new` (made with other parameters), sessions
+    /// untouched; `false` when the hash is no longer `old` (the password changed meanwhile).
+    func upgradePasswordHash(_ old: String, to new: String, for id: PersonID) async throws -> Bool
 }
 
 /// What kind of sign-in a session came from.

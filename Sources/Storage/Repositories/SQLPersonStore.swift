@@ -21,6 +21,15 @@ public struct SQLPersonStore: PersonStore, PeopleDirectory {
         }
     }
 
+    public func upgradePasswordHash(_ old: String, to new: String, for id: PersonID) async throws -> Bool {
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE people SET password_hash = \(bind: new)
+                WHERE id = \(bind: id.rawValue) AND password_hash = \(bind: old) RETURNING id
+                """).first() != nil
+        }
+    }
+
     public func create(_ person: Person, passwordHash: String) async throws {
         let inserted = try await database.write { sql in
             try await sql.raw("""

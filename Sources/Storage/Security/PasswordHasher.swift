@@ -9,8 +9,23 @@ public struct PasswordHasher: Sendable {
     /// bcrypt's work factor (2^cost rounds).
     public let cost: UInt8
 
-    /// A hasher with the given work factor (12 in production; tests use the minimum, 4).
-    public init(cost: UInt8 = 12) { self.cost = cost }
+    /// The default work factor: OWASP's minimum for bcrypt (Password Storage Cheat Sheet), and about
+    /// 24 verifications a second per core on the machines Gatehouse is built on — above the 15 per
+    /// vCPU that Keycloak 26 sizes sign-ins by. `Benchmarks/sign_in.py` measures it.
+    public static let defaultCost: UInt8 = 10
+
+    /// A hasher with the given work factor (tests use the minimum, 4).
+    public init(cost: UInt8 = PasswordHasher.defaultCost) { self.cost = cost }
+
+    /// `true` when `hash` is a bcrypt hash made with another work factor than this hasher's, so that
+    /// a successful sign-in should store a new one (`$2b$10$…`: the cost is the third field).
+    public func needsRehash(_ hash: String) -> Bool {
+        let fields = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard fields.count == 4, fields[0].isEmpty, ["2a", "2b", "2y"].contains(fields[1]), let stored = UInt8(fields[2]) else {
+            return false
+        }
+        return stored != cost
+    }
 
     /// A new salted hash of `password`.
     public func hash(_ password: String) async throws -> String {

@@ -73,6 +73,10 @@ public struct SignInService: Sendable {
             throw AppError.unauthorized(Self.wrongCredentials)
         }
         try await failures.clear(key: accountKey)
+        if hasher.needsRehash(found.passwordHash) {
+            // The work factor setting changed: the password is at hand now, and only now.
+            _ = try await people.upgradePasswordHash(found.passwordHash, to: try await hasher.hash(password), for: found.person.id)
+        }
         return found.person
     }
 
