@@ -11,6 +11,8 @@ import Synchronization
 final class SQLiteDatabaseStore: Database {
     let flavor = SQLFlavor.sqlite
     private let writer: ResourcePool<SQLiteSession>
+    /// The writer connection itself (the same object for the store's life, reopened in place).
+    private let writerSession: SQLiteSession
     private let readers: ResourcePool<SQLiteSession>
     private let readerCount: Int
     private let threadPool: NIOThreadPool
@@ -23,6 +25,7 @@ final class SQLiteDatabaseStore: Database {
 
     private init(writer: SQLiteSession, readers: [SQLiteSession], threadPool: NIOThreadPool, logger: Logger) {
         self.writer = ResourcePool([writer])
+        self.writerSession = writer
         let readerPool = ResourcePool(readers)
         self.readers = readerPool
         self.readerCount = readers.count
@@ -55,18 +58,7 @@ final class SQLiteDatabaseStore: Database {
             for index in 0...readerCount {
                 let session = try await SQLiteSession.open(path: path, threadPool: threadPool)
                 opened.append(session)
-                let sql = session.sql(logger: logger)
-                // The writer waits for another process's lock only briefly on its thread; `beginImmediate`
-                // retries with sleeps in between. Readers in WAL mode wait only during recovery.
-                try await sql.raw(index == 0 ? "PRAGMA busy_timeout = 20" : "PRAGMA busy_timeout = 5000").run()
-                if index == 0 {
-                    _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
-                    // The writer never checkpoints inside a commit (which would hold up the next
-                    // write for tens of milliseconds); a reader does it in the background instead.
-                    _ = try await sql.raw("PRAGMA wal_autocheckpoint = 0").all()
-                }
-                try await sql.raw("PRAGMA synchronous = NORMAL").run()
-                try await sql.raw("PRAGMA foreign_keys = ON").run()
+                try await configure(session, writer: index == 0, logger: logger)
             }
         } catch {
             for session in opened { await session.close() }
@@ -75,6 +67,22 @@ final class SQLiteDatabaseStore: Database {
         }
         return SQLiteDatabaseStore(
             writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, logger: logger)
+    }
+
+    /// Sets a connection's pragmas, when it is opened and when it is opened again.
+    static func configure(_ session: SQLiteSession, writer: Bool, logger: Logger) async throws {
+        let sql = session.sql(logger: logger)
+        // The writer waits for another process's lock only briefly on its thread; `beginImmediate`
+        // retries with sleeps in between. Readers in WAL mode wait only during recovery.
+        try await sql.raw(writer ? "PRAGMA busy_timeout = 20" : "PRAGMA busy_timeout = 5000").run()
+        if writer {
+            _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
+            // The writer never checkpoints inside a commit (which would hold up the next
+            // write for tens of milliseconds); a reader does it in the background instead.
+            _ = try await sql.raw("PRAGMA wal_autocheckpoint = 0").all()
+        }
+        try await sql.raw("PRAGMA synchronous = NORMAL").run()
+        try await sql.raw("PRAGMA foreign_keys = ON").run()
     }
 
     /// Reads in a snapshot kept from the connection's previous read while nothing changed
@@ -106,8 +114,14 @@ final class SQLiteDatabaseStore: Database {
     /// Group commit: while other writes wait for the writer, a finished write hands the connection on
     /// with its transaction still open, and the last of the group commits for all. Each write runs in
     /// a savepoint of its own, so one that throws takes back only its own changes; every write of the
-    /// group returns only after the `COMMIT` succeeded (or throws its error). Writes are serial on one
+    /// group returns only after the `COMMIT` succeeded (or throws). Writes are serial on one
     /// connection either way, so each sees exactly what it would have seen alone, one after another.
+    ///
+    /// When a write fails in a way that makes SQLite roll back the whole transaction (IOERR, INTERRUPT,
+    /// FULL or NOMEM without a statement journal: "Result and Error Codes", `sqlite3_get_autocommit`),
+    /// the group is over: that write throws SQLite's own error, every write of the group waiting for
+    /// the `COMMIT` is told it failed, and the next write begins a new transaction with
+    /// `BEGIN IMMEDIATE` — never a `SAVEPOINT` outside a transaction, which would commit on its own.
     func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         let session = await writer.acquire()
         let sql = session.sql(logger: logger)
@@ -116,11 +130,12 @@ final class SQLiteDatabaseStore: Database {
         if let open = openGroup.withLock({ $0 }) {
             group = open
         } else {
-            session.endKeptSnapshot()
             do {
+                session.endKeptSnapshot()
                 try session.setQueryOnly(false)
                 try await Self.beginImmediate(sql)
             } catch {
+                await restore(session)
                 writer.release(session)
                 throw error
             }
@@ -132,22 +147,32 @@ final class SQLiteDatabaseStore: Database {
         let outcome: Result<T, any Error>
         do {
             try await sql.raw("SAVEPOINT gatehouse_write").run()
-            do {
-                outcome = .success(try await body(sql))
-                try await sql.raw("RELEASE gatehouse_write").run()
-            } catch {
-                try await sql.raw("ROLLBACK TO gatehouse_write").run()
-                try await sql.raw("RELEASE gatehouse_write").run()
+            let value = try await body(sql)
+            try await sql.raw("RELEASE gatehouse_write").run()
+            outcome = .success(value)
+        } catch {
+            // Take back this write alone, while the group's transaction is still there to keep.
+            if session.inTransaction, (try? await sql.raw("ROLLBACK TO gatehouse_write").run()) != nil,
+               (try? await sql.raw("RELEASE gatehouse_write").run()) != nil, session.inTransaction
+            {
+                outcome = .failure(error)
+            } else {
+                await abandon(group, session: session, sql: sql, cause: error)
                 throw error
             }
-        } catch {
-            // The body failed and its savepoint was rolled back, or the savepoint itself failed (then
-            // SQLite may have ended the whole transaction, and the group's COMMIT reports it).
-            await finish(group, session: session, sql: sql)
-            throw error
         }
         try await finish(group, session: session, sql: sql).get()
         return try outcome.get()
+    }
+
+    /// Ends a group whose transaction SQLite rolled back under it (or that could not take one write
+    /// back): what is left is rolled back, every waiting member is told, the writer is released.
+    private func abandon(_ group: CommitGroup, session: SQLiteSession, sql: any SQLDatabase, cause: any Error) async {
+        openGroup.withLock { $0 = nil }
+        if session.inTransaction { try? await sql.raw("ROLLBACK").run() }
+        await restore(session)
+        writer.release(session)
+        group.complete(.failure(GroupRolledBack(cause: cause)))
     }
 
     /// Hands the open transaction to the next waiting write, or commits the group. Answers how the
@@ -158,18 +183,37 @@ final class SQLiteDatabaseStore: Database {
         if group.members < Self.groupLimit, !closing.withLock({ $0 }), writer.handOver(session) {
             return await group.committed()
         }
+        let result = await commit(group, session: session, sql: sql)
+        writer.release(session)
+        return result
+    }
+
+    /// Commits the group's transaction (rolls it back when the commit fails) and tells its members.
+    private func commit(_ group: CommitGroup, session: SQLiteSession, sql: any SQLDatabase) async -> Result<Void, any Error> {
         openGroup.withLock { $0 = nil }
         let result: Result<Void, any Error>
         do {
             try await sql.raw("COMMIT").run()
             result = .success(())
         } catch {
-            try? await sql.raw("ROLLBACK").run()
+            if session.inTransaction { try? await sql.raw("ROLLBACK").run() }
+            await restore(session)
             result = .failure(error)
         }
-        writer.release(session)
         group.complete(result)
         return result
+    }
+
+    /// A writer left inside a transaction that neither `COMMIT` nor `ROLLBACK` could end would fail
+    /// every later write: it is closed (which rolls the transaction back) and opened again.
+    private func restore(_ session: SQLiteSession) async {
+        guard session.inTransaction else { return }
+        do {
+            try await session.reopen()
+            try await Self.configure(session, writer: true, logger: logger)
+        } catch {
+            logger.error("the SQLite writer could not be opened again", metadata: ["error.type": "\(type(of: error))"])
+        }
     }
 
     /// Writes committed together at most (bounds how long the first of a group waits).
@@ -192,6 +236,15 @@ final class SQLiteDatabaseStore: Database {
         }
     }
 
+    /// Interrupts the statement the writer runs now (`sqlite3_interrupt`): for tests of what a group
+    /// commit does when SQLite rolls its transaction back.
+    func interruptWrites() { writerSession.interrupt() }
+
+    #if DEBUG
+    /// Tests only: writer statements that fail with a code instead of running (`SQLiteSession.injectedFailures`).
+    func injectWriterFailures(_ failures: [String: Int32]) { writerSession.injectedFailures.withLock { $0 = failures } }
+    #endif
+
     func ping() async -> Bool {
         (try? await read { try await $0.raw("SELECT 1 AS one").first() }) != nil
     }
@@ -201,10 +254,24 @@ final class SQLiteDatabaseStore: Database {
         checkpointer.cancel()
         _ = await checkpointer.value
         let writers = await writer.drain(count: 1)
-        let all = writers + (await readers.drain(count: readerCount))
-        for session in all { await session.close() }
+        // A write may have handed its open group to this drain just before `closing` was set.
+        if let group = openGroup.withLock({ $0 }), let session = writers.first {
+            _ = await commit(group, session: session, sql: session.sql(logger: logger))
+        }
+        let drainedReaders = await readers.drain(count: readerCount)
+        for session in writers + drainedReaders { await session.close() }
+        // A write or read still waiting gets a closed connection, and fails at once instead of waiting forever.
+        writers.forEach(writer.release)
+        drainedReaders.forEach(readers.release)
         try? await threadPool.shutdownGracefully()
     }
+}
+
+/// The error of a write whose group's transaction SQLite rolled back because another write of the
+/// group failed (`cause`): nothing of this write was kept.
+struct GroupRolledBack: Error, CustomStringConvertible {
+    let cause: any Error
+    var description: String { "the transaction was rolled back: \(cause)" }
 }
 
 /// The writes sharing one SQLite transaction, waiting for its `COMMIT`.

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import SQLKit
 import SQLiteKit
+import Synchronization
 import VaporCSQLite
 
 /// One `sqlite3` connection, used by one task at a time (a `ResourcePool` hands it out), with its
@@ -17,6 +18,10 @@ final class SQLiteSession: @unchecked Sendable {
     // @unchecked: the handle and the cache are touched only by the task that holds the session
     // (one at a time, handed over through a `ResourcePool`, which orders the accesses).
     private var handle: OpaquePointer?
+    /// The same handle for `interrupt()`, which another thread may call while the holder runs a statement.
+    private let interruptible = Mutex<InterruptibleHandle?>(nil)
+    /// The file this connection opened (`reopen()` opens it again).
+    let path: String
     private var statements: [String: Prepared] = [:]
     private let threadPool: NIOThreadPool
     /// This connection's mapping of the wal-index, once it has read in WAL mode.
@@ -32,26 +37,63 @@ final class SQLiteSession: @unchecked Sendable {
     /// Prepared statements kept per connection; the cache starts afresh when it would grow past this.
     static let cacheLimit = 256
 
-    private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
+    private init(handle: OpaquePointer, path: String, threadPool: NIOThreadPool) {
         self.handle = handle
+        self.path = path
         self.threadPool = threadPool
+        interruptible.withLock { $0 = InterruptibleHandle(pointer: handle) }
     }
 
     /// Opens `path` (creating it), with extended result codes.
     static func open(path: String, threadPool: NIOThreadPool) async throws -> SQLiteSession {
-        try await threadPool.runIfActive {
-            Self.initialize
-            var handle: OpaquePointer?
-            let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-            let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
-            guard status == SQLITE_OK, let handle else {
-                let message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "code \(status)"
-                if let handle { sqlite_nio_sqlite3_close(handle) }
-                throw SQLiteFailure(code: status, message: message)
-            }
-            return SQLiteSession(handle: handle, threadPool: threadPool)
-        }
+        try await threadPool.runIfActive { SQLiteSession(handle: try Self.openHandle(path), path: path, threadPool: threadPool) }
     }
+
+    private static func openHandle(_ path: String) throws -> OpaquePointer {
+        Self.initialize
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, let handle else {
+            let message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "code \(status)"
+            if let handle { sqlite_nio_sqlite3_close(handle) }
+            throw SQLiteFailure(code: status, message: message)
+        }
+        return handle
+    }
+
+    /// Closes the connection and opens the file again: for a connection that is stuck inside a
+    /// transaction it can neither commit nor roll back (closing rolls it back). The caller sets
+    /// the connection's pragmas again.
+    func reopen() async throws {
+        await close()
+        try await threadPool.runIfActive {
+            let fresh = try Self.openHandle(self.path)
+            self.handle = fresh
+            self.interruptible.withLock { $0 = InterruptibleHandle(pointer: fresh) }
+        }
+        queryOnly = false
+    }
+
+    /// `true` while the connection is inside a transaction (`sqlite3_get_autocommit` is 0). After a
+    /// failed statement this tells whether SQLite rolled the whole transaction back on its own
+    /// (it does for IOERR and INTERRUPT, and for FULL or NOMEM without a statement journal).
+    var inTransaction: Bool {
+        guard let handle else { return false }
+        return sqlite_nio_sqlite3_get_autocommit(handle) == 0
+    }
+
+    /// Makes the statement running on this connection stop with `SQLITE_INTERRUPT` (`sqlite3_interrupt`,
+    /// safe from any thread).
+    func interrupt() {
+        interruptible.withLock { handle in if let handle { sqlite_nio_sqlite3_interrupt(handle.pointer) } }
+    }
+
+    #if DEBUG
+    /// Tests only: statements (by their exact text) that fail with the given code instead of running,
+    /// to reach states SQLite gives no portable way to cause (a `COMMIT` and a `ROLLBACK` that both fail).
+    let injectedFailures = Mutex<[String: Int32]>([:])
+    #endif
 
     /// `sqlite3_initialize` once per process, before the first connection (it is not itself safe to race).
     private static let initialize: Void = { _ = sqlite_nio_sqlite3_initialize() }()
@@ -164,6 +206,9 @@ final class SQLiteSession: @unchecked Sendable {
 
     private func run(_ sql: String, _ binds: [SQLiteData], large: Bool = false, _ onRow: (SQLiteSessionRow) -> Void) throws {
         guard let handle else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "connection closed") }
+        #if DEBUG
+        if let code = injectedFailures.withLock({ $0[sql] }) { throw SQLiteFailure(code: code, message: "injected failure of \(sql)") }
+        #endif
         let entry = try prepared(sql, on: handle)
         let statement = entry.statement, columns = entry.columns
         defer {
@@ -264,6 +309,7 @@ final class SQLiteSession: @unchecked Sendable {
     func close() async {
         endKeptSnapshot()
         walIndex = nil
+        interruptible.withLock { $0 = nil }
         _ = try? await threadPool.runIfActive {
             self.finalizeAll()
             if let handle = self.handle { sqlite_nio_sqlite3_close(handle) }
@@ -290,6 +336,11 @@ struct WALIndexHeader: Equatable {
         a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2
             && a.words.3 == b.words.3 && a.words.4 == b.words.4 && a.words.5 == b.words.5
     }
+}
+
+/// A connection's handle for `sqlite3_interrupt`, the one call SQLite allows from any thread.
+struct InterruptibleHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
 }
 
 /// `SQLITE_TRANSIENT`: SQLite copies the bound bytes before the call returns.

@@ -1,0 +1,152 @@
+import Dispatch
+import Foundation
+import GatehouseTestSupport
+import SQLKit
+@testable import Storage
+import Synchronization
+import Testing
+
+/// What each write of an SQLite commit group is told, against what the file holds afterwards, when
+/// SQLite rolls the group's transaction back under one of them (SQLITE_FULL, SQLITE_INTERRUPT), when
+/// both `COMMIT` and `ROLLBACK` fail, and when the store closes while a group is open. "Done" must
+/// mean in the file, "failed" must mean not in it, and the next write must work.
+@Suite(.timeLimit(.minutes(2))) struct GroupCommitFailureTests {
+    final class Flag: Sendable {
+        let value = Atomic(false)
+    }
+
+    struct Told: Sendable {
+        let key: String
+        let error: (any Error)?
+    }
+
+    /// Runs `count` writes at once, each inserting its key and pausing inside its transaction so that
+    /// the others queue and join its group; the write `failing` also runs `fail` after its insert.
+    static func writeAtOnce(_ database: any Database, count: Int = 24, failing: Int? = nil,
+                            fail: @escaping @Sendable (any SQLDatabase) async throws -> Void = { _ in }) async -> [Told] {
+        await withTaskGroup(of: Told.self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    let key = "k\(index)"
+                    do {
+                        try await database.write { sql in
+                            try await sql.raw("INSERT INTO group_rows (k) VALUES (\(bind: key))").run()
+                            if index == failing { try await fail(sql) }
+                            usleep(500)  // holds the writer on its thread: the others wait and join the group
+                        }
+                        return Told(key: key, error: nil)
+                    } catch {
+                        return Told(key: key, error: error)
+                    }
+                }
+            }
+            var told: [Told] = []
+            for await one in group { told.append(one) }
+            return told
+        }
+    }
+
+    static func keys(in database: any Database) async throws -> Set<String> {
+        Set(try await database.read { sql in try await sql.raw("SELECT k FROM group_rows").all().map { try $0.decode(column: "k", as: String.self) } })
+    }
+
+    /// Every write told "done" is in the file and every write told "failed" is not; the next write works.
+    static func expectToldMatchesTheFile(_ told: [Told], _ database: any Database) async throws {
+        let stored = try await keys(in: database)
+        for one in told {
+            if one.error == nil {
+                #expect(stored.contains(one.key), "\(one.key) was told done but is not in the file")
+            } else {
+                #expect(!stored.contains(one.key), "\(one.key) was told it failed (\(String(describing: one.error!))) but is in the file")
+            }
+        }
+        try await database.write { try await $0.raw("INSERT INTO group_rows (k) VALUES ('after')").run() }
+        #expect(try await keys(in: database).contains("after"), "the writer works after the failure")
+    }
+
+    static func withRowsTable(_ body: (SQLiteDatabaseStore, any Database) async throws -> Void) async throws {
+        try await withScratchDatabase(.sqlite) { database, _ in
+            let store = try #require(database as? SQLiteDatabaseStore)
+            try await database.write { sql in
+                try await sql.raw("CREATE TABLE group_rows (k TEXT PRIMARY KEY)").run()
+                try await sql.raw("CREATE TABLE big_rows (x INTEGER)").run()
+            }
+            try await body(store, database)
+        }
+    }
+
+    @Test func anInterruptedWriteFailsItsWholeGroupAndOnlyThat() async throws {
+        try await Self.withRowsTable { store, database in
+            let told = await Self.writeAtOnce(database, failing: 5) { sql in
+                // sqlite3_interrupt from another thread, repeated until the long statement has stopped.
+                let done = Flag()
+                Thread.detachNewThread {
+                    while !done.value.load(ordering: .acquiring) {
+                        usleep(10_000)
+                        store.interruptWrites()
+                    }
+                }
+                defer { done.value.store(true, ordering: .releasing) }
+                try await sql.raw("""
+                    WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000000)
+                    INSERT INTO big_rows SELECT x FROM c
+                    """).run()
+                Issue.record("the long statement was not interrupted")
+            }
+            let failed = try #require(told.first { $0.key == "k5" }?.error as? SQLiteFailure)
+            #expect(failed.code & 0xff == 9, "SQLite's own error, SQLITE_INTERRUPT, not a failed ROLLBACK TO: \(failed)")
+            #expect(told.contains { $0.key != "k5" && $0.error is GroupRolledBack } || told.allSatisfy { $0.key == "k5" || $0.error == nil },
+                    "the others of its group are told the group was rolled back")
+            #expect(try await database.read { try await $0.raw("SELECT count(*) AS n FROM big_rows").first()?.decode(column: "n", as: Int.self) } == 0)
+            try await Self.expectToldMatchesTheFile(told, database)
+        }
+    }
+
+    @Test func aFullDatabaseFailsTheWriteThatFilledItAndTellsEveryoneTheTruth() async throws {
+        try await Self.withRowsTable { _, database in
+            let told = await Self.writeAtOnce(database, failing: 7) { sql in
+                let pages = try await sql.raw("PRAGMA page_count").first()?.decode(column: "page_count", as: Int.self) ?? 0
+                _ = try await sql.raw("PRAGMA max_page_count = \(unsafeRaw: String(pages + 2))").all()
+                do {
+                    try await sql.raw("INSERT INTO big_rows (x) VALUES (\(bind: Data(repeating: 7, count: 1_000_000)))").run()
+                } catch {
+                    _ = try? await sql.raw("PRAGMA max_page_count = 1073741823").all()
+                    throw error
+                }
+                Issue.record("the database did not fill")
+            }
+            let failed = try #require(told.first { $0.key == "k7" }?.error as? SQLiteFailure)
+            #expect(failed.code & 0xff == 13, "SQLITE_FULL, not a failed ROLLBACK TO: \(failed)")
+            try await Self.expectToldMatchesTheFile(told, database)
+        }
+    }
+
+    @Test func aCommitAndARollbackThatBothFailLeaveAWriterThatWorks() async throws {
+        try await Self.withRowsTable { store, database in
+            store.injectWriterFailures(["COMMIT": 10, "ROLLBACK": 10])  // SQLITE_IOERR
+            let told = await Self.writeAtOnce(database)
+            store.injectWriterFailures([:])
+            #expect(told.allSatisfy { $0.error != nil }, "no write can be told done when no COMMIT succeeded")
+            try await Self.expectToldMatchesTheFile(told, database)
+        }
+    }
+
+    @Test func closingWhileAGroupIsOpenTellsEveryWriteAndHangsNone() async throws {
+        let scratch = try await ScratchDatabase.make(.sqlite)
+        do {
+            let database = try await scratch.open(migrated: false)
+            try await database.write { try await $0.raw("CREATE TABLE group_rows (k TEXT PRIMARY KEY)").run() }
+            async let told = Self.writeAtOnce(database, count: 40)
+            try await Task.sleep(for: .milliseconds(3))
+            await database.close()
+            let outcome = await told
+            let reopened = try await scratch.open(migrated: false)
+            try await Self.expectToldMatchesTheFile(outcome, reopened)
+            await reopened.close()
+        } catch {
+            await scratch.remove()
+            throw error
+        }
+        await scratch.remove()
+    }
+}
