@@ -19,7 +19,7 @@ public func openMigratedDatabase(_ configuration: Configuration, logger: Logger)
 /// Opens the configured database without changing it, or names the setting that is wrong.
 func openConfiguredDatabase(_ configuration: Configuration, logger: Logger) async throws -> any Database {
     do {
-        return try await openDatabase(configuration.database, logger: logger)
+        return try await openDatabase(configuration.database, sqliteSynchronous: configuration.sqliteSynchronous, logger: logger)
     } catch let StorageError.unavailable(reason) {
         throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: """
             cannot be reached (\(configuration.database)): \(reason); check that the database runs there and that the URL, \

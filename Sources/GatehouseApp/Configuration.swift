@@ -15,6 +15,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var dataDirectory: String
     /// The database (`GATEHOUSE_DATABASE_URL`).
     public var database: DatabaseLocation
+    /// How an SQLite commit is made durable (`GATEHOUSE_SQLITE_SYNCHRONOUS`: `full`, the default, or `normal`).
+    public var sqliteSynchronous: SQLiteSynchronous
     /// The owner's email on first start (`GATEHOUSE_ADMIN_EMAIL`).
     public var adminEmail: String?
     /// The owner's password on first start (`GATEHOUSE_ADMIN_PASSWORD`).
@@ -107,6 +109,13 @@ public struct Configuration: Sendable, CustomStringConvertible {
         if let secret = value("GATEHOUSE_SECRET_KEY"), secret.count < 32 {
             throw ConfigurationError(variable: "GATEHOUSE_SECRET_KEY", reason: "must be at least 32 characters (for example 32 random bytes in base64)")
         }
+        let synchronousText = value("GATEHOUSE_SQLITE_SYNCHRONOUS")?.lowercased() ?? SQLiteSynchronous.full.rawValue
+        guard let sqliteSynchronous = SQLiteSynchronous(rawValue: synchronousText) else {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_SQLITE_SYNCHRONOUS",
+                reason: "must be full (every commit survives a power cut) or normal (faster; the last commits may not)"
+            )
+        }
         let level = value("GATEHOUSE_LOG_LEVEL") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -117,6 +126,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             port: port,
             dataDirectory: dataDirectory,
             database: database,
+            sqliteSynchronous: sqliteSynchronous,
             adminEmail: value("GATEHOUSE_ADMIN_EMAIL"),
             adminPassword: value("GATEHOUSE_ADMIN_PASSWORD"),
             secretKey: value("GATEHOUSE_SECRET_KEY"),
@@ -147,7 +157,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var description: String {
         [
             "public_url=\(publicURL.absoluteString)", "host=\(host)", "port=\(port)", "data_dir=\(dataDirectory)",
-            "database=\(database)", "admin_email=\(adminEmail ?? "-")",
+            "database=\(database)", "sqlite_synchronous=\(sqliteSynchronous.rawValue)", "admin_email=\(adminEmail ?? "-")",
             "admin_password=\(adminPassword == nil ? "-" : "***")",
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",

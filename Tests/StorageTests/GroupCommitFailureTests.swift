@@ -149,4 +149,32 @@ import Testing
         }
         await scratch.remove()
     }
+
+    /// Every connection syncs as the setting says: `full` by default, `normal` when relaxed.
+    @Test(arguments: SQLiteSynchronous.allCases)
+    func everyConnectionSyncsAsTheSettingSays(synchronous: SQLiteSynchronous) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-sync-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let database = synchronous == .full
+            ? try await openDatabase(.sqlite(path: folder + "/gatehouse.sqlite"), logger: .init(label: "test"))
+            : try await openDatabase(.sqlite(path: folder + "/gatehouse.sqlite"), sqliteSynchronous: synchronous, logger: .init(label: "test"))
+        let seen = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    try await database.read { sql in
+                        let value = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self) ?? -1
+                        try await Task.sleep(for: .milliseconds(20))  // holds this connection: the others are used too
+                        return value
+                    }
+                }
+            }
+            var seen: Set<Int> = []
+            for try await value in group { seen.insert(value) }
+            return seen
+        }
+        let written = try await database.write { try await $0.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self) }
+        await database.close()
+        #expect(seen == [synchronous == .full ? 2 : 1])
+        #expect(written == (synchronous == .full ? 2 : 1))
+    }
 }

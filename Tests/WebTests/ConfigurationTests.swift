@@ -12,6 +12,8 @@ import Testing
         #expect(configuration.dataDirectory == "./data")
         #expect(configuration.database == .sqlite(path: "./data/gatehouse.sqlite"))
         #expect(configuration.bcryptCost == 10)
+        #expect(configuration.sqliteSynchronous == .full, "a committed revocation survives a power cut")
+        #expect(try Configuration.fromEnvironment(["GATEHOUSE_SQLITE_SYNCHRONOUS": "NORMAL"]).sqliteSynchronous == .normal)
         #expect(!configuration.secureCookies)
     }
 
@@ -20,7 +22,7 @@ import Testing
         ("GATEHOUSE_PUBLIC_URL", "not a url"), ("GATEHOUSE_PUBLIC_URL", "ftp://x.example"),
         ("GATEHOUSE_PUBLIC_URL", "/relative"), ("GATEHOUSE_DATABASE_URL", "mysql://root@db/x"),
         ("GATEHOUSE_DATABASE_URL", "postgres://"), ("GATEHOUSE_SECRET_KEY", "too-short"),
-        ("GATEHOUSE_BCRYPT_COST", "3"), ("GATEHOUSE_LOG_LEVEL", "loud"),
+        ("GATEHOUSE_BCRYPT_COST", "3"), ("GATEHOUSE_LOG_LEVEL", "loud"), ("GATEHOUSE_SQLITE_SYNCHRONOUS", "off"),
     ])
     func aBadValueNamesItsVariable(variable: String, value: String) {
         #expect {

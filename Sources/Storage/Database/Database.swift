@@ -112,10 +112,20 @@ public enum StorageError: Error, CustomStringConvertible {
     }
 }
 
+/// How SQLite makes a commit durable (`PRAGMA synchronous`, "Write-Ahead Logging" §"Performance
+/// Considerations"). In WAL mode `normal` syncs only at checkpoints, so a power cut can lose the last
+/// commits — a revocation, a refresh token's rotation — though never the file's consistency; `full`
+/// syncs the log at every commit (once per commit group here). An authorization server defaults to `full`.
+public enum SQLiteSynchronous: String, Sendable, CaseIterable {
+    case full, normal
+}
+
 /// Opens the database at `location`.
-public func openDatabase(_ location: DatabaseLocation, logger: Logger) async throws -> any Database {
+public func openDatabase(_ location: DatabaseLocation, sqliteSynchronous: SQLiteSynchronous = .full, logger: Logger) async throws
+    -> any Database
+{
     switch location {
-    case .sqlite(let path): try await SQLiteDatabaseStore.open(path: path, logger: logger)
+    case .sqlite(let path): try await SQLiteDatabaseStore.open(path: path, synchronous: sqliteSynchronous, logger: logger)
     case .postgres(let postgres): try await PostgresDatabaseStore.open(postgres, logger: logger)
     }
 }

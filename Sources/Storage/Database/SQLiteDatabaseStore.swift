@@ -15,6 +15,7 @@ final class SQLiteDatabaseStore: Database {
     private let writerSession: SQLiteSession
     private let readers: ResourcePool<SQLiteSession>
     private let readerCount: Int
+    private let synchronous: SQLiteSynchronous
     private let threadPool: NIOThreadPool
     private let logger: Logger
 
@@ -23,7 +24,8 @@ final class SQLiteDatabaseStore: Database {
     /// kept open on idle connections are ended first.
     private let checkpointer: Task<Void, Never>
 
-    private init(writer: SQLiteSession, readers: [SQLiteSession], threadPool: NIOThreadPool, logger: Logger) {
+    private init(writer: SQLiteSession, readers: [SQLiteSession], threadPool: NIOThreadPool, synchronous: SQLiteSynchronous, logger: Logger) {
+        self.synchronous = synchronous
         self.writer = ResourcePool([writer])
         self.writerSession = writer
         let readerPool = ResourcePool(readers)
@@ -44,7 +46,9 @@ final class SQLiteDatabaseStore: Database {
         }
     }
 
-    static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteDatabaseStore {
+    static func open(path: String, readerCount: Int = 4, synchronous: SQLiteSynchronous = .full, logger: Logger) async throws
+        -> SQLiteDatabaseStore
+    {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -58,7 +62,7 @@ final class SQLiteDatabaseStore: Database {
             for index in 0...readerCount {
                 let session = try await SQLiteSession.open(path: path, threadPool: threadPool)
                 opened.append(session)
-                try await configure(session, writer: index == 0, logger: logger)
+                try await configure(session, writer: index == 0, synchronous: synchronous, logger: logger)
             }
         } catch {
             for session in opened { await session.close() }
@@ -66,11 +70,11 @@ final class SQLiteDatabaseStore: Database {
             throw StorageError.unavailable("cannot open SQLite file \(path): \(error)")
         }
         return SQLiteDatabaseStore(
-            writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, logger: logger)
+            writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, synchronous: synchronous, logger: logger)
     }
 
     /// Sets a connection's pragmas, when it is opened and when it is opened again.
-    static func configure(_ session: SQLiteSession, writer: Bool, logger: Logger) async throws {
+    static func configure(_ session: SQLiteSession, writer: Bool, synchronous: SQLiteSynchronous, logger: Logger) async throws {
         let sql = session.sql(logger: logger)
         // The writer waits for another process's lock only briefly on its thread; `beginImmediate`
         // retries with sleeps in between. Readers in WAL mode wait only during recovery.
@@ -81,7 +85,7 @@ final class SQLiteDatabaseStore: Database {
             // write for tens of milliseconds); a reader does it in the background instead.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint = 0").all()
         }
-        try await sql.raw("PRAGMA synchronous = NORMAL").run()
+        try await sql.raw(synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").run()
         try await sql.raw("PRAGMA foreign_keys = ON").run()
     }
 
@@ -210,7 +214,7 @@ final class SQLiteDatabaseStore: Database {
         guard session.inTransaction else { return }
         do {
             try await session.reopen()
-            try await Self.configure(session, writer: true, logger: logger)
+            try await Self.configure(session, writer: true, synchronous: synchronous, logger: logger)
         } catch {
             logger.error("the SQLite writer could not be opened again", metadata: ["error.type": "\(type(of: error))"])
         }
