@@ -3,9 +3,9 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLKit
-import SQLiteKit
 import Synchronization
-import VaporCSQLite
+import Atomics
+import CSQLite
 
 /// One `sqlite3` connection, used by one task at a time (a `ResourcePool` hands it out), with its
 /// prepared statements kept for reuse.
@@ -53,10 +53,10 @@ final class SQLiteSession: @unchecked Sendable {
         Self.initialize
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK, let handle else {
-            let message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "code \(status)"
-            if let handle { sqlite_nio_sqlite3_close(handle) }
+            let message = handle.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "code \(status)"
+            if let handle { sqlite3_close(handle) }
             throw SQLiteFailure(code: status, message: message)
         }
         return handle
@@ -80,13 +80,13 @@ final class SQLiteSession: @unchecked Sendable {
     /// (it does for IOERR and INTERRUPT, and for FULL or NOMEM without a statement journal).
     var inTransaction: Bool {
         guard let handle else { return false }
-        return sqlite_nio_sqlite3_get_autocommit(handle) == 0
+        return sqlite3_get_autocommit(handle) == 0
     }
 
     /// Makes the statement running on this connection stop with `SQLITE_INTERRUPT` (`sqlite3_interrupt`,
     /// safe from any thread).
     func interrupt() {
-        interruptible.withLock { handle in if let handle { sqlite_nio_sqlite3_interrupt(handle.pointer) } }
+        interruptible.withLock { handle in if let handle { sqlite3_interrupt(handle.pointer) } }
     }
 
     #if DEBUG
@@ -96,10 +96,10 @@ final class SQLiteSession: @unchecked Sendable {
     #endif
 
     /// `sqlite3_initialize` once per process, before the first connection (it is not itself safe to race).
-    private static let initialize: Void = { _ = sqlite_nio_sqlite3_initialize() }()
+    private static let initialize: Void = { _ = sqlite3_initialize() }()
 
     /// Runs one statement and hands each row to `onRow`.
-    func execute(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteSessionRow) -> Void) async throws {
+    func execute(_ sql: String, _ binds: [SQLiteValue], _ onRow: (SQLiteSessionRow) -> Void) async throws {
         if binds.reduce(0, { $0 + $1.boundSize }) > Self.offloadThreshold {
             // Rows of such a statement are collected on the pool and handed over afterwards.
             let rows = try await threadPool.runIfActive {
@@ -156,7 +156,7 @@ final class SQLiteSession: @unchecked Sendable {
         guard let walIndex, let handle else { return }
         let current = WALIndexHeader(walIndex)
         if keptSnapshot != nil {
-            if current == keptSnapshot, sqlite_nio_sqlite3_get_autocommit(handle) == 0 { return }
+            if current == keptSnapshot, sqlite3_get_autocommit(handle) == 0 { return }
             endKeptSnapshot()
         }
         try run("BEGIN", []) { _ in }
@@ -169,7 +169,7 @@ final class SQLiteSession: @unchecked Sendable {
     func endKeptSnapshot() {
         guard keptSnapshot != nil else { return }
         keptSnapshot = nil
-        guard let handle, sqlite_nio_sqlite3_get_autocommit(handle) == 0 else { return }
+        guard let handle, sqlite3_get_autocommit(handle) == 0 else { return }
         do {
             try run("COMMIT", []) { _ in }
         } catch {
@@ -188,7 +188,7 @@ final class SQLiteSession: @unchecked Sendable {
     /// once the connection has read in WAL mode); `nil` when there is none to map.
     private static func mapWALIndex(of handle: OpaquePointer) -> UnsafeRawPointer? {
         var file: UnsafeMutablePointer<sqlite3_file>?
-        guard sqlite_nio_sqlite3_file_control(handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK,
+        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK,
               let methods = file?.pointee.pMethods, methods.pointee.iVersion >= 2, let map = methods.pointee.xShmMap
         else { return nil }
         var region: UnsafeMutableRawPointer?
@@ -204,7 +204,7 @@ final class SQLiteSession: @unchecked Sendable {
         let columns: [String]
     }
 
-    private func run(_ sql: String, _ binds: [SQLiteData], large: Bool = false, _ onRow: (SQLiteSessionRow) -> Void) throws {
+    private func run(_ sql: String, _ binds: [SQLiteValue], large: Bool = false, _ onRow: (SQLiteSessionRow) -> Void) throws {
         guard let handle else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "connection closed") }
         #if DEBUG
         if let code = injectedFailures.withLock({ $0[sql] }) { throw SQLiteFailure(code: code, message: "injected failure of \(sql)") }
@@ -212,21 +212,21 @@ final class SQLiteSession: @unchecked Sendable {
         let entry = try prepared(sql, on: handle)
         let statement = entry.statement, columns = entry.columns
         defer {
-            sqlite_nio_sqlite3_reset(statement)
+            sqlite3_reset(statement)
             // Every parameter is bound again on each use, so values are left in place: clearing them
             // expires statements whose plan looked at a bound value, and the next step would re-prepare.
             // Large values are let go at once rather than kept alive by the cache.
-            if large { sqlite_nio_sqlite3_clear_bindings(statement) }
+            if large { sqlite3_clear_bindings(statement) }
         }
         for (offset, value) in binds.enumerated() {
             let status = bind(value, at: Int32(offset + 1), to: statement, copying: !large)
             guard status == SQLITE_OK else { throw failure(status, on: handle) }
         }
         while true {
-            let status = sqlite_nio_sqlite3_step(statement)
+            let status = sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw failure(status, on: handle) }
-            var values: [SQLiteData] = []
+            var values: [SQLiteValue] = []
             values.reserveCapacity(columns.count)
             for index in 0..<Int32(columns.count) { values.append(Self.value(at: index, of: statement)) }
             onRow(SQLiteSessionRow(columns: columns, values: values))
@@ -236,7 +236,7 @@ final class SQLiteSession: @unchecked Sendable {
     private func prepared(_ sql: String, on handle: OpaquePointer) throws -> Prepared {
         if let known = statements[sql] { return known }
         var statement: OpaquePointer?
-        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw failure(status, on: handle) }
         if statements.count >= Self.cacheLimit { finalizeAll() }
         let prepared = Prepared(statement: statement, columns: Self.columnNames(of: statement))
@@ -247,47 +247,47 @@ final class SQLiteSession: @unchecked Sendable {
     /// Binds `value`. With `copying` false a blob is bound in place (`SQLITE_STATIC`): only for a
     /// statement whose bindings are cleared before `run` returns, while `binds` keeps the bytes alive,
     /// so a 20 MB upload is not copied into SQLite once more before it writes it.
-    private func bind(_ value: SQLiteData, at index: Int32, to statement: OpaquePointer, copying: Bool) -> Int32 {
+    private func bind(_ value: SQLiteValue, at index: Int32, to statement: OpaquePointer, copying: Bool) -> Int32 {
         switch value {
         case .integer(let integer):
-            return sqlite_nio_sqlite3_bind_int64(statement, index, Int64(integer))
+            return sqlite3_bind_int64(statement, index, Int64(integer))
         case .float(let double):
-            return sqlite_nio_sqlite3_bind_double(statement, index, double)
+            return sqlite3_bind_double(statement, index, double)
         case .text(let text):
             return text.withCString { pointer in
-                sqlite_nio_sqlite3_bind_text64(statement, index, pointer, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+                sqlite3_bind_text64(statement, index, pointer, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
             }
         case .blob(let buffer):
             return buffer.withUnsafeReadableBytes { bytes in
                 // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
-                sqlite_nio_sqlite3_bind_blob64(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                sqlite3_bind_blob64(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
                                                UInt64(bytes.count), copying ? transient : nil)
             }
         case .null:
-            return sqlite_nio_sqlite3_bind_null(statement, index)
+            return sqlite3_bind_null(statement, index)
         }
     }
 
     private static func columnNames(of statement: OpaquePointer) -> [String] {
-        (0..<sqlite_nio_sqlite3_column_count(statement)).map { index in
-            sqlite_nio_sqlite3_column_name(statement, index).map { String(cString: $0) } ?? ""
+        (0..<sqlite3_column_count(statement)).map { index in
+            sqlite3_column_name(statement, index).map { String(cString: $0) } ?? ""
         }
     }
 
-    private static func value(at index: Int32, of statement: OpaquePointer) -> SQLiteData {
-        switch sqlite_nio_sqlite3_column_type(statement, index) {
+    private static func value(at index: Int32, of statement: OpaquePointer) -> SQLiteValue {
+        switch sqlite3_column_type(statement, index) {
         case SQLITE_INTEGER:
-            return .integer(Int(sqlite_nio_sqlite3_column_int64(statement, index)))
+            return .integer(sqlite3_column_int64(statement, index))
         case SQLITE_FLOAT:
-            return .float(sqlite_nio_sqlite3_column_double(statement, index))
+            return .float(sqlite3_column_double(statement, index))
         case SQLITE_TEXT:
-            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, index))
-            guard let text = sqlite_nio_sqlite3_column_text(statement, index) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(statement, index))
+            guard let text = sqlite3_column_text(statement, index) else { return .text("") }
             return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
         case SQLITE_BLOB:
-            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, index))
+            let count = Int(sqlite3_column_bytes(statement, index))
             var buffer = ByteBufferAllocator().buffer(capacity: count)
-            if let bytes = sqlite_nio_sqlite3_column_blob(statement, index) {
+            if let bytes = sqlite3_column_blob(statement, index) {
                 buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: count))
             }
             return .blob(buffer)
@@ -297,11 +297,11 @@ final class SQLiteSession: @unchecked Sendable {
     }
 
     private func failure(_ status: Int32, on handle: OpaquePointer) -> SQLiteFailure {
-        SQLiteFailure(code: status, message: sqlite_nio_sqlite3_errmsg(handle).map { String(cString: $0) } ?? "code \(status)")
+        SQLiteFailure(code: status, message: sqlite3_errmsg(handle).map { String(cString: $0) } ?? "code \(status)")
     }
 
     private func finalizeAll() {
-        for prepared in statements.values { sqlite_nio_sqlite3_finalize(prepared.statement) }
+        for prepared in statements.values { sqlite3_finalize(prepared.statement) }
         statements.removeAll(keepingCapacity: true)
     }
 
@@ -312,7 +312,7 @@ final class SQLiteSession: @unchecked Sendable {
         interruptible.withLock { $0 = nil }
         _ = try? await threadPool.runIfActive {
             self.finalizeAll()
-            if let handle = self.handle { sqlite_nio_sqlite3_close(handle) }
+            if let handle = self.handle { sqlite3_close(handle) }
             self.handle = nil
         }
     }
@@ -323,13 +323,18 @@ final class SQLiteSession: @unchecked Sendable {
 
 /// The first copy of the wal-index header (SQLite file format §4.5.1, 48 bytes: version, change
 /// counter, page size, last valid frame, database size, checksums and salts).
+///
+/// Other connections and processes rewrite it while it is read here, so each 8-byte word is read with
+/// an atomic load (acquiring, as SQLite's own `walIndexTryHdr` reads behind a memory barrier): no
+/// word is torn and no read is undefined behaviour. The words together may still mix two commits;
+/// that only ever looks like a change (a new read transaction), never like no change.
 struct WALIndexHeader: Equatable {
     let words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
     init(_ region: UnsafeRawPointer) {
-        words = (region.load(as: UInt64.self), region.load(fromByteOffset: 8, as: UInt64.self),
-                 region.load(fromByteOffset: 16, as: UInt64.self), region.load(fromByteOffset: 24, as: UInt64.self),
-                 region.load(fromByteOffset: 32, as: UInt64.self), region.load(fromByteOffset: 40, as: UInt64.self))
+        let base = UnsafeMutableRawPointer(mutating: region).assumingMemoryBound(to: UnsafeAtomic<UInt64>.Storage.self)
+        func word(_ index: Int) -> UInt64 { UnsafeAtomic<UInt64>(at: base + index).load(ordering: .acquiring) }
+        words = (word(0), word(1), word(2), word(3), word(4), word(5))
     }
 
     static func == (a: Self, b: Self) -> Bool {
@@ -358,7 +363,7 @@ struct SQLiteFailure: Error, CustomStringConvertible {
     var description: String { "SQLite error \(code): \(message)" }
 }
 
-private extension SQLiteData {
+private extension SQLiteValue {
     /// The bytes a bind of this value copies into SQLite.
     var boundSize: Int {
         switch self {
@@ -369,10 +374,10 @@ private extension SQLiteData {
     }
 }
 
-/// A row of an `SQLiteSession` statement, read through SQLKit with SQLiteKit's value decoder.
+/// A row of an `SQLiteSession` statement, read through SQLKit.
 struct SQLiteSessionRow: SQLRow {
     let columns: [String]
-    let values: [SQLiteData]
+    let values: [SQLiteValue]
 
     var allColumns: [String] { columns }
 
@@ -389,21 +394,21 @@ struct SQLiteSessionRow: SQLRow {
                 SQLiteSessionColumn(name: column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
         let value = values[index]
-        // The types repositories read on every request, converted as SQLiteKit's decoder would
-        // (same `SQLiteDataConvertible` rules) without its dynamic casts and nested decoder.
-        if D.self == String.self, let text = String(sqliteData: value) { return text as! D }
-        if D.self == Int64.self, let number = Int64(sqliteData: value) { return number as! D }
-        if D.self == Int.self, let number = Int(sqliteData: value) { return number as! D }
+        // The types repositories read on every request, without a `Decoder` (the same rules as
+        // `SQLiteValue.decode`: text from TEXT, INTEGER or REAL; integers from INTEGER only).
+        if D.self == String.self, let text = value.string { return text as! D }
+        if D.self == Int64.self, let number = value.integer { return number as! D }
+        if D.self == Int.self, let number = value.integer { return Int(number) as! D }
         if D.self == String?.self {
             if value == .null { return String?.none as! D }
-            if let text = String(sqliteData: value) { return String?.some(text) as! D }
+            if let text = value.string { return String?.some(text) as! D }
         }
         if D.self == Data.self, case .blob(let buffer) = value { return Data(sharing: buffer) as! D }
         if D.self == Int64?.self {
             if value == .null { return Int64?.none as! D }
-            if let number = Int64(sqliteData: value) { return Int64?.some(number) as! D }
+            if let number = value.integer { return Int64?.some(number) as! D }
         }
-        return try SQLiteSessionDatabase.decoder.decode(D.self, from: value)
+        return try value.decode(D.self)
     }
 }
 
@@ -423,10 +428,6 @@ struct SQLiteSessionDatabase: SQLDatabase {
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { SQLiteDialect() }
     var queryLogLevel: Logger.Level? { nil }
-    /// SQLiteKit's value conversions, made once (each holds a Foundation JSON coder for the rare
-    /// values it cannot convert directly), as SQLiteKit's own `SQLDatabase` keeps them.
-    static let encoder = SQLiteDataEncoder()
-    static let decoder = SQLiteDataDecoder()
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
         let promise = eventLoop.makePromise(of: Void.self)
@@ -436,7 +437,7 @@ struct SQLiteSessionDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
-        try await session.execute(sql, binds.map { try Self.encoder.encode($0) }) { onRow($0) }
+        try await session.execute(sql, binds.map { try SQLiteValue(encoding: $0) }) { onRow($0) }
     }
 
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
