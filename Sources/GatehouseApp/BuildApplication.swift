@@ -12,7 +12,8 @@ import Web
 /// Failures are `ConfigurationError`s naming `GATEHOUSE_DATABASE_URL`.
 public func openMigratedDatabase(_ configuration: Configuration, logger: Logger) async throws -> any Database {
     let database = try await openConfiguredDatabase(configuration, logger: logger)
-    try await migrate(database, configuration: configuration, logger: logger)
+    let applied = try await migrate(database, configuration: configuration, logger: logger)
+    if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
     return database
 }
 
@@ -20,6 +21,8 @@ public func openMigratedDatabase(_ configuration: Configuration, logger: Logger)
 func openConfiguredDatabase(_ configuration: Configuration, logger: Logger) async throws -> any Database {
     do {
         return try await openDatabase(configuration.database, sqliteSynchronous: configuration.sqliteSynchronous, logger: logger)
+    } catch let StorageError.unavailable(reason) where configuration.database.isSQLite {
+        throw ConfigurationError(variable: DataFolder.sqliteSetting(configuration), reason: "cannot be used: \(reason)")
     } catch let StorageError.unavailable(reason) {
         throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: """
             cannot be reached (\(configuration.database)): \(reason); check that the database runs there and that the URL, \
@@ -30,43 +33,101 @@ func openConfiguredDatabase(_ configuration: Configuration, logger: Logger) asyn
     }
 }
 
-/// Applies the pending migrations; closes `database` when they fail.
-func migrate(_ database: any Database, configuration: Configuration, logger: Logger) async throws {
-    do {
-        let applied = try await Migrator(database: database).migrate()
-        if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
-    } catch {
-        await database.close()
-        throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: "migrations failed: \(String(reflecting: error).prefix(300))")
+/// Refuses, naming the setting, when the configured database holds no Gatehouse yet: the
+/// administration commands act on an existing portal, and run in the wrong folder they would
+/// otherwise make a new one.
+public func requireExistingPortal(_ configuration: Configuration, logger: Logger) async throws {
+    let advice = "run the command where serve runs (the same GATEHOUSE_DATA_DIR or GATEHOUSE_DATABASE_URL), or start serve once first"
+    if case .sqlite(let path) = configuration.database {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(variable: DataFolder.sqliteSetting(configuration), reason: "holds no Gatehouse database (\(path)): \(advice)")
+        }
+        return
+    }
+    let database = try await openConfiguredDatabase(configuration, logger: logger)
+    let versions = try? await Migrator(database: database).appliedVersions()
+    await database.close()
+    if versions?.isEmpty ?? true {
+        throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: "holds no Gatehouse database (\(configuration.database)): \(advice)")
     }
 }
 
-/// The database and the secret key of a process that signs: the key must open the signing keys
-/// already stored (every process of a portal needs the same one), checked before anything is
-/// written; then a newly made key file is saved and the schema migrated. The order leaves the data
-/// folder and the database as they were when any of it fails (SPEC §8).
+/// `gatehouse keys reseal`: the signing keys sealed with `oldSecret` (the previous GATEHOUSE_SECRET_KEY
+/// or secret.key) are sealed anew with the secret key the settings name now, in one transaction;
+/// answers how many were.
+public func resealSigningKeys(configuration: Configuration, oldSecret: String, logger: Logger) async throws -> Int {
+    try DataFolder.check(configuration)
+    let secret = try SecretKeyFile.load(configuration: configuration)
+    let database = try await openMigratedDatabase(configuration, logger: logger)
+    do {
+        let old = SymmetricKey(data: SHA256.hash(data: Data(oldSecret.trimmingCharacters(in: .whitespacesAndNewlines).utf8)))
+        let count: Int
+        do {
+            count = try await KeyRing.reseal(store: SQLSigningKeyStore(database: database), from: old, to: secret.key, now: Date())
+        } catch KeyResealError.oldKeyDoesNotOpen {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_OLD_SECRET_KEY", reason: "opens not every stored signing key (nor does the new secret key): give the key the portal ran with"
+            )
+        }
+        try secret.save()
+        await database.close()
+        return count
+    } catch {
+        await database.close()
+        throw error
+    }
+}
+
+/// Applies the pending migrations and answers their versions; closes `database` when they fail
+/// (unless the caller will).
+func migrate(_ database: any Database, configuration: Configuration, logger: Logger, closingOnFailure: Bool = true) async throws -> [Int] {
+    do {
+        return try await Migrator(database: database).migrate()
+    } catch {
+        if closingOnFailure { await database.close() }
+        throw ConfigurationError(variable: "GATEHOUSE_DATABASE_URL", reason: """
+            cannot be migrated: \(StorageError.describe(error)); the database user needs to create tables (make it the \
+            database's owner, or grant it CREATE on the schema)
+            """)
+    }
+}
+
+/// The database and the secret key of a process that signs. Every process of a portal needs the same
+/// secret key: it must open the signing keys already stored, checked before anything is written;
+/// then the schema is migrated and the first keys made (of processes starting together exactly one
+/// makes them, and a process whose key does not open them refuses here, before it changes anything
+/// else); only then is a newly made key file saved. Any failure leaves the data folder as it was and
+/// the database at most migrated (SPEC §8).
 func openSigningDatabase(_ configuration: Configuration, clock: any TimeSource, logger: Logger) async throws
-    -> (database: any Database, secretKey: SymmetricKey)
+    -> (database: any Database, secretKey: SymmetricKey, migrated: [Int])
 {
     try DataFolder.check(configuration)
     let secret = try SecretKeyFile.load(configuration: configuration)
     let database = try await openConfiguredDatabase(configuration, logger: logger)
+    let migrated: [Int]
     do {
-        if try await Migrator(database: database).appliedVersions().contains(SQLSigningKeyStore.migrationVersion),
-           try await !KeyRing.secretKeyOpensStoredKeys(secret.key, store: SQLSigningKeyStore(database: database), now: clock.now)
-        {
-            throw ConfigurationError(variable: "GATEHOUSE_SECRET_KEY", reason: """
-                does not open the signing keys stored in the database: every process of a portal needs the same secret key \
-                (the same GATEHOUSE_SECRET_KEY, or the same secret.key in GATEHOUSE_DATA_DIR)
-                """)
+        let keys = SQLSigningKeyStore(database: database)
+        if try await Migrator(database: database).appliedVersions().contains(SQLSigningKeyStore.migrationVersion) {
+            try await requireSecretKeyOpens(keys, secret.key, now: clock.now)
         }
+        migrated = try await migrate(database, configuration: configuration, logger: logger, closingOnFailure: false)
+        try await KeyRing.makeFirstKeys(store: keys, secretKey: secret.key, now: clock.now)
+        try await requireSecretKeyOpens(keys, secret.key, now: clock.now)
         try secret.save()
     } catch {
         await database.close()
         throw error
     }
-    try await migrate(database, configuration: configuration, logger: logger)
-    return (database, secret.key)
+    return (database, secret.key, migrated)
+}
+
+/// Throws the `GATEHOUSE_SECRET_KEY` line unless `secretKey` opens every published signing key.
+private func requireSecretKeyOpens(_ store: any SigningKeyStore, _ secretKey: SymmetricKey, now: Date) async throws {
+    guard try await !KeyRing.secretKeyOpensStoredKeys(secretKey, store: store, now: now) else { return }
+    throw ConfigurationError(variable: "GATEHOUSE_SECRET_KEY", reason: """
+        does not open the signing keys stored in the database: every process of a portal needs the same secret key \
+        (the same GATEHOUSE_SECRET_KEY, or the same secret.key in GATEHOUSE_DATA_DIR); to change it, run gatehouse keys reseal
+        """)
 }
 
 /// The composition root: builds the whole server from a configuration. Tests call it too.
@@ -77,7 +138,7 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "gatehouse")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-    let (opened, secretKey) = try await openSigningDatabase(configuration, clock: clock, logger: logger)
+    let (opened, secretKey, migrated) = try await openSigningDatabase(configuration, clock: clock, logger: logger)
     let metrics = AppMetrics()
     let database: any Database = MeasuredDatabase(opened, metrics: metrics)
     do {
@@ -135,6 +196,13 @@ public func buildApplication(
         // Keeps this process's caches (revocations, keys, apps) in step with the database.
         let poller = StatePoller(grants: authorization, revocations: revocations, keys: keys, clients: clients, clock: clock)
         try await poller.poll()
+        if !migrated.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(migrated)"]) }
+        if configuration.bcryptCost < PasswordHasher.defaultCost {
+            logger.warning("GATEHOUSE_BCRYPT_COST is below 10, OWASP's minimum: passwords are re-hashed with it at each sign-in", metadata: [
+                "bcrypt_cost": "\(configuration.bcryptCost)",
+            ])
+        }
+        let serving = "Gatehouse serving \(publicURL.absoluteString) on \(configuration.host):\(configuration.port)"
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
@@ -143,6 +211,8 @@ public func buildApplication(
                 PeriodicService.housekeeping(SQLHousekeeping(database: database), interval: configuration.sweepInterval,
                                              metrics: metrics, clock: clock, logger: logger),
             ],
+            // Said once the socket listens, never before (a bind that fails is the GATEHOUSE_PORT line).
+            onServerRunning: { _ in announce(serving) },
             logger: logger
         )
     } catch {
@@ -223,7 +293,7 @@ public func sweepOnce(configuration: Configuration, logger: Logger) async throws
 /// `gatehouse keys rotate`: new signing keys for every process; the old public keys stay in the
 /// JWKS until every token they signed has expired.
 public func rotateSigningKeys(configuration: Configuration, logger: Logger) async throws {
-    let (database, secretKey) = try await openSigningDatabase(configuration, clock: SystemTime(), logger: logger)
+    let (database, secretKey, _) = try await openSigningDatabase(configuration, clock: SystemTime(), logger: logger)
     do {
         let now = Date()
         try await KeyRing.rotateAll(

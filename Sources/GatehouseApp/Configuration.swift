@@ -1,6 +1,7 @@
 import Foundation
-import Web
+import PortalCore
 import Storage
+import Web
 
 /// Every setting of Gatehouse, read once from the environment into one typed value.
 /// `description` never shows a password or the secret key.
@@ -15,6 +16,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var dataDirectory: String
     /// The database (`GATEHOUSE_DATABASE_URL`).
     public var database: DatabaseLocation
+    /// Whether `GATEHOUSE_DATABASE_URL` was given (else the SQLite file in the data folder).
+    public var databaseWasGiven: Bool
     /// How an SQLite commit is made durable (`GATEHOUSE_SQLITE_SYNCHRONOUS`: `full`, the default, or `normal`).
     public var sqliteSynchronous: SQLiteSynchronous
     /// The owner's email on first start (`GATEHOUSE_ADMIN_EMAIL`).
@@ -93,7 +96,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             throw ConfigurationError(variable: "GATEHOUSE_PUBLIC_URL", reason: "must be an absolute http(s) URL such as https://portal.example.com")
         }
         let port = try integer("GATEHOUSE_PORT", default: 8080, range: 1...65535)
-        let dataDirectory = value("GATEHOUSE_DATA_DIR") ?? "./data"
+        var dataDirectory = value("GATEHOUSE_DATA_DIR") ?? "./data"
+        while dataDirectory.count > 1, dataDirectory.hasSuffix("/") { dataDirectory.removeLast() }
         let database: DatabaseLocation
         if let url = value("GATEHOUSE_DATABASE_URL") {
             guard let parsed = DatabaseLocation.parse(url) else {
@@ -116,6 +120,16 @@ public struct Configuration: Sendable, CustomStringConvertible {
                 reason: "must be full (every commit survives a power cut) or normal (faster; the last commits may not)"
             )
         }
+        // The owner made on first start: refused here, before anything is created, rather than after.
+        if let email = value("GATEHOUSE_ADMIN_EMAIL"), !EmailAddress.isPlausible(email.lowercased()) {
+            throw ConfigurationError(variable: "GATEHOUSE_ADMIN_EMAIL", reason: "must be an email address such as owner@example.com")
+        }
+        if let password = value("GATEHOUSE_ADMIN_PASSWORD"), !NewPerson.isAcceptablePassword(password) {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_ADMIN_PASSWORD",
+                reason: "must be \(NewPerson.minimumPasswordLength) to \(NewPerson.maximumPasswordLength) characters"
+            )
+        }
         let level = value("GATEHOUSE_LOG_LEVEL") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -126,6 +140,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             port: port,
             dataDirectory: dataDirectory,
             database: database,
+            databaseWasGiven: value("GATEHOUSE_DATABASE_URL") != nil,
             sqliteSynchronous: sqliteSynchronous,
             adminEmail: value("GATEHOUSE_ADMIN_EMAIL"),
             adminPassword: value("GATEHOUSE_ADMIN_PASSWORD"),

@@ -16,10 +16,24 @@ enum DataFolder {
             && !FileManager.default.fileExists(atPath: (configuration.dataDirectory as NSString).appendingPathComponent("secret.key"))
         if case .sqlite(let path) = configuration.database {
             let folder = (path as NSString).deletingLastPathComponent
-            let inDataFolder = folder == configuration.dataDirectory
-            try writable(folder.isEmpty ? "." : folder, setting: inDataFolder ? "GATEHOUSE_DATA_DIR" : "GATEHOUSE_DATABASE_URL")
+            let setting = sqliteSetting(configuration)
+            try writable(folder.isEmpty ? "." : folder, setting: setting)
+            // The file and its log, when they exist, must be this user's to write too (a file made by
+            // `sudo gatehouse users add` would open, answer /health, and fail every write).
+            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+                guard access(file, R_OK | W_OK) == 0 else {
+                    throw ConfigurationError(variable: setting, reason: """
+                        cannot be used: this user cannot write \(file); give the file to the user the server runs as
+                        """)
+                }
+            }
         }
         if keyFileNeeded { try writable(configuration.dataDirectory, setting: "GATEHOUSE_DATA_DIR") }
+    }
+
+    /// The setting that names the SQLite file: the data folder unless `GATEHOUSE_DATABASE_URL` is given.
+    static func sqliteSetting(_ configuration: Configuration) -> String {
+        configuration.databaseWasGiven ? "GATEHOUSE_DATABASE_URL" : "GATEHOUSE_DATA_DIR"
     }
 
     /// Throws naming `setting` unless `folder` is a folder this process may write, or can be made.

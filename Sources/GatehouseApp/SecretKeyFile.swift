@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Crypto
 import Foundation
 import OAuthCore
@@ -16,7 +21,9 @@ struct SecretKeyFile {
     /// The key the settings name, read or made (in memory only).
     static func load(configuration: Configuration) throws -> SecretKeyFile {
         if let given = configuration.secretKey {
-            return SecretKeyFile(key: SymmetricKey(data: SHA256.hash(data: Data(given.utf8))), unsaved: nil)
+            // Trimmed as the file is, so the same text opens the same keys from either place.
+            let trimmed = given.trimmingCharacters(in: .whitespacesAndNewlines)
+            return SecretKeyFile(key: SymmetricKey(data: SHA256.hash(data: Data(trimmed.utf8))), unsaved: nil)
         }
         let path = (configuration.dataDirectory as NSString).appendingPathComponent("secret.key")
         if FileManager.default.fileExists(atPath: path) {
@@ -33,16 +40,28 @@ struct SecretKeyFile {
         return SecretKeyFile(key: SymmetricKey(data: SHA256.hash(data: Data(secret.utf8))), unsaved: (path, secret + "\n"))
     }
 
-    /// Writes the key file when the key was made now; the folder is made if it is missing.
+    /// Writes the key file when the key was made now (the folder is made if it is missing), never over
+    /// a file another process wrote meanwhile (`O_EXCL`): that one's key would be lost.
     func save() throws {
         guard let unsaved else { return }
-        let manager = FileManager.default
         do {
-            try manager.createDirectory(atPath: (unsaved.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard manager.createFile(atPath: unsaved.path, contents: Data(unsaved.text.utf8), attributes: [.posixPermissions: 0o600])
-            else { throw CocoaError(.fileWriteUnknown) }
+            try FileManager.default.createDirectory(atPath: (unsaved.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
             throw ConfigurationError(variable: "GATEHOUSE_DATA_DIR", reason: "is not writable: cannot create \(unsaved.path)")
+        }
+        let descriptor = open(unsaved.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            throw ConfigurationError(variable: "GATEHOUSE_DATA_DIR", reason: errno == EEXIST
+                ? "got a secret.key from another process starting at the same moment: start again to use it"
+                : "is not writable: cannot create \(unsaved.path)")
+        }
+        let bytes = Array(unsaved.text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, synced else {
+            unlink(unsaved.path)
+            throw ConfigurationError(variable: "GATEHOUSE_DATA_DIR", reason: "is not writable: cannot write \(unsaved.path)")
         }
     }
 }

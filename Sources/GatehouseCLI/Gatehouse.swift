@@ -50,8 +50,13 @@ struct Serve: AsyncParsableCommand {
         } catch {
             fail("\(error)")
         }
-        Console.announce("Gatehouse serving \(configuration.publicURL.absoluteString) on \(configuration.host):\(configuration.port)")
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            // Another process took the port between the check and the bind.
+            if let explained = ListenAddress.explain(error, host: configuration.host, port: configuration.port) { fail("\(explained)") }
+            throw error
+        }
     }
 }
 
@@ -78,6 +83,7 @@ struct Users: AsyncParsableCommand {
     static func administer(_ change: (PeopleAdministration) async throws -> Person) async -> Person {
         let configuration = loadConfiguration()
         do {
+            try await requireExistingPortal(configuration, logger: Logger(label: "gatehouse.users"))
             let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.users"))
             let administration = PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost)
             do {
@@ -137,7 +143,29 @@ struct Users: AsyncParsableCommand {
 }
 
 struct Keys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage signing keys.", subcommands: [Rotate.self])
+    static let configuration = CommandConfiguration(abstract: "Manage signing keys.", subcommands: [Rotate.self, Reseal.self])
+
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change the portal's secret key: seal the signing keys anew with the secret key the settings name now "
+                + "(GATEHOUSE_SECRET_KEY, or secret.key in the data folder), opening them with GATEHOUSE_OLD_SECRET_KEY."
+        )
+
+        func run() async throws {
+            let configuration = loadConfiguration()
+            guard let old = ProcessInfo.processInfo.environment["GATEHOUSE_OLD_SECRET_KEY"], !old.isEmpty else {
+                fail("GATEHOUSE_OLD_SECRET_KEY must hold the secret key the portal ran with (its GATEHOUSE_SECRET_KEY, or its secret.key)")
+            }
+            do {
+                let logger = Logger(label: "gatehouse.keys")
+                try await requireExistingPortal(configuration, logger: logger)
+                let count = try await resealSigningKeys(configuration: configuration, oldSecret: old, logger: logger)
+                print("Sealed \(count) signing key(s) with the new secret key; start every process with it.")
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -147,6 +175,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let configuration = loadConfiguration()
             do {
+                try await requireExistingPortal(configuration, logger: Logger(label: "gatehouse.keys"))
                 try await rotateSigningKeys(configuration: configuration, logger: Logger(label: "gatehouse.keys"))
                 print("New signing keys are active; every process picks them up within a second.")
             } catch {
@@ -164,6 +193,7 @@ struct Sweep: AsyncParsableCommand {
     func run() async throws {
         let configuration = loadConfiguration()
         do {
+            try await requireExistingPortal(configuration, logger: Logger(label: "gatehouse.sweep"))
             let report = try await sweepOnce(configuration: configuration, logger: Logger(label: "gatehouse.sweep"))
             guard report.swept else {
                 print("Another process is sweeping; nothing done.")

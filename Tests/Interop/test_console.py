@@ -89,7 +89,7 @@ def test_a_port_in_use_is_one_line_and_nothing_is_created():
         assert started.returncode != 0
         lines = started.stderr.strip().splitlines()
         assert len(lines) == 1 and "GATEHOUSE_PORT" in lines[0] and "in use" in lines[0], started.stderr
-        assert "password" not in started.stdout + started.stderr
+        assert "Created the portal owner" not in started.stdout + started.stderr
         assert os.listdir(data) == [], "a refused start created " + str(os.listdir(data))
         # An address this machine does not have names GATEHOUSE_HOST.
         foreign = subprocess.run([BINARY, "serve"], env=dict(env, GATEHOUSE_HOST="192.0.2.1", GATEHOUSE_PORT=str(free_port())),
@@ -113,7 +113,7 @@ def refused_start(env):
     assert started.returncode != 0, started
     lines = started.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gatehouse: "), started.stderr
-    assert "password" not in started.stdout, started.stdout
+    assert started.stdout == "", started.stdout
     return lines[0]
 
 
@@ -196,3 +196,126 @@ def test_a_secret_key_that_does_not_open_the_stored_keys_is_one_line_and_changes
             server.wait(timeout=20)
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def serve_until_healthy(env, port):
+    server = subprocess.Popen([BINARY, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(200):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
+                return server
+        except requests.RequestException:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError("serve did not start: " + server.stderr.read().decode())
+
+
+def stop(server):
+    server.terminate()
+    assert server.wait(timeout=20) == 0
+
+
+def test_keys_reseal_changes_the_secret_key_and_a_wrong_old_key_changes_nothing():
+    data = tempfile.mkdtemp(prefix="gatehouse-reseal-")
+    port = free_port()
+    try:
+        old, new = "o" * 40, "n" * 40
+        server = serve_until_healthy(clean_env(data, port, GATEHOUSE_SECRET_KEY=old), port)
+        kids = sorted(key["kid"] for key in requests.get(f"http://127.0.0.1:{port}/oauth2/jwks", timeout=5).json()["keys"])
+        stop(server)
+        before = snapshot(data)
+
+        def keys(*args, **extra):
+            return subprocess.run([BINARY, "keys", *args], env=clean_env(data, port, **extra), capture_output=True, text=True, timeout=60)
+
+        # Refused, nothing changed: rotate with a key that does not open the stored keys; reseal with a
+        # wrong old key; reseal without one.
+        for done in (keys("rotate", GATEHOUSE_SECRET_KEY=new), keys("reseal", GATEHOUSE_SECRET_KEY=new, GATEHOUSE_OLD_SECRET_KEY="w" * 40),
+                     keys("reseal", GATEHOUSE_SECRET_KEY=new)):
+            assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done
+            assert "GATEHOUSE_SECRET_KEY" in done.stderr or "GATEHOUSE_OLD_SECRET_KEY" in done.stderr, done.stderr
+            assert snapshot(data) == before
+        resealed = keys("reseal", GATEHOUSE_SECRET_KEY=new, GATEHOUSE_OLD_SECRET_KEY=old)
+        assert resealed.returncode == 0 and "Sealed 2 signing key(s)" in resealed.stdout, resealed
+        refused = refused_start(clean_env(data, port, GATEHOUSE_SECRET_KEY=old))
+        assert "GATEHOUSE_SECRET_KEY" in refused and "keys reseal" in refused, refused
+        server = serve_until_healthy(clean_env(data, port, GATEHOUSE_SECRET_KEY=new), port)
+        assert sorted(key["kid"] for key in requests.get(f"http://127.0.0.1:{port}/oauth2/jwks", timeout=5).json()["keys"]) == kids
+        stop(server)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_first_starts_at_once_with_different_keys_make_one_set_of_keys_and_the_others_refuse():
+    import sqlite3
+    root = tempfile.mkdtemp(prefix="gatehouse-race-")
+    try:
+        database = os.path.join(root, "shared.sqlite")
+        ports = [free_port() for _ in range(3)]
+        # The same database, each process with a data folder (and so a secret.key) of its own: the
+        # operator forgot GATEHOUSE_SECRET_KEY.
+        processes = [subprocess.Popen([BINARY, "serve"], env=clean_env(os.path.join(root, f"p{index}"), port,
+                                                                       GATEHOUSE_DATABASE_URL="sqlite://" + database),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                     for index, port in enumerate(ports)]
+        time.sleep(3)
+        serving = [process for process in processes if process.poll() is None]
+        refused = [process for process in processes if process.poll() is not None]
+        assert len(serving) == 1, "\n".join(f"{process.returncode}: {process.stderr.read()[-600:]}" for process in refused)
+        for process in refused:
+            lines = process.stderr.read().strip().splitlines()
+            assert process.returncode == 1 and len(lines) == 1 and "GATEHOUSE_SECRET_KEY" in lines[0], lines
+        for process in serving:
+            stop(process)
+        with sqlite3.connect(database) as db:
+            active = db.execute("SELECT alg, count(*) FROM signing_keys WHERE retired_at IS NULL GROUP BY alg ORDER BY alg").fetchall()
+        assert active == [("ES256", 1), ("RS256", 1)], active
+        made = [index for index in range(3) if os.path.exists(os.path.join(root, f"p{index}", "secret.key"))]
+        assert len(made) == 1, f"only the process that serves keeps a secret.key: {made}"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_bad_owner_settings_and_an_unwritable_database_file_are_one_line_and_change_nothing():
+    data = tempfile.mkdtemp(prefix="gatehouse-owner-")
+    try:
+        for extra, variable in (({"GATEHOUSE_ADMIN_PASSWORD": "short"}, "GATEHOUSE_ADMIN_PASSWORD"),
+                                ({"GATEHOUSE_ADMIN_EMAIL": "not-an-email"}, "GATEHOUSE_ADMIN_EMAIL")):
+            line = refused_start(clean_env(data, free_port(), **extra))
+            assert line.startswith("gatehouse: " + variable), line
+            assert os.listdir(data) == []
+        port = free_port()
+        stop(serve_until_healthy(clean_env(data, port, GATEHOUSE_SECRET_KEY="k" * 40), port))
+        file = os.path.join(data, "gatehouse.sqlite")
+        locked = False
+        if os.geteuid() != 0:
+            os.chmod(file, 0o444)
+            locked = True
+        else:  # root writes any file whose mode forbids it: an immutable one it cannot
+            locked = subprocess.run(["chattr", "+i", file], capture_output=True).returncode == 0
+        if locked:
+            try:
+                before = snapshot(data)
+                line = refused_start(clean_env(data, port, GATEHOUSE_SECRET_KEY="k" * 40))
+                assert "GATEHOUSE_DATA_DIR" in line and "cannot write" in line, line
+                assert snapshot(data) == before
+            finally:
+                subprocess.run(["chattr", "-i", file], capture_output=True)
+                os.chmod(file, 0o644)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_administration_commands_in_a_folder_without_a_portal_make_none():
+    folder = tempfile.mkdtemp(prefix="gatehouse-nowhere-")
+    try:
+        env = clean_env(os.path.join(folder, "data"), free_port())
+        for args, stdin in ((["users", "set-password", "--email", "admin@localhost"], "new-password-1\n"),
+                            (["users", "add", "--email", "ann@example.com", "--password", "ann-password-1"], ""),
+                            (["keys", "rotate"], ""), (["sweep"], "")):
+            done = subprocess.run([BINARY, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == 1 and len(lines) == 1 and "GATEHOUSE_DATA_DIR" in lines[0] and "no Gatehouse database" in lines[0], done
+            assert os.listdir(folder) == [], os.listdir(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -69,7 +69,7 @@ def click_allow(base, password, authorize_url):
 
 def test_the_readme_walk_through_gets_a_token_and_calls_the_api():
     blocks = walk_through_blocks()
-    assert [kind for kind, _ in blocks].count("sh") >= 4 and [kind for kind, _ in blocks].count("python") == 1
+    assert [kind for kind, _ in blocks].count("sh") == 5 and [kind for kind, _ in blocks].count("python") == 1
     data = tempfile.mkdtemp(prefix="gatehouse-readme-")
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -46,7 +46,8 @@ func makePerson(_ email: String, role: Role = .user, at instant: Date = Date(uni
         #expect(!hasher.needsRehash("$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"))
         #expect(hasher.needsRehash("$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"))
         #expect(hasher.needsRehash("$2a$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234"))
-        for unknown in ["", "plain", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", "$2b$xx$abc", "$2b$10"] {
+        #expect(PasswordHasher.cost(of: "$2y$31$x") == 31)
+        for unknown in ["", "plain", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", "$2b$xx$abc", "$2b$10", "$2b$3$x", "$2b$32$x", "$2b$+9$x"] {
             #expect(!hasher.needsRehash(unknown), "\(unknown) is not a bcrypt hash this hasher can judge")
         }
     }
@@ -112,6 +113,41 @@ func makePerson(_ email: String, role: Role = .user, at instant: Date = Date(uni
             #expect(try await sessions.find(tokenHash: OpaqueToken.hash("t2"), now: start) == nil)
             try await sessions.delete(tokenHash: session.tokenHash)
             #expect(try await sessions.find(tokenHash: session.tokenHash, now: start) == nil)
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func aSessionOpensOnlyWhileThePasswordIsTheOneVerified(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let people = SQLPersonStore(database: database)
+            let sessions = SQLSessionStore(database: database)
+            let person = makePerson("ann@example.com")
+            try await people.create(person, passwordHash: "verified")
+            let start = Date(unixSeconds: 1_800_000_000)
+            func session(_ token: String) -> Session {
+                Session(tokenHash: OpaqueToken.hash(token), personID: person.id, kind: .api, authenticatedAt: start,
+                        expiresAt: start.addingTimeInterval(3600))
+            }
+            #expect(try await sessions.create(session("t1"), whilePasswordHashIs: "verified"))
+            #expect(try await sessions.find(tokenHash: OpaqueToken.hash("t1"), now: start) != nil)
+            // The password changed between the check and the session (set-password ended the others).
+            #expect(try await people.setPasswordHash("changed", for: person.id, at: start))
+            #expect(try await !sessions.create(session("t2"), whilePasswordHashIs: "verified"))
+            #expect(try await sessions.find(tokenHash: OpaqueToken.hash("t2"), now: start) == nil, "nothing stored")
+            #expect(try await !sessions.create(Session(tokenHash: OpaqueToken.hash("t3"), personID: .generate(), kind: .api,
+                                                        authenticatedAt: start, expiresAt: start.addingTimeInterval(60)),
+                                                whilePasswordHashIs: "changed"))
+        }
+    }
+
+    @Test(arguments: TestDatabaseKind.available)
+    func aSampledHashIsOneOfThePeoples(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let people = SQLPersonStore(database: database)
+            #expect(try await people.samplePasswordHash() == nil)
+            try await people.create(makePerson("ann@example.com"), passwordHash: "$2b$12$a")
+            try await people.create(makePerson("bob@example.com"), passwordHash: "$2b$10$b")
+            for _ in 0..<10 { #expect(["$2b$12$a", "$2b$10$b"].contains(try await people.samplePasswordHash())) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import GatehouseApp
 import Storage
 import Testing
@@ -23,6 +24,7 @@ import Testing
         ("GATEHOUSE_PUBLIC_URL", "/relative"), ("GATEHOUSE_DATABASE_URL", "mysql://root@db/x"),
         ("GATEHOUSE_DATABASE_URL", "postgres://"), ("GATEHOUSE_SECRET_KEY", "too-short"),
         ("GATEHOUSE_BCRYPT_COST", "3"), ("GATEHOUSE_LOG_LEVEL", "loud"), ("GATEHOUSE_SQLITE_SYNCHRONOUS", "off"),
+        ("GATEHOUSE_ADMIN_EMAIL", "not-an-email"), ("GATEHOUSE_ADMIN_PASSWORD", "short"),
     ])
     func aBadValueNamesItsVariable(variable: String, value: String) {
         #expect {
@@ -57,5 +59,17 @@ import Testing
             return
         }
         #expect(location.host == "db")
+    }
+
+    /// A bind that fails after the start's check (another process took the port) is the same line.
+    @Test func aLateBindFailureNamesTheSetting() {
+        #expect(ListenAddress.explain(IOError(errnoCode: EADDRINUSE, reason: "bind"), host: "127.0.0.1", port: 8080)?.variable == "GATEHOUSE_PORT")
+        #expect(ListenAddress.explain(IOError(errnoCode: EADDRNOTAVAIL, reason: "bind"), host: "192.0.2.1", port: 8080)?.variable == "GATEHOUSE_HOST")
+        #expect(ListenAddress.explain(CancellationError(), host: "127.0.0.1", port: 8080) == nil)
+    }
+
+    @Test func theDataFolderIsNamedAlikeWithATrailingSlash() throws {
+        #expect(try Configuration.fromEnvironment(["GATEHOUSE_DATA_DIR": "/srv/gatehouse/"]).dataDirectory == "/srv/gatehouse")
+        #expect(try !Configuration.fromEnvironment(["GATEHOUSE_DATA_DIR": "/srv/gatehouse/"]).databaseWasGiven)
     }
 }

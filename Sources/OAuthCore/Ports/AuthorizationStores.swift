@@ -234,4 +234,10 @@ public protocol SigningKeyStore: Sendable {
     func published(at: Date) async throws -> [StoredSigningKey]
     /// Adds `key` and retires the current key of the same algorithm, keeping it published until `publishUntil`.
     func rotate(to key: StoredSigningKey, publishOldUntil: Date) async throws
+    /// Adds `keys` (one per algorithm) only while no key signs at all, all or none, atomically across
+    /// processes: of processes starting together one set is kept, never keys of two different
+    /// secret keys. `false` when keys were there.
+    func createFirst(_ keys: [StoredSigningKey]) async throws -> Bool
+    /// Replaces the sealed private parts of these keys (by key id), all in one transaction.
+    func reseal(_ sealed: [String: Data]) async throws
 }

@@ -18,6 +18,9 @@ public protocol PersonStore: Sendable {
     /// Replaces the hash `old` of the same password by `new` (made with other parameters), sessions
     /// untouched; `false` when the hash is no longer `old` (the password changed meanwhile).
     func upgradePasswordHash(_ old: String, to new: String, for id: PersonID) async throws -> Bool
+    /// The password hash of a person chosen at random (`nil` when there is nobody): what an unknown
+    /// email's sign-in is made to cost, so that it takes as long as a real account's.
+    func samplePasswordHash() async throws -> String?
 }
 
 /// What kind of sign-in a session came from.
@@ -55,6 +58,10 @@ public struct Session: Sendable, Equatable {
 public protocol SessionStore: Sendable {
     /// Stores a new session.
     func create(_ session: Session) async throws
+    /// Stores a new session only while its person's password hash is still `passwordHash`, the one
+    /// just verified, in one statement: a sign-in checked against a password that was changed
+    /// meanwhile (and whose sessions were ended) opens none. `false` when it was changed.
+    func create(_ session: Session, whilePasswordHashIs passwordHash: String) async throws -> Bool
     /// The live session with this token hash and its person; `nil` when unknown or expired.
     func find(tokenHash: String, now: Date) async throws -> (session: Session, person: Person)?
     /// Ends one session.

@@ -35,6 +35,12 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     /// A PostgreSQL server.
     case postgres(PostgresLocation)
 
+    /// `true` for an SQLite file.
+    public var isSQLite: Bool {
+        if case .sqlite = self { return true }
+        return false
+    }
+
     /// Parses `sqlite:///abs/path`, `sqlite://relative/path`, a bare file path, or `postgres://…`.
     public static func parse(_ text: String) -> DatabaseLocation? {
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
@@ -118,6 +124,17 @@ public enum StorageError: Error, CustomStringConvertible {
 /// syncs the log at every commit (once per commit group here). An authorization server defaults to `full`.
 public enum SQLiteSynchronous: String, Sendable, CaseIterable {
     case full, normal
+}
+
+extension StorageError {
+    /// One line for the operator about a database error: SQLite's own message, PostgreSQL's own words.
+    public static func describe(_ error: any Error) -> String {
+        switch error {
+        case let failure as SQLiteFailure: failure.message
+        case let failure as StorageError: failure.description
+        default: PostgresDatabaseStore.describe(error)
+        }
+    }
 }
 
 /// Opens the database at `location`.

@@ -99,22 +99,20 @@ final class PostgresDatabaseStore: Database {
         return store
     }
 
-    /// One line for the operator: the server's own words (postgres-nio hides them from `description`;
-    /// `String(reflecting:)` shows them), or what the connection met.
+    /// One line for the operator: the server's own words, or what the connection met.
     static func describe(_ error: any Error) -> String {
+        if let failure = error as? PSQLError {
+            if let message = failure.serverInfo?[.message] {
+                return "the server says: " + message.split(whereSeparator: \.isNewline).joined(separator: " ")
+            }
+            if let underlying = failure.underlying { return describe(underlying) }
+        }
         let text = String(reflecting: error)
-        if let range = text.range(of: "message: ") {
-            let message = text[range.upperBound...].prefix { $0 != "\n" && $0 != "]" && $0 != "," }
-            return "the server says: \(message.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")))"
-        }
-        for (clue, said) in [("Connection refused", "connection refused"), ("connectTimeout", "no answer in 5 seconds"),
-                             ("Network is unreachable", "network unreachable"), ("No route to host", "no route to host")]
-        where text.contains(clue) {
-            return said
-        }
-        if text.contains("unknownHost") || text.contains("NIOConnectionError") && text.contains("dnsA") {
-            return "the host name is not known"
-        }
+        let clues = [("connection refused", "connection refused"), ("connecttimeout", "no answer in 5 seconds"),
+                     ("network is unreachable", "network unreachable"), ("no route to host", "no route to host"),
+                     ("unknownhost", "the host name is not known"), ("sslunavailable", "the server offers no TLS (sslmode=require)"),
+                     ("tls", "the TLS handshake failed")]
+        if let (_, said) = clues.first(where: { text.lowercased().contains($0.0) }) { return said }
         return String(text.prefix(200)).replacingOccurrences(of: "\n", with: " ")
     }
 

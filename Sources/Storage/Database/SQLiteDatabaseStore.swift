@@ -76,9 +76,10 @@ final class SQLiteDatabaseStore: Database {
     /// Sets a connection's pragmas, when it is opened and when it is opened again.
     static func configure(_ session: SQLiteSession, writer: Bool, synchronous: SQLiteSynchronous, logger: Logger) async throws {
         let sql = session.sql(logger: logger)
-        // The writer waits for another process's lock only briefly on its thread; `beginImmediate`
-        // retries with sleeps in between. Readers in WAL mode wait only during recovery.
-        try await sql.raw(writer ? "PRAGMA busy_timeout = 20" : "PRAGMA busy_timeout = 5000").run()
+        // Setting up waits for another process's lock (processes starting together on a new file all
+        // switch it to WAL). Then the writer waits only briefly on its thread (`beginImmediate`
+        // retries with sleeps in between); readers in WAL mode wait only during recovery.
+        try await sql.raw("PRAGMA busy_timeout = 5000").run()
         if writer {
             _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
             // The writer never checkpoints inside a commit (which would hold up the next
@@ -87,6 +88,7 @@ final class SQLiteDatabaseStore: Database {
         }
         try await sql.raw(synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").run()
         try await sql.raw("PRAGMA foreign_keys = ON").run()
+        if writer { try await sql.raw("PRAGMA busy_timeout = 20").run() }
     }
 
     /// Reads in a snapshot kept from the connection's previous read while nothing changed

@@ -241,6 +241,30 @@ public struct SQLSigningKeyStore: SigningKeyStore {
     /// The migration that makes the `signing_keys` table: until it is applied there are no keys.
     public static let migrationVersion = M003AuthorizationServer.migration.version
 
+    public func createFirst(_ keys: [StoredSigningKey]) async throws -> Bool {
+        let flavor = database.flavor
+        return try await database.write { sql in
+            // SQLite's writer holds the database's write lock; PostgreSQL takes turns on this lock.
+            if flavor == .postgres { try await sql.raw("SELECT pg_advisory_xact_lock(7243002) AS locked").run() }
+            guard try await sql.raw("SELECT kid FROM signing_keys WHERE retired_at IS NULL LIMIT 1").first() == nil else { return false }
+            for key in keys {
+                try await sql.raw("""
+                    INSERT INTO signing_keys (kid, alg, private_sealed, created_at)
+                    VALUES (\(bind: key.keyID), \(bind: key.algorithm.rawValue), \(bind: key.sealedPrivateKey), \(bind: key.createdAt.unixSeconds))
+                    """).run()
+            }
+            return true
+        }
+    }
+
+    public func reseal(_ sealed: [String: Data]) async throws {
+        try await database.write { sql in
+            for (keyID, bytes) in sealed.sorted(by: { $0.key < $1.key }) {
+                try await sql.raw("UPDATE signing_keys SET private_sealed = \(bind: bytes) WHERE kid = \(bind: keyID)").run()
+            }
+        }
+    }
+
     public func published(at now: Date) async throws -> [StoredSigningKey] {
         try await database.read { sql in
             try await sql.raw("""

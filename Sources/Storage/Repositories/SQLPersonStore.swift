@@ -30,6 +30,13 @@ public struct SQLPersonStore: PersonStore, PeopleDirectory {
         }
     }
 
+    public func samplePasswordHash() async throws -> String? {
+        try await database.read { sql in
+            try await sql.raw("SELECT password_hash FROM people ORDER BY random() LIMIT 1").first()?
+                .decode(column: "password_hash", as: String.self)
+        }
+    }
+
     public func create(_ person: Person, passwordHash: String) async throws {
         let inserted = try await database.write { sql in
             try await sql.raw("""

@@ -20,6 +20,18 @@ public struct SQLSessionStore: SessionStore {
         }
     }
 
+    public func create(_ session: Session, whilePasswordHashIs passwordHash: String) async throws -> Bool {
+        try await database.write { sql in
+            try await sql.raw("""
+                INSERT INTO sessions (token_hash, person_id, kind, authenticated_at, expires_at)
+                SELECT \(bind: session.tokenHash), \(bind: session.personID.rawValue), \(bind: session.kind.rawValue),
+                       \(bind: session.authenticatedAt.unixSeconds), \(bind: session.expiresAt.unixSeconds)
+                WHERE EXISTS (SELECT 1 FROM people WHERE id = \(bind: session.personID.rawValue) AND password_hash = \(bind: passwordHash))
+                RETURNING token_hash
+                """).first() != nil
+        }
+    }
+
     public func find(tokenHash: String, now: Date) async throws -> (session: Session, person: Person)? {
         try await database.read { sql in
             guard let row = try await sql.raw("""

@@ -20,11 +20,18 @@ public struct PasswordHasher: Sendable {
     /// `true` when `hash` is a bcrypt hash made with another work factor than this hasher's, so that
     /// a successful sign-in should store a new one (`$2b$10$…`: the cost is the third field).
     public func needsRehash(_ hash: String) -> Bool {
-        let fields = hash.split(separator: "$", omittingEmptySubsequences: false)
-        guard fields.count == 4, fields[0].isEmpty, ["2a", "2b", "2y"].contains(fields[1]), let stored = UInt8(fields[2]) else {
-            return false
-        }
+        guard let stored = Self.cost(of: hash) else { return false }
         return stored != cost
+    }
+
+    /// The work factor of a bcrypt hash (`$2b$10$…`), or `nil` for anything else.
+    public static func cost(of hash: String) -> UInt8? {
+        let fields = hash.split(separator: "$", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4, fields[0].isEmpty, ["2a", "2b", "2y"].contains(fields[1]), fields[2].utf8.count == 2,
+              fields[2].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let cost = UInt8(fields[2]), (4...31).contains(cost)
+        else { return nil }
+        return cost
     }
 
     /// A new salted hash of `password`.

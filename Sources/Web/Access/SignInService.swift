@@ -35,11 +35,34 @@ public struct SignInService: Sendable {
         self.clock = clock
         self.browserSessionLifetime = browserSessionLifetime
         self.apiTokenLifetime = apiTokenLifetime
-        self.decoy = DecoyHash(hasher: hasher)
+        self.decoy = DecoyHash(hasher: hasher, people: people)
     }
 
-    /// The person whose email and password these are; throws `AppError` (400, 401 or 429).
-    func authenticate(email rawEmail: String, password: String, clientAddress: String) async throws -> Person {
+    /// Signs a person in: checks the email and password (`verify`), then opens a session of `kind`
+    /// and answers its token (shown to the client once, stored hashed). The session is stored only
+    /// while the password is still the one verified; throws `AppError` (400, 401 or 429).
+    func signIn(email: String, password: String, clientAddress: String, kind: SessionKind) async throws
+        -> (person: Person, token: String, session: Session)
+    {
+        let verified = try await verify(email: email, password: password, clientAddress: clientAddress)
+        let token = OpaqueToken.generate()
+        let now = clock.now
+        let lifetime = kind == .browser ? browserSessionLifetime : apiTokenLifetime
+        let session = Session(
+            tokenHash: OpaqueToken.hash(token), personID: verified.person.id, kind: kind,
+            authenticatedAt: now, expiresAt: now.addingTimeInterval(lifetime)
+        )
+        guard try await sessions.create(session, whilePasswordHashIs: verified.passwordHash) else {
+            throw AppError.unauthorized(Self.wrongCredentials)
+        }
+        return (verified.person, token, session)
+    }
+
+    /// The person whose email and password these are, with the password hash as it is stored after
+    /// the check; throws `AppError` (400, 401 or 429).
+    private func verify(email rawEmail: String, password: String, clientAddress: String) async throws
+        -> (person: Person, passwordHash: String)
+    {
         let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard !email.isEmpty, !password.isEmpty else {
             throw AppError.badRequest("Email and password are required.")
@@ -73,24 +96,14 @@ public struct SignInService: Sendable {
             throw AppError.unauthorized(Self.wrongCredentials)
         }
         try await failures.clear(key: accountKey)
-        if hasher.needsRehash(found.passwordHash) {
-            // The work factor setting changed: the password is at hand now, and only now.
-            _ = try await people.upgradePasswordHash(found.passwordHash, to: try await hasher.hash(password), for: found.person.id)
+        if hasher.needsRehash(found.passwordHash), let remade = try? await hasher.hash(password),
+           (try? await people.upgradePasswordHash(found.passwordHash, to: remade, for: found.person.id)) == true
+        {
+            // The work factor setting changed: the password is at hand now, and only now. When the
+            // hash changed meanwhile (a new password), the session below is refused.
+            return (found.person, remade)
         }
-        return found.person
-    }
-
-    /// Opens a session for `person` and answers its token (shown to the client once, stored hashed).
-    func openSession(for person: Person, kind: SessionKind) async throws -> (token: String, session: Session) {
-        let token = OpaqueToken.generate()
-        let now = clock.now
-        let lifetime = kind == .browser ? browserSessionLifetime : apiTokenLifetime
-        let session = Session(
-            tokenHash: OpaqueToken.hash(token), personID: person.id, kind: kind,
-            authenticatedAt: now, expiresAt: now.addingTimeInterval(lifetime)
-        )
-        try await sessions.create(session)
-        return (token, session)
+        return (found.person, found.passwordHash)
     }
 
     /// The live session of a token, if any.
@@ -110,18 +123,26 @@ public struct SignInService: Sendable {
     }
 }
 
-/// A bcrypt hash of a random password, made on first use with the configured cost, so that an
-/// unknown email costs as much time as a wrong password.
+/// What an unknown email's sign-in verifies against: a bcrypt hash of a random password with the
+/// work factor of a real account's hash, chosen at random, so that it takes as long as a wrong
+/// password for an account would, also while stored hashes of an older work factor remain (they are
+/// re-made at each person's next sign-in). One hash per work factor, made on first use.
 actor DecoyHash {
     private let hasher: PasswordHasher
-    private var hash: String?
+    private let people: any PersonStore
+    private var byCost: [UInt8: String] = [:]
 
-    init(hasher: PasswordHasher) { self.hasher = hasher }
+    init(hasher: PasswordHasher, people: any PersonStore) {
+        self.hasher = hasher
+        self.people = people
+    }
 
     func value() async throws -> String {
-        if let hash { return hash }
-        let made = try await hasher.hash(OpaqueToken.generate())
-        hash = made
+        let sampled = try await people.samplePasswordHash().flatMap(PasswordHasher.cost(of:))
+        let cost = sampled ?? hasher.cost
+        if let made = byCost[cost] { return made }
+        let made = try await PasswordHasher(cost: cost).hash(OpaqueToken.generate())
+        byCost[cost] = made
         return made
     }
 }

@@ -39,11 +39,45 @@ public final class KeyRing: Sendable {
 
     /// Makes the first keys when the database has none of an algorithm, then loads.
     public func bootstrap() async throws {
-        let stored = try await store.published(at: clock.now)
-        for algorithm in [JWSAlgorithm.es256, .rs256] where !stored.contains(where: { $0.algorithm == algorithm && $0.retiredAt == nil }) {
-            try await Self.rotate(algorithm, store: store, sealer: sealer, now: clock.now, publishOldUntil: clock.now)
-        }
+        try await Self.makeFirstKeys(store: store, sealer: sealer, now: clock.now)
         try await reload()
+    }
+
+    /// Makes a first key of each algorithm the database has none of; of processes starting together
+    /// exactly one makes each (`SigningKeyStore.createFirst`), the others find it.
+    public static func makeFirstKeys(store: any SigningKeyStore, secretKey: SymmetricKey, now: Date) async throws {
+        try await makeFirstKeys(store: store, sealer: KeySealer(secretKey: secretKey), now: now)
+    }
+
+    static func makeFirstKeys(store: any SigningKeyStore, sealer: KeySealer, now: Date) async throws {
+        let algorithms = [JWSAlgorithm.es256, .rs256]
+        let signing = Set(try await store.published(at: now).filter { $0.retiredAt == nil }.map(\.algorithm))
+        if signing.isEmpty {
+            let first = try algorithms.map { algorithm in
+                let key = try SigningKey.generate(algorithm)
+                return StoredSigningKey(keyID: key.keyID, algorithm: algorithm, sealedPrivateKey: try sealer.seal(key.privateBytes), createdAt: now)
+            }
+            if try await store.createFirst(first) { return }
+        }
+        // Keys of the other algorithm only (a portal older than one of them): added as a rotation would.
+        let again = Set(try await store.published(at: now).filter { $0.retiredAt == nil }.map(\.algorithm))
+        for algorithm in algorithms where !again.contains(algorithm) {
+            try await rotate(algorithm, store: store, sealer: sealer, now: now, publishOldUntil: now)
+        }
+    }
+
+    /// Seals every published key's private part anew with `newKey`, opening it with `oldKey` (a key
+    /// already sealed with `newKey` is left as it is): how the secret key of a portal is changed.
+    /// Throws `KeyResealError.oldKeyDoesNotOpen` naming the first key neither opens.
+    public static func reseal(store: any SigningKeyStore, from oldKey: SymmetricKey, to newKey: SymmetricKey, now: Date) async throws -> Int {
+        let old = KeySealer(secretKey: oldKey), new = KeySealer(secretKey: newKey)
+        var resealed: [String: Data] = [:]
+        for key in try await store.published(at: now) where (try? new.open(key.sealedPrivateKey)) == nil {
+            guard let plain = try? old.open(key.sealedPrivateKey) else { throw KeyResealError.oldKeyDoesNotOpen(keyID: key.keyID) }
+            resealed[key.keyID] = try new.seal(plain)
+        }
+        if !resealed.isEmpty { try await store.reseal(resealed) }
+        return resealed.count
     }
 
     /// Reads the published keys again; cheap when nothing changed.
@@ -91,6 +125,12 @@ public final class KeyRing: Sendable {
             publishOldUntil: publishOldUntil
         )
     }
+}
+
+/// Why signing keys could not be sealed anew.
+public enum KeyResealError: Error, Equatable {
+    /// The old secret key does not open this stored key (nor does the new one).
+    case oldKeyDoesNotOpen(keyID: String)
 }
 
 /// AES-GCM sealing of private keys with a key derived from the server's secret key.

@@ -40,12 +40,11 @@ struct SignInController {
         let email = form["email"] ?? ""
         let redirect = form["redirect"]
         do {
-            let person = try await signIn.authenticate(
-                email: email, password: form["password"] ?? "", clientAddress: context.clientAddress
+            let opened = try await signIn.signIn(
+                email: email, password: form["password"] ?? "", clientAddress: context.clientAddress, kind: .browser
             )
             try await signIn.endSession(of: request, cookie: csrf.cookies.session)
-            let opened = try await signIn.openSession(for: person, kind: .browser)
-            context.logger.info("signed in", metadata: ["person_id": "\(person.id)"])
+            context.logger.info("signed in", metadata: ["person_id": "\(opened.person.id)"])
             var response = Response.seeOther(LocalRedirect.resolve(redirect))
             response.setCookie(sessionCookie(opened.token, maxAge: Int(opened.session.expiresAt.timeIntervalSince(opened.session.authenticatedAt))))
             return response

@@ -19,10 +19,9 @@ struct AuthenticationController {
     func addRoutes(to routes: RouteGroup) {
         routes.post("/authentication", .anyone) { request, context in
             let body = try await RequestBody.json(SignInRequest.self, from: request)
-            let person = try await signIn.authenticate(
-                email: body.userName, password: body.password, clientAddress: context.clientAddress
+            let opened = try await signIn.signIn(
+                email: body.userName, password: body.password, clientAddress: context.clientAddress, kind: .api
             )
-            let opened = try await signIn.openSession(for: person, kind: .api)
             return try DocSpaceEnvelope.response(TokenResponse(token: opened.token, expires: opened.session.expiresAt))
         }
     }
