@@ -208,4 +208,39 @@ func makePerson(_ email: String, role: Role = .user, at instant: Date = Date(uni
             #expect(try await store.failures(key: "address:1", since: .distantPast).count == 1)
         }
     }
+
+    /// Concurrent attempts on one account and one address reserve at most the limits between them,
+    /// whichever process or connection they come through; a released attempt frees its place.
+    @Test(arguments: TestDatabaseKind.available)
+    func concurrentAttemptsReserveNoMoreThanTheLimits(kind: TestDatabaseKind) async throws {
+        try await withScratchDatabase(kind) { database, _ in
+            let store = SQLSignInFailureStore(database: database)
+            let now = Date(unixSeconds: 1_800_000_000)
+            let throttle = SignInThrottle.standard
+            let allowed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        try await store.reserve(
+                            accountKey: index % 2 == 0 ? "account:a" : "account:b", addressKey: "address:1", attempt: "attempt-\(index)",
+                            at: now, since: throttle.windowStart(now: now)
+                        ) { account, address in throttle.decide(accountFailures: account, addressFailures: address, now: now) } == .allowed
+                    }
+                }
+                var count = 0
+                for try await one in group where one { count += 1 }
+                return count
+            }
+            #expect(allowed == 2 * throttle.perAccountLimit, "5 for each of the two accounts, within the address's 20")
+            #expect(try await store.failures(key: "address:1", since: .distantPast).count == allowed)
+            // A successful attempt gives its place back, on both keys, and only its own.
+            let decision = try await store.reserve(accountKey: "account:c", addressKey: "address:2", attempt: "right-password", at: now,
+                                                   since: throttle.windowStart(now: now)) { _, _ in .allowed }
+            #expect(decision == .allowed)
+            #expect(try await store.failures(key: "account:c", since: .distantPast).count == 1)
+            try await store.release(attempt: "right-password")
+            #expect(try await store.failures(key: "account:c", since: .distantPast).isEmpty)
+            #expect(try await store.failures(key: "address:2", since: .distantPast).isEmpty)
+            #expect(try await store.failures(key: "address:1", since: .distantPast).count == allowed)
+        }
+    }
 }

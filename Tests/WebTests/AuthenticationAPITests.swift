@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseTestSupport
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -117,6 +118,27 @@ import Testing
             let throttled = try await signIn(client)
             #expect(throttled.status == .tooManyRequests)
             #expect(throttled.headers[.retryAfter] != nil)
+        }
+    }
+
+    /// Issue 19: 100 wrong passwords at once for one account check no more passwords than the
+    /// account's limit (each 401 is a password checked; the rest are refused before bcrypt).
+    @Test(arguments: TestDatabaseKind.available)
+    func concurrentWrongPasswordsCheckNoMoreThanTheLimit(kind: TestDatabaseKind) async throws {
+        try await withTestApp(kind) { client, _ in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try await self.signIn(client, password: "not-the-password").status }
+                }
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+            let checked = statuses.filter { $0 == .unauthorized }.count
+            #expect(checked == 5, "the account's limit, never more, however many arrive at once")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 100 - checked)
+            // The right password now is refused too (the account waits out its window), and counts nothing.
+            #expect(try await signIn(client).status == .tooManyRequests)
         }
     }
 

@@ -46,6 +46,7 @@ public struct Migrator: Sendable {
         M002OAuthClients.migration,
         M003AuthorizationServer.migration,
         M004Files.migration,
+        M005SignInReservations.migration,
     ]
 
     private let database: any Database

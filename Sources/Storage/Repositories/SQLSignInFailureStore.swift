@@ -29,6 +29,42 @@ public struct SQLSignInFailureStore: SignInFailureStore {
         }
     }
 
+    public func reserve(
+        accountKey: String, addressKey: String, attempt: String, at instant: Date, since: Date,
+        decide: @Sendable ([Date], [Date]) -> SignInThrottle.Decision
+    ) async throws -> SignInThrottle.Decision {
+        let flavor = database.flavor
+        return try await database.write { sql in
+            // SQLite's writer holds the database's write lock; on PostgreSQL attempts on the same keys
+            // take turns (locks taken in one order, so two attempts never wait on each other).
+            if flavor == .postgres {
+                for key in [accountKey, addressKey].sorted() {
+                    try await sql.raw("SELECT pg_advisory_xact_lock(7243003, hashtext(\(bind: key))) AS locked").run()
+                }
+            }
+            func failures(_ key: String) async throws -> [Date] {
+                try await sql.raw("""
+                    SELECT failed_at FROM sign_in_failures WHERE throttle_key = \(bind: key) AND failed_at > \(bind: since.unixSeconds)
+                    """).all().map { Date(unixSeconds: try $0.decode(column: "failed_at", as: Int64.self)) }
+            }
+            let decision = decide(try await failures(accountKey), try await failures(addressKey))
+            guard decision == .allowed else { return decision }
+            for key in [accountKey, addressKey] {
+                try await sql.raw("""
+                    INSERT INTO sign_in_failures (throttle_key, failed_at, attempt)
+                    VALUES (\(bind: key), \(bind: instant.unixSeconds), \(bind: attempt))
+                    """).run()
+            }
+            return decision
+        }
+    }
+
+    public func release(attempt: String) async throws {
+        try await database.write { sql in
+            try await sql.raw("DELETE FROM sign_in_failures WHERE attempt = \(bind: attempt)").run()
+        }
+    }
+
     public func clear(key: String) async throws {
         try await database.write { sql in
             try await sql.raw("DELETE FROM sign_in_failures WHERE throttle_key = \(bind: key)").run()

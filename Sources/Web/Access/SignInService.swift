@@ -76,12 +76,15 @@ public struct SignInService: Sendable {
         let now = clock.now
         let accountKey = SignInThrottle.accountKey(email)
         let addressKey = SignInThrottle.addressKey(clientAddress)
-        let since = throttle.windowStart(now: now)
-        let decision = throttle.decide(
-            accountFailures: try await failures.failures(key: accountKey, since: since),
-            addressFailures: try await failures.failures(key: addressKey, since: since),
-            now: now
-        )
+        // The attempt counts as a failure from before its password is checked until it succeeds, so
+        // concurrent attempts can never check more passwords than the limits allow.
+        let attempt = OpaqueToken.generate()
+        let throttle = self.throttle
+        let decision = try await failures.reserve(
+            accountKey: accountKey, addressKey: addressKey, attempt: attempt, at: now, since: throttle.windowStart(now: now)
+        ) { accountFailures, addressFailures in
+            throttle.decide(accountFailures: accountFailures, addressFailures: addressFailures, now: now)
+        }
         if case .throttled(let retryAfter) = decision {
             throw AppError.tooManyRequests(
                 retryAfter: retryAfter, message: "Too many failed sign-in attempts. Try again in \(retryAfter) seconds."
@@ -92,9 +95,9 @@ public struct SignInService: Sendable {
         if let found { storedHash = found.passwordHash } else { storedHash = try await decoy.value() }
         let matches = try await hasher.verify(password, hash: storedHash)
         guard let found, matches else {
-            try await failures.recordFailure(keys: [accountKey, addressKey], at: now)
-            throw AppError.unauthorized(Self.wrongCredentials)
+            throw AppError.unauthorized(Self.wrongCredentials)  // the reservation stays, as this failure
         }
+        try await failures.release(attempt: attempt)
         try await failures.clear(key: accountKey)
         if hasher.needsRehash(found.passwordHash), let remade = try? await hasher.hash(password),
            (try? await people.upgradePasswordHash(found.passwordHash, to: remade, for: found.person.id)) == true
