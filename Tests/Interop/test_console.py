@@ -20,6 +20,18 @@ def sign_in(base, email, password):
     return requests.post(base + "/api/2.0/authentication", json={"userName": email, "password": password}, timeout=10).status_code
 
 
+def wait_healthy(base, attempts=200):
+    """Waits until `base` answers /health; answers whether it did."""
+    for _ in range(attempts):
+        try:
+            if requests.get(base + "/health", timeout=1).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    return False
+
+
 def test_owner_password_reaches_a_pipe_at_once_and_set_password_recovers_it():
     data = tempfile.mkdtemp(prefix="gatehouse-console-")
     port = free_port()
@@ -46,12 +58,7 @@ def test_owner_password_reaches_a_pipe_at_once_and_set_password_recovers_it():
         assert password, f"no password on the pipes while serving: {seen!r}"
         print(f"owner's password read from the pipe {took:.2f} s after start")
         assert took < 1.0, "SPEC §8: the password reaches the console at once"
-        for _ in range(100):
-            try:
-                if requests.get(base + "/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_healthy(base)
         assert sign_in(base, "admin@localhost", password) == 200
 
         def set_password(*args, stdin=""):
@@ -162,18 +169,9 @@ def test_a_secret_key_that_does_not_open_the_stored_keys_is_one_line_and_changes
     port = free_port()
     try:
         first = clean_env(data, port, GATEHOUSE_SECRET_KEY="a" * 40)
-        server = subprocess.Popen([BINARY, "serve"], env=first, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.1)
-            assert requests.get(f"http://127.0.0.1:{port}/oauth2/jwks", timeout=5).ok
-        finally:
-            server.terminate()
-            assert server.wait(timeout=20) == 0
+        server = serve_until_healthy(first, port)
+        assert requests.get(f"http://127.0.0.1:{port}/oauth2/jwks", timeout=5).ok
+        stop(server)
         before = snapshot(data)
         assert "gatehouse.sqlite" in before and "secret.key" not in before
         # Another key given, and no key at all (a key file would be made): both refused, nothing written.
@@ -182,30 +180,15 @@ def test_a_secret_key_that_does_not_open_the_stored_keys_is_one_line_and_changes
             assert "GATEHOUSE_SECRET_KEY" in line and "same" in line, line
             assert snapshot(data) == before
         # The right key still serves.
-        server = subprocess.Popen([BINARY, "serve"], env=first, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            for _ in range(200):
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.1)
-            assert requests.get(f"http://127.0.0.1:{port}/health", timeout=5).ok
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+        stop(serve_until_healthy(first, port))
     finally:
         shutil.rmtree(data, ignore_errors=True)
 
 
 def serve_until_healthy(env, port):
     server = subprocess.Popen([BINARY, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(200):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
-                return server
-        except requests.RequestException:
-            time.sleep(0.1)
+    if wait_healthy(f"http://127.0.0.1:{port}"):
+        return server
     server.kill()
     raise AssertionError("serve did not start: " + server.stderr.read().decode())
 

@@ -16,6 +16,7 @@ import requests
 
 from conftest import ROOT, free_port
 from oauth_helpers import follow_authorize, query_of
+from test_console import wait_healthy
 
 BINARY = os.environ.get("GATEHOUSE_BIN", str(ROOT / ".build" / "debug" / "gatehouse"))
 README_ADDRESS = "http://127.0.0.1:8080"
@@ -87,12 +88,7 @@ def test_the_readme_walk_through_gets_a_token_and_calls_the_api():
             found = re.search(rb"admin@localhost with the password: (\S+)", seen)
             password = found.group(1).decode() if found else None
         assert password, seen
-        for _ in range(100):
-            try:
-                if requests.get(base + "/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+        assert wait_healthy(base)
 
         state = {}
         outputs = []
