@@ -17,7 +17,8 @@ import Testing
             func roundTrip<T: Codable & Equatable & Sendable>(_ name: String, _ value: T, storedAs storageClass: String) async throws {
                 try await database.write { try await $0.raw("INSERT INTO value_rows (name, v) VALUES (\(bind: name), \(bind: value))").run() }
                 let row = try #require(try await database.read { try await $0.raw("SELECT v, typeof(v) AS class FROM value_rows WHERE name = \(bind: name)").first() })
-                #expect(try row.decode(column: "class", as: String.self) == storageClass, "\(name)")
+                let stored = try row.decode(column: "class", as: String.self)
+                #expect(stored == storageClass, "\(name) is stored as \(stored)")
                 #expect(try row.decode(column: "v", as: T.self) == value, "\(name)")
             }
             try await roundTrip("text", "naïve ✓", storedAs: "text")
@@ -34,6 +35,9 @@ import Testing
             try await roundTrip("enum", Colour.green, storedAs: "text")
             try await roundTrip("array", ["a", "b"], storedAs: "text")
             try await roundTrip("struct", Tag(name: "t", weight: 3), storedAs: "text")
+            try await roundTrip("empty array", [String](), storedAs: "text")
+            try await roundTrip("empty dictionary", [String: Int](), storedAs: "text")
+            try await roundTrip("optional empty array", [Int]?.some([]), storedAs: "text")
             try await roundTrip("uuid", UUID(uuidString: "9B2D1C1E-3F3A-4B8E-9A55-0E1B2C3D4E5F")!, storedAs: "text")
             try await roundTrip("date", Date(timeIntervalSince1970: 1_800_000_000.5), storedAs: "real")
         }

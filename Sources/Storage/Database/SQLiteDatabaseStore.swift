@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Logging
 import SQLKit
@@ -76,19 +77,28 @@ final class SQLiteDatabaseStore: Database {
     /// Sets a connection's pragmas, when it is opened and when it is opened again.
     static func configure(_ session: SQLiteSession, writer: Bool, synchronous: SQLiteSynchronous, logger: Logger) async throws {
         let sql = session.sql(logger: logger)
+        // The connection's own settings first (they touch no file), and checked: a writer without
+        // foreign keys would leave a removed person's grants behind.
+        try await sql.raw("PRAGMA foreign_keys = ON").run()
+        try await sql.raw(synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").run()
+        guard try await sql.raw("PRAGMA foreign_keys").first()?.decode(column: "foreign_keys", as: Int.self) == 1 else {
+            throw SQLiteFailure(code: SQLITE_ERROR, message: "foreign keys could not be turned on")
+        }
         // Setting up waits for another process's lock (processes starting together on a new file all
         // switch it to WAL). Then the writer waits only briefly on its thread (`beginImmediate`
         // retries with sleeps in between); readers in WAL mode wait only during recovery.
         try await sql.raw("PRAGMA busy_timeout = 5000").run()
         if writer {
-            _ = try await sql.raw("PRAGMA journal_mode = WAL").all()
+            // SQLite answers the mode it is in, and stays in the old one when it cannot switch.
+            let mode = try await sql.raw("PRAGMA journal_mode = WAL").first()?.decode(column: "journal_mode", as: String.self)
+            guard mode?.lowercased() == "wal" else {
+                throw SQLiteFailure(code: SQLITE_ERROR, message: "the file could not be switched to WAL mode (it is in \(mode ?? "an unknown") mode)")
+            }
             // The writer never checkpoints inside a commit (which would hold up the next
             // write for tens of milliseconds); a reader does it in the background instead.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint = 0").all()
+            try await sql.raw("PRAGMA busy_timeout = 20").run()
         }
-        try await sql.raw(synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").run()
-        try await sql.raw("PRAGMA foreign_keys = ON").run()
-        if writer { try await sql.raw("PRAGMA busy_timeout = 20").run() }
     }
 
     /// Reads in a snapshot kept from the connection's previous read while nothing changed
@@ -97,9 +107,13 @@ final class SQLiteDatabaseStore: Database {
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         if let session = writer.tryAcquire() {
             defer { writer.release(session) }
+            // A writer waiting to be opened again is passed by.
+            if session.healthy { return try await session.reading { try await body(session.sql(logger: logger)) } }
+        }
+        return try await readers.with { session in
+            if !session.healthy { await restore(session, writer: false) }
             return try await session.reading { try await body(session.sql(logger: logger)) }
         }
-        return try await readers.with { session in try await session.reading { try await body(session.sql(logger: logger)) } }
     }
 
     /// Ends the read transactions kept open on idle connections, so that they hold up neither the
@@ -131,11 +145,22 @@ final class SQLiteDatabaseStore: Database {
     func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         let session = await writer.acquire()
         let sql = session.sql(logger: logger)
+        // A writer whose reopening failed earlier (the disk was away) is tried again now.
+        if !session.healthy, !closing.withLock({ $0 }) { await restore(session) }
+        guard session.healthy else {
+            writer.release(session)
+            throw StorageError.unavailable("the SQLite writer could not be opened again")
+        }
         // Only the holder of the writer touches `openGroup`; the pool's lock orders the hand-overs.
         let group: CommitGroup
-        if let open = openGroup.withLock({ $0 }) {
+        if let open = openGroup.withLock({ $0 }), session.inTransaction {
             group = open
         } else {
+            // A group whose transaction is gone is over (its members are told), never joined: a
+            // SAVEPOINT outside a transaction would commit on its own.
+            if let stale = openGroup.withLock({ group in defer { group = nil }; return group }) {
+                stale.complete(.failure(GroupRolledBack(cause: SQLiteFailure(code: SQLITE_ABORT, message: "the transaction ended under the group"))))
+            }
             do {
                 session.endKeptSnapshot()
                 try session.setQueryOnly(false)
@@ -153,10 +178,13 @@ final class SQLiteDatabaseStore: Database {
         let outcome: Result<T, any Error>
         do {
             try await sql.raw("SAVEPOINT gatehouse_write").run()
+            session.writing = true
             let value = try await body(sql)
             try await sql.raw("RELEASE gatehouse_write").run()
+            session.writing = false
             outcome = .success(value)
         } catch {
+            session.writing = false
             // Take back this write alone, while the group's transaction is still there to keep.
             if session.inTransaction, (try? await sql.raw("ROLLBACK TO gatehouse_write").run()) != nil,
                (try? await sql.raw("RELEASE gatehouse_write").run()) != nil, session.inTransaction
@@ -210,15 +238,20 @@ final class SQLiteDatabaseStore: Database {
         return result
     }
 
-    /// A writer left inside a transaction that neither `COMMIT` nor `ROLLBACK` could end would fail
-    /// every later write: it is closed (which rolls the transaction back) and opened again.
-    private func restore(_ session: SQLiteSession) async {
-        guard session.inTransaction else { return }
+    /// A connection left inside a transaction that neither `COMMIT` nor `ROLLBACK` could end would
+    /// fail every later use: it is closed (which rolls the transaction back) and opened again. When
+    /// that fails too the connection stays marked, and is tried again at its next use.
+    private func restore(_ session: SQLiteSession, writer: Bool = true) async {
+        guard session.inTransaction || !session.healthy else { return }
+        session.healthy = false
         do {
             try await session.reopen()
-            try await Self.configure(session, writer: true, synchronous: synchronous, logger: logger)
+            try await Self.configure(session, writer: writer, synchronous: synchronous, logger: logger)
+            session.healthy = true
         } catch {
-            logger.error("the SQLite writer could not be opened again", metadata: ["error.type": "\(type(of: error))"])
+            logger.error("an SQLite connection could not be opened again", metadata: [
+                "writer": "\(writer)", "error.type": "\(type(of: error))",
+            ])
         }
     }
 

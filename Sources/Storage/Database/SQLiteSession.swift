@@ -51,12 +51,19 @@ final class SQLiteSession: @unchecked Sendable {
 
     private static func openHandle(_ path: String) throws -> OpaquePointer {
         Self.initialize
+        // The system's library is whatever libsqlite3 resolves to: RETURNING needs 3.35 and the open
+        // flags 3.37, and connections move between threads, so it must be built thread-safe.
+        guard sqlite3_libversion_number() >= 3_037_000, sqlite3_threadsafe() != 0 else {
+            throw SQLiteFailure(code: SQLITE_ERROR, message: """
+                SQLite 3.37 or later, built thread-safe, is needed; this process loaded \(String(cString: sqlite3_libversion()))
+                """)
+        }
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let status = sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK, let handle else {
             let message = handle.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "code \(status)"
-            if let handle { sqlite3_close(handle) }
+            if let handle { sqlite3_close_v2(handle) }
             throw SQLiteFailure(code: status, message: message)
         }
         return handle
@@ -74,6 +81,15 @@ final class SQLiteSession: @unchecked Sendable {
         }
         queryOnly = false
     }
+
+    /// `false` once opening it again or setting its pragmas failed: the store opens it again before
+    /// it is used (`SQLiteDatabaseStore.restore`), and reads pass it by.
+    var healthy = true
+
+    /// Set by the store while a write's body runs: a statement then runs only inside the group's
+    /// transaction, never in autocommit mode after SQLite rolled the transaction back under a body
+    /// that caught the error and went on.
+    var writing = false
 
     /// `true` while the connection is inside a transaction (`sqlite3_get_autocommit` is 0). After a
     /// failed statement this tells whether SQLite rolled the whole transaction back on its own
@@ -100,6 +116,9 @@ final class SQLiteSession: @unchecked Sendable {
 
     /// Runs one statement and hands each row to `onRow`.
     func execute(_ sql: String, _ binds: [SQLiteValue], _ onRow: (SQLiteSessionRow) -> Void) async throws {
+        if writing, !inTransaction {
+            throw SQLiteFailure(code: SQLITE_ABORT, message: "the write's transaction was rolled back; nothing more runs in it")
+        }
         if binds.reduce(0, { $0 + $1.boundSize }) > Self.offloadThreshold {
             // Rows of such a statement are collected on the pool and handed over afterwards.
             let rows = try await threadPool.runIfActive {
@@ -158,6 +177,12 @@ final class SQLiteSession: @unchecked Sendable {
         if keptSnapshot != nil {
             if current == keptSnapshot, sqlite3_get_autocommit(handle) == 0 { return }
             endKeptSnapshot()
+        }
+        // A transaction left open without a kept snapshot (its COMMIT and ROLLBACK failed) would make
+        // every BEGIN fail and hold back checkpoints: end it, or say the connection is stuck.
+        if sqlite3_get_autocommit(handle) == 0 {
+            _ = try? run("ROLLBACK", []) { _ in }
+            if sqlite3_get_autocommit(handle) == 0 { healthy = false }
         }
         try run("BEGIN", []) { _ in }
         // Read before the snapshot is taken (at the first statement): a commit in between looks like
@@ -312,7 +337,8 @@ final class SQLiteSession: @unchecked Sendable {
         interruptible.withLock { $0 = nil }
         _ = try? await threadPool.runIfActive {
             self.finalizeAll()
-            if let handle = self.handle { sqlite3_close(handle) }
+            // close_v2: a statement SQLite still counts as open never leaves the handle behind.
+            if let handle = self.handle { sqlite3_close_v2(handle) }
             self.handle = nil
         }
     }

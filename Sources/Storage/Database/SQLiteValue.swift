@@ -22,7 +22,10 @@ enum SQLiteValue: Equatable, Sendable {
         let encoder = SingleValueEncoder()
         do {
             try value.encode(to: encoder)
-            self = encoder.value ?? .null
+            // Nothing encoded: an empty array, dictionary or struct asked for a container and put
+            // nothing in it. It is JSON too (`[]`, `{}`), never NULL.
+            guard let encoded = encoder.value else { throw NeedsJSON() }
+            self = encoded
         } catch is NeedsJSON {
             self = .text(String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
         }
@@ -30,7 +33,9 @@ enum SQLiteValue: Equatable, Sendable {
 
     /// The values repositories bind on every request, without going through an `Encoder`.
     fileprivate static func simple(_ value: Any) -> SQLiteValue? {
-        switch value {
+        // Only a real [UInt8] is bytes: an empty array of anything casts to [UInt8] too.
+        if type(of: value) == [UInt8].self, let bytes = value as? [UInt8] { return .blob(ByteBuffer(bytes: bytes)) }
+        return switch value {
         case let text as String: .text(text)
         case let number as Int: .integer(Int64(number))
         case let number as Int64: .integer(number)
@@ -45,7 +50,6 @@ enum SQLiteValue: Equatable, Sendable {
         case let number as Float: .float(Double(number))
         case let bytes as Data: .blob(ByteBuffer(data: bytes))
         case let bytes as ByteBuffer: .blob(bytes)
-        case let bytes as [UInt8]: .blob(ByteBuffer(bytes: bytes))
         case let date as Date: .float(date.timeIntervalSince1970)
         case let id as UUID: .text(id.uuidString)
         default: nil
