@@ -13,6 +13,8 @@ public final class Routes {
 
     let router: Router<AppRequestContext>
     let gate: RouteGate
+    /// The portal's public URL, under which every route of the table is reached.
+    let publicURL: URL
     private var methods: [String: Set<HTTPRequest.Method>] = [:]
     private var order: [String] = []
     /// Every route with its declaration, in the order registered.
@@ -20,9 +22,10 @@ public final class Routes {
     /// The 405 answers and preflights `finish` adds, which run no handler of ours.
     private var generated: Set<String> = []
 
-    init(router: Router<AppRequestContext>, gate: RouteGate) {
+    init(router: Router<AppRequestContext>, gate: RouteGate, publicURL: URL) {
         self.router = router
         self.gate = gate
+        self.publicURL = publicURL
     }
 
     /// The route table of `router`, whose gate authenticates with these services.
@@ -35,8 +38,11 @@ public final class Routes {
             authentication: CallerAuthentication(cookieName: pages.csrf.cookies.session, signIn: signIn, verifier: verifier, people: people),
             cors: cors, clients: clients, limiter: limiter, limits: clientsAPILimits, clock: clock, publicOrigin: origin(of: publicURL),
             metricsAccess: metricsAccess
-        ))
+        ), publicURL: publicURL)
     }
+
+    /// The name of the browser session cookie the table's gate reads (`__Host-` on https).
+    var sessionCookieName: String { gate.authentication.cookieName }
 
     /// A feature's part of the table: a Hummingbird `RouterGroup` under `prefix`, whose routes are
     /// declared and checked like every other.
@@ -67,7 +73,10 @@ public final class Routes {
     /// after every route is registered. A route added to the router around this table, without a
     /// declaration of who may call it, stops the server from being built.
     public func finish() {
-        defer { precondition(undeclared.isEmpty, "routes without a declaration of who may call them: \(undeclared)") }
+        defer {
+            precondition(undeclared.isEmpty, "routes without a declaration of who may call them: \(undeclared)")
+            Self.finished?(declarations)
+        }
         let candidates: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
         for path in order {
             guard let registered = methods[path] else { continue }
@@ -107,6 +116,10 @@ public final class Routes {
     }
 
     static func key(_ method: HTTPRequest.Method, _ path: String) -> String { "\(method) \(RouterPath(path))" }
+
+    /// Handed every declaration of a table when its `finish()` runs in a task that set it: how a test
+    /// sees the table that `buildApplication` made (the OpenAPI document must describe every route of it).
+    @TaskLocal static var finished: (@Sendable ([RouteDeclaration]) -> Void)?
 }
 
 /// The origin of a URL (RFC 6454 §6.1) as browsers send it in `Origin`: scheme and host lowercased,
