@@ -217,9 +217,11 @@ struct FilesController {
             let slice = bytes[(bytes.startIndex + part.lowerBound)...(bytes.startIndex + part.upperBound)]
             return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: slice)))
         case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(bytes.count)"
-            headers[.contentType] = "application/json"
-            return Response(status: .rangeNotSatisfiable, headers: headers, body: .init(byteBuffer: ByteBuffer()))
+            // RFC 9110 §15.5.17: the length in Content-Range; the body is the API's own error, never file bytes.
+            return PortalAPI.errorResponse(
+                status: .rangeNotSatisfiable, message: "The requested range lies outside the file's \(bytes.count) bytes.",
+                headers: [.contentRange: "bytes */\(bytes.count)", .acceptRanges: "bytes"]
+            )
         }
     }
 

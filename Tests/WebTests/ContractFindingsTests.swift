@@ -1,0 +1,30 @@
+import Foundation
+import GatehouseTestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// What describing the API in its OpenAPI document, and holding the server to it with schemathesis
+/// (`Tests/Interop/test_openapi_contract.py`), found in the server, each as a test.
+@Suite struct ContractFindingsTests {
+    /// A range outside the file was answered 416 with `Content-Type: application/json` and an empty
+    /// body, which is no JSON at all. RFC 9110 §15.5.17: the answer names the length in
+    /// `Content-Range`; its body is the portal API's error envelope (SPEC §4), never file bytes.
+    @Test func anUnsatisfiableRangeIsAnsweredWithTheEnvelope() async throws {
+        try await withTestApp { client, _ in
+            let token = try await portalToken(client)
+            let my = try await PortalAPITests.myDocuments(client, token: token)
+            let file = try await PortalAPITests.upload(client, token: token, folder: my, name: "five.txt", bytes: Array("hello".utf8))
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .range: "bytes=5-"]
+            let response = try await client.execute(uri: "/api/2.0/files/file/\(file)/content", method: .get, headers: headers)
+            #expect(response.status == .rangeNotSatisfiable)
+            #expect(response.headers[.contentRange] == "bytes */5")
+            #expect(response.headers[.contentType] == "application/json")
+            let body = try response.json()
+            #expect(body["status"] as? Int == 1)
+            #expect(body["statusCode"] as? Int == 416)
+            #expect((body["error"] as? [String: Any])?["message"] as? String != nil)
+        }
+    }
+}
