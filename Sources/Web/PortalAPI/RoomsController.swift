@@ -35,6 +35,12 @@ struct RoomsController {
         let access: String
     }
 
+    /// The most invitations one request may carry.
+    static let maximumInvitations = 1000
+    /// Room for `maximumInvitations` invitations (about 70 bytes each as compact JSON) with whitespace
+    /// around them: the 64 KB of other JSON bodies would refuse a list long before its limit.
+    static let shareBodyLimit = 256 * 1024
+
     func addRoutes(to routes: RouteGroup) {
         routes.get("/files/rooms", .api(oauth: .read("rooms"))) { _, context in
             let me = try PortalAPI.caller(context)
@@ -81,9 +87,9 @@ struct RoomsController {
         routes.put("/files/rooms/{id}/share", .api(oauth: .write("rooms"))) { request, context in
             let me = try PortalAPI.caller(context)
             let room = try await room(context, for: me, needs: .manage)
-            let body = try await RequestBody.json(ShareRequest.self, from: request)
-            guard !body.invitations.isEmpty, body.invitations.count <= 1000 else {
-                throw AppError.badRequest("The field 'invitations' must hold 1 to 1000 entries.")
+            let body = try await RequestBody.json(ShareRequest.self, from: request, limit: Self.shareBodyLimit)
+            guard !body.invitations.isEmpty, body.invitations.count <= Self.maximumInvitations else {
+                throw AppError.badRequest("The field 'invitations' must hold 1 to \(Self.maximumInvitations) entries.")
             }
             var members: [RoomMember] = []
             for (index, invitation) in body.invitations.enumerated() {
