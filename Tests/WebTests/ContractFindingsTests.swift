@@ -44,4 +44,26 @@ import Testing
             #expect(try await share(1001).status == .badRequest)
         }
     }
+
+    /// The clients API refused an OAuth access token, or a broken one, with an RFC 6749 error object,
+    /// where SPEC §2 says its errors are `application/problem+json` (RFC 9457). The RFC 6750 §3
+    /// challenge stays in `WWW-Authenticate`.
+    @Test func theClientsAPIRefusesAccessTokensWithAProblem() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            let token = try #require(try await browser.tokens(client, app: app, scope: "files:read")["access_token"] as? String)
+            for path in ["/api/2.0/clients", "/api/2.0/scopes", "/api/2.0/clients/\(app.clientID)/public/info"] {
+                let refused = try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer \(token)"])
+                #expect(refused.status == .forbidden, "\(path)")
+                #expect(refused.headers[.contentType] == "application/problem+json", "\(path)")
+                #expect(refused.headers[.wwwAuthenticate]?.contains("error=\"insufficient_scope\"") == true, "\(path)")
+                #expect(try refused.json()["status"] as? Int == 403, "\(path)")
+                let forged = try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer a.b.c"])
+                #expect(forged.status == .unauthorized, "\(path)")
+                #expect(forged.headers[.contentType] == "application/problem+json", "\(path)")
+                #expect(forged.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true, "\(path)")
+            }
+        }
+    }
 }

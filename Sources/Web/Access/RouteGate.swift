@@ -124,13 +124,17 @@ struct RouteGate: Sendable {
         return false
     }
 
-    /// A refusal with its RFC 6750 §3 challenge, in the envelope on the portal API and as an RFC 6750
-    /// error object elsewhere.
+    /// A refusal with its RFC 6750 §3 challenge: in the envelope on the portal API (SPEC §4), and as the
+    /// clients API's RFC 9457 problem elsewhere (SPEC §2: its errors are `application/problem+json`).
     static func refuse(_ request: Request, context: AppRequestContext, envelope: Bool, status: HTTPResponse.Status, message: String,
                        error: String, challenge: String) -> Response {
-        var response = envelope
-            ? PortalAPI.errorResponse(status: status, message: message, type: error)
-            : ((try? OAuthError(error, message).response(from: request, context: context)) ?? Response(status: status))
+        var response: Response
+        if envelope {
+            response = PortalAPI.errorResponse(status: status, message: message, type: error)
+        } else {
+            let refusal: AppError = status == .unauthorized ? .unauthorized(message) : .forbidden(message)
+            response = (try? refusal.response(from: request, context: context, envelope: false)) ?? Response(status: status)
+        }
         response.headers[.wwwAuthenticate] = challenge
         return response
     }
