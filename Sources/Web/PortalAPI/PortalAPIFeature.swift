@@ -3,8 +3,8 @@ import OAuthCore
 import PortalCore
 import Storage
 
-/// The portal API that the scopes protect (SPEC §4): people, files and rooms, and the API sign-in
-/// that hands out portal tokens.
+/// The portal API that the scopes protect (SPEC §4): people, files and rooms, the API sign-in
+/// that hands out portal tokens, and the OpenAPI document that describes the API (SPEC §8).
 public struct PortalAPIFeature: Sendable {
     let people: any PersonStore
     let directory: any PeopleDirectory
@@ -30,7 +30,10 @@ public struct PortalAPIFeature: Sendable {
     }
 
     public func register(on routes: Routes) {
+        let document = Result { try OpenAPIDocument.load(publicURL: routes.publicURL, sessionCookieName: routes.sessionCookieName) }
         let routes = routes.group("/api/2.0")
+        // A document that did not load (a broken build) is a 500 on this route alone, never a server that will not start.
+        routes.get("/openapi.json", .anyone) { _, _ in try document.get().response }
         AuthenticationController(signIn: signIn).addRoutes(to: routes)
         PeopleController(people: people, directory: directory, hasher: hasher, revoker: revoker, clock: clock).addRoutes(to: routes)
         let checks = FolderAccessChecks(files: files)
