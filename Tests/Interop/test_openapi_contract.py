@@ -1,0 +1,318 @@
+"""The OpenAPI document served at /api/2.0/openapi.json against the real binary, by schemathesis 4.x.
+
+A server of its own (its failed sign-ins trip the per-address throttle, and its calls change and delete
+what they find), a little data for the paths with ids to hit, then two schemathesis runs over every
+operation: one with a portal token, one with an OAuth access token holding every scope. Any 5xx, and any
+answer the document does not allow (status, content type, body, headers), fails the test; so does a
+request that the document calls valid and the server refuses, except where a rule cannot be written in
+the schema (POSITIVE_DATA_EXCLUDED).
+"""
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from importlib.metadata import version
+
+import pytest
+import requests
+
+from conftest import OWNER_EMAIL, OWNER_PASSWORD, ROOT, free_port
+from oauth_helpers import follow_authorize, query_of, register_app, signed_in_session
+
+# Generated cases per operation in the fuzzing phase; the coverage phase adds its boundary cases and the
+# stateful phase its scenarios. With 25 the whole test takes about a minute on two cores.
+MAX_EXAMPLES = 25
+
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "positive_data_acceptance",
+]
+
+# Operations schemathesis does not call, and why. They are described in the document all the same.
+NOT_CALLED = {
+    "authorize": "a page for a signed-in browser (RFC 6749 §4.1.1): without its session it only redirects to /login",
+    "authorizeConsent": "the consent page's own form, bound to the browser's session and CSRF cookie",
+    "endSession": "a page for a signed-in browser (RP-Initiated Logout §2)",
+    "endSessionByPost": "a page for a signed-in browser (RP-Initiated Logout §2), answered with its CSRF token",
+}
+
+# Operations whose rules the schema cannot express: positive_data_acceptance (a request the document
+# calls valid is accepted) is off for these alone; every other check still runs on them.
+POSITIVE_DATA_EXCLUDED = {
+    "registerClient": "the icon's pixels (exactly 32x32 px, or a square SVG without scripts) and each URL field's rules",
+    "updateClient": "the icon's pixels (exactly 32x32 px, or a square SVG without scripts) and each URL field's rules",
+    "uploadFile": "an upload's bytes and its file name, which is the title",
+    "userInfoByPost": "the access token goes in the header or in the form, never both (RFC 6750 §2): a rule across header and body",
+    # schemathesis authenticates these with Basic; a generated form may carry a client_secret or another client_id too.
+    "token": "one client authentication method per request, Basic or the form (RFC 6749 §2.3): a rule across header and body",
+    "introspect": "one client authentication method per request, Basic or the form (RFC 6749 §2.3): a rule across header and body",
+    "revoke": "one client authentication method per request, Basic or the form (RFC 6749 §2.3): a rule across header and body",
+}
+
+# Rules of the data rather than of the shape, kept by pinning a value of the body to a seeded object: a folder
+# moves only within its own tree and never into itself; an invitation names a person of this portal.
+PINNED_BODY_VALUES = {
+    "updateFolder": {"body.parentId": "myDocuments"},
+    "shareRoom": {"body.invitations[*].id": "person"},
+}
+
+# Operations that answer no 2xx to schemathesis, and why; every other operation must answer one at least once,
+# so that the shape of its success is checked too.
+NEVER_SUCCEEDS = {
+    "signIn": "schemathesis does not know a password; a wrong one is 401 (and soon 429)",
+    "token": "schemathesis has no code or refresh token to exchange",
+}
+
+ALL_SCOPES = ["accounts.self:write", "accounts:write", "files:write", "rooms:write", "openid"]
+REDIRECT_URI = "http://127.0.0.1/contract-callback"
+
+
+class Portal:
+    def __init__(self, base_url):
+        self.base_url = base_url
+
+
+@pytest.fixture(scope="module")
+def portal():
+    binary = os.environ.get("GATEHOUSE_BIN", str(ROOT / ".build" / "debug" / "gatehouse"))
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="gatehouse-contract-")
+    base_url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.pop("GATEHOUSE_DATABASE_URL", None)
+    env.update({
+        "GATEHOUSE_PORT": str(port), "GATEHOUSE_PUBLIC_URL": base_url, "GATEHOUSE_DATA_DIR": data_dir,
+        "GATEHOUSE_ADMIN_EMAIL": OWNER_EMAIL, "GATEHOUSE_ADMIN_PASSWORD": OWNER_PASSWORD, "GATEHOUSE_BCRYPT_COST": "4",
+        "GATEHOUSE_LOG_LEVEL": "error",
+        # schemathesis sends thousands of calls a minute; the budgets themselves are tested elsewhere.
+        "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "1000000", "GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE": "1000000",
+        "GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "1000000",
+    })
+    log_path = os.path.join(data_dir, "server.log")
+    log = open(log_path, "w")
+    process = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base_url + "/health", timeout=1).read()
+            break
+        except Exception:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                raise RuntimeError("gatehouse did not start: " + open(log_path).read())
+            time.sleep(0.1)
+    yield Portal(base_url)
+    process.terminate()
+    process.wait(timeout=15)
+    log.close()
+    if process.returncode not in (0, -15):
+        print(open(log_path).read())
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def portal_token(base):
+    response = requests.post(base + "/api/2.0/authentication", json={"userName": OWNER_EMAIL, "password": OWNER_PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()["response"]["token"]
+
+
+def oauth_token(portal, session):
+    """An access token for the owner holding every scope, by the authorization-code flow with PKCE."""
+    app = register_app(portal, session, [REDIRECT_URI], scopes=ALL_SCOPES)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    authorize = portal.base_url + "/oauth2/authorize?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": app["client_id"], "redirect_uri": REDIRECT_URI, "scope": " ".join(ALL_SCOPES),
+        "state": "contract", "code_challenge": challenge, "code_challenge_method": "S256",
+    })
+    code = query_of(follow_authorize(portal, session, authorize))["code"]
+    response = requests.post(portal.base_url + "/oauth2/token", auth=(app["client_id"], app["client_secret"]), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
+    })
+    assert response.status_code == 200, response.text
+    granted = response.json()
+    assert set(granted["scope"].split()) >= set(ALL_SCOPES), granted["scope"]
+    return granted["access_token"]
+
+
+def seed(portal, session, token, label):
+    """What the paths with ids point at: objects to read and change, and others to delete."""
+    base, headers = portal.base_url, {"Authorization": "Bearer " + token}
+
+    def made(response):
+        assert response.status_code == 201, response.text
+        return response.json()["response"]["id"]
+
+    def person(name):
+        return made(requests.post(base + "/api/2.0/people", headers=headers, json={
+            "email": f"{name}-{label}@example.com", "password": "person-password-1", "firstName": name.title(), "role": "user"}))
+
+    my = requests.get(base + "/api/2.0/files/@my", headers=headers).json()["response"]["current"]["id"]
+    folder = made(requests.post(base + f"/api/2.0/files/folder/{my}", headers=headers, json={"title": f"Kept {label}"}))
+
+    def upload(title):
+        return made(requests.post(base + f"/api/2.0/files/{folder}/upload", headers=headers,
+                                  files={"file": (title, b"The contract test's file.\n" * 40, "text/plain")}))
+
+    def app():
+        return register_app(portal, session, [REDIRECT_URI], scopes=["files:read", "openid"])
+
+    consented, machine = app(), app()
+    # The caller's consent to an app that nothing else changes, for withdrawConsent to withdraw.
+    follow_authorize(portal, session, base + "/oauth2/authorize?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": consented["client_id"], "redirect_uri": REDIRECT_URI, "scope": "files:read",
+        "state": "consent", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
+    }))
+
+    def room(title):
+        return made(requests.post(base + "/api/2.0/files/rooms", headers=headers, json={"title": title}))
+
+    return {
+        "person": person("kept"), "doomedPerson": person("doomed"),
+        "myDocuments": my, "folder": folder,
+        "doomedFolder": made(requests.post(base + f"/api/2.0/files/folder/{my}", headers=headers, json={"title": f"Doomed {label}"})),
+        "file": upload("kept.txt"), "doomedFile": upload("doomed.txt"),
+        "room": room(f"Kept room {label}"), "doomedRoom": room(f"Doomed room {label}"),
+        "client": app()["client_id"], "doomedClient": app()["client_id"], "consentedClient": consented["client_id"],
+        # The OAuth endpoints authenticate an app, not a person: this one's secret, as RFC 6749 §2.3.1 Basic.
+        "clientAuthorization": "Basic " + base64.b64encode(f"{machine['client_id']}:{machine['client_secret']}".encode()).decode(),
+    }
+
+
+def toml_value(value):
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def configuration(ids, token):
+    """schemathesis.toml: the token, the checks, the objects each operation's ids name, and the per-operation
+    exclusions. Where a rule is one of the data (a folder moves within its own tree; an invitation names a
+    person of this portal), the value is pinned to one that keeps it, and the shape is still generated."""
+    pinned = [
+        (["getPerson", "updatePerson"], {"path.id": ids["person"]}),
+        (["removePerson"], {"path.id": ids["doomedPerson"]}),
+        (["getFolderContent", "uploadFile"], {"path.folderId": ids["folder"]}),
+        (["createFolder", "getFolder"], {"path.id": ids["folder"]}),
+        (["updateFolder"], {"path.id": ids["folder"], **{key: ids[name] for key, name in PINNED_BODY_VALUES["updateFolder"].items()}}),
+        (["deleteFolder"], {"path.id": ids["doomedFolder"]}),
+        (["getFile", "renameFile", "downloadFile"], {"path.fileId": ids["file"]}),
+        (["deleteFile"], {"path.fileId": ids["doomedFile"]}),
+        (["getRoom", "updateRoom", "listRoomMembers"], {"path.id": ids["room"]}),
+        (["shareRoom"], {"path.id": ids["room"], **{key: ids[name] for key, name in PINNED_BODY_VALUES["shareRoom"].items()}}),
+        (["deleteRoom"], {"path.id": ids["doomedRoom"]}),
+        (["getClient", "updateClient", "regenerateClientSecret", "setClientActivation", "getClientPublicInfo"], {"path.client_id": ids["client"]}),
+        (["withdrawConsent"], {"path.client_id": ids["consentedClient"]}),
+        (["deleteClient"], {"path.client_id": ids["doomedClient"]}),
+    ]
+    # The checks are named here rather than on the command line, which would override the operations' own settings.
+    lines = [f"headers = {{ Authorization = {toml_value('Bearer ' + token)} }}", "",
+             "[checks]", "enabled = false"] + [f"{check}.enabled = true" for check in CHECKS] + [""]
+    lines += ["[[operations]]", 'include-operation-id = ["token", "introspect", "revoke"]',
+              f"headers = {{ Authorization = {toml_value(ids['clientAuthorization'])} }}", ""]
+    for operations, parameters in pinned:
+        lines += ["[[operations]]", "include-operation-id = [" + ", ".join(toml_value(o) for o in operations) + "]",
+                  "parameters = { " + ", ".join(f'"{k}" = {toml_value(v)}' for k, v in parameters.items()) + " }", ""]
+    lines += ["[[operations]]", "include-operation-id = [" + ", ".join(toml_value(o) for o in POSITIVE_DATA_EXCLUDED) + "]",
+              "checks.positive_data_acceptance.enabled = false", ""]
+    # Only the fuzzing phase takes the pinned body values (coverage makes its own, stateful follows links), so only
+    # there can those rules hold.
+    lines += ["[[operations]]", "include-operation-id = [" + ", ".join(toml_value(o) for o in PINNED_BODY_VALUES) + "]",
+              "phases.coverage.checks.positive_data_acceptance.enabled = false",
+              "phases.stateful.checks.positive_data_acceptance.enabled = false", ""]
+    # schemathesis' own list, and 416: RFC 9110 §15.5.17, a range outside the file, however well-formed the request.
+    lines += ["[[operations]]", 'include-operation-id = "downloadFile"',
+              'checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "416", "429", "5xx"]', ""]
+    return "\n".join(lines)
+
+
+def run_schemathesis(portal, token, ids, label, tmp_path):
+    config = tmp_path / f"schemathesis-{label}.toml"
+    config.write_text(configuration(ids, token))
+    har = tmp_path / f"schemathesis-{label}.har"
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color",
+        "run", portal.base_url + "/api/2.0/openapi.json",
+        "--max-examples", str(MAX_EXAMPLES),
+        "--workers", "2",
+        "--request-timeout", "30",
+        "--exclude-operation-id-regex", "^(" + "|".join(NOT_CALLED) + ")$",
+        "--output-truncate", "true",
+        "--report", "har", "--report-har-path", str(har),
+    ]
+    started = time.time()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    (tmp_path / f"schemathesis-{label}.log").write_text(output)
+    summary = output[output.rfind("SUMMARY"):] if "SUMMARY" in output else output[-4000:]
+    print(f"\nschemathesis with the {label} token, {time.time() - started:.0f} s:\n{summary}")
+    if result.returncode != 0:
+        failures = output[output.find("FAILURES"):output.find("WARNINGS")] if "FAILURES" in output else output
+        lines = [line if len(line) <= 600 else line[:600] + " …" for line in failures.splitlines()]
+        pytest.fail(f"schemathesis found answers the document does not allow (with the {label} token):\n" + "\n".join(lines[:400]))
+    return output, har
+
+
+def operations(portal):
+    """operationId → (method, path template) of every operation of the served document, in the order the
+    router prefers them: a constant segment before a parameter (`/files/@my` before `/files/{folderId}`)."""
+    document = requests.get(portal.base_url + "/api/2.0/openapi.json").json()
+    methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+    found = [(operation["operationId"], method.upper(), path)
+             for path, item in document["paths"].items() for method, operation in item.items() if method in methods]
+    found.sort(key=lambda entry: [segment.startswith("{") for segment in entry[2].split("/")])
+    return {operation_id: (method, path) for operation_id, method, path in found}
+
+
+def statuses(har, described):
+    """operationId → the statuses schemathesis got, read from its HAR report."""
+    patterns = {operation_id: (method, re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"))
+                for operation_id, (method, path) in described.items()}
+    seen = {}
+    for entry in json.loads(har.read_text())["log"]["entries"]:
+        path = urllib.parse.urlsplit(entry["request"]["url"]).path
+        for operation_id, (method, pattern) in patterns.items():
+            if entry["request"]["method"] == method and pattern.match(path):
+                seen.setdefault(operation_id, set()).add(entry["response"]["status"])
+                break
+    return seen
+
+
+def operations_tested(output):
+    found = re.search(r"Tested:\s+(\d+)", output)
+    return int(found.group(1)) if found else -1
+
+
+def test_the_server_keeps_to_its_openapi_document(portal, tmp_path):
+    # 3.x reads OpenAPI 3.1 only behind an experimental flag, and its checks and configuration differ.
+    assert version("schemathesis").startswith("4."), "the contract test needs schemathesis 4.x (.ci/run pins it)"
+    described = operations(portal)
+    session = signed_in_session(portal)
+    token = portal_token(portal.base_url)
+    # The OAuth run goes first: the portal run may disable or delete any app it lists, this token's among them.
+    access_token = oauth_token(portal, session)
+    runs = [run_schemathesis(portal, access_token, seed(portal, session, token, "oauth"), "OAuth", tmp_path),
+            run_schemathesis(portal, token, seed(portal, session, token, "portal"), "portal", tmp_path)]
+    # schemathesis leaves out the document it was pointed at.
+    called = set(described) - set(NOT_CALLED) - {"getOpenAPIDocument"}
+    seen = {}
+    for output, har in runs:
+        assert operations_tested(output) == len(called), "schemathesis did not call every operation"
+        for operation_id, codes in statuses(har, described).items():
+            seen.setdefault(operation_id, set()).update(codes)
+    assert called <= set(seen), "operations missing from schemathesis' report"
+    unsuccessful = {o: sorted(seen[o]) for o in called - set(NEVER_SUCCEEDS) if not any(200 <= code < 300 for code in seen[o])}
+    assert unsuccessful == {}, "operations that never succeeded, so their answers' shapes went unchecked"
