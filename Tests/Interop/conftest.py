@@ -8,6 +8,7 @@ import tempfile
 import time
 import urllib.request
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,13 @@ class Server:
         self.data_dir = data_dir
 
 
-@pytest.fixture(scope="session")
-def server():
+@contextmanager
+def running_gatehouse(prefix: str, **settings: str):
+    """`gatehouse serve` on SQLite with a port and data folder of its own, the owner from OWNER_EMAIL and
+    bcrypt at its cheapest, `settings` (GATEHOUSE_* variables) over those; stopped and removed after."""
     binary = os.environ.get("GATEHOUSE_BIN", str(ROOT / ".build" / "debug" / "gatehouse"))
     port = free_port()
-    data_dir = tempfile.mkdtemp(prefix="gatehouse-interop-")
+    data_dir = tempfile.mkdtemp(prefix=prefix)
     base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env.update({
@@ -43,10 +46,7 @@ def server():
         "GATEHOUSE_ADMIN_EMAIL": OWNER_EMAIL,
         "GATEHOUSE_ADMIN_PASSWORD": OWNER_PASSWORD,
         "GATEHOUSE_BCRYPT_COST": "4",
-        "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "1000",
-        # Tests pace nothing: the budgets are set far above what any test sends, on any machine.
-        "GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE": "1000",
-        "GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "100000",
+        **settings,
     })
     env.pop("GATEHOUSE_DATABASE_URL", None)
     log = open(os.path.join(data_dir, "server.log"), "w")
@@ -63,11 +63,21 @@ def server():
     else:
         process.kill()
         raise RuntimeError("gatehouse did not start")
-    yield Server(base_url, data_dir)
-    process.terminate()
-    process.wait(timeout=15)
-    log.close()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    try:
+        yield Server(base_url, data_dir)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    # Tests pace nothing: the budgets are set far above what any test sends, on any machine.
+    with running_gatehouse("gatehouse-interop-", GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000",
+                           GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE="1000", GATEHOUSE_CLIENTS_API_READS_PER_MINUTE="100000") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

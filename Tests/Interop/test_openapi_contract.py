@@ -10,22 +10,18 @@ the schema (POSITIVE_DATA_EXCLUDED).
 import base64
 import hashlib
 import json
-import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
-import urllib.request
 from importlib.metadata import version
 
 import pytest
 import requests
 
-from conftest import OWNER_EMAIL, OWNER_PASSWORD, ROOT, free_port
+from conftest import OWNER_EMAIL, OWNER_PASSWORD, running_gatehouse
 from oauth_helpers import follow_authorize, query_of, register_app, signed_in_session
 
 # Generated cases per operation in the fuzzing phase; the coverage phase adds its boundary cases and the
@@ -80,47 +76,13 @@ ALL_SCOPES = ["accounts.self:write", "accounts:write", "files:write", "rooms:wri
 REDIRECT_URI = "http://127.0.0.1/contract-callback"
 
 
-class Portal:
-    def __init__(self, base_url):
-        self.base_url = base_url
-
-
 @pytest.fixture(scope="module")
 def portal():
-    binary = os.environ.get("GATEHOUSE_BIN", str(ROOT / ".build" / "debug" / "gatehouse"))
-    port = free_port()
-    data_dir = tempfile.mkdtemp(prefix="gatehouse-contract-")
-    base_url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env.pop("GATEHOUSE_DATABASE_URL", None)
-    env.update({
-        "GATEHOUSE_PORT": str(port), "GATEHOUSE_PUBLIC_URL": base_url, "GATEHOUSE_DATA_DIR": data_dir,
-        "GATEHOUSE_ADMIN_EMAIL": OWNER_EMAIL, "GATEHOUSE_ADMIN_PASSWORD": OWNER_PASSWORD, "GATEHOUSE_BCRYPT_COST": "4",
-        "GATEHOUSE_LOG_LEVEL": "error",
-        # schemathesis sends thousands of calls a minute; the budgets themselves are tested elsewhere.
-        "GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE": "1000000", "GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE": "1000000",
-        "GATEHOUSE_CLIENTS_API_READS_PER_MINUTE": "1000000",
-    })
-    log_path = os.path.join(data_dir, "server.log")
-    log = open(log_path, "w")
-    process = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base_url + "/health", timeout=1).read()
-            break
-        except Exception:
-            if process.poll() is not None or time.time() > deadline:
-                process.kill()
-                raise RuntimeError("gatehouse did not start: " + open(log_path).read())
-            time.sleep(0.1)
-    yield Portal(base_url)
-    process.terminate()
-    process.wait(timeout=15)
-    log.close()
-    if process.returncode not in (0, -15):
-        print(open(log_path).read())
-    shutil.rmtree(data_dir, ignore_errors=True)
+    # schemathesis sends thousands of calls a minute; the budgets themselves are tested elsewhere.
+    budget = "1000000"
+    with running_gatehouse("gatehouse-contract-", GATEHOUSE_LOG_LEVEL="error", GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE=budget,
+                           GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE=budget, GATEHOUSE_CLIENTS_API_READS_PER_MINUTE=budget) as running:
+        yield running
 
 
 def portal_token(base):
