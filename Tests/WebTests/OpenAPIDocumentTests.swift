@@ -34,7 +34,7 @@ import Testing
     }
 
     /// `METHOD /path` with Hummingbird's `:name` and `{name}` parameters both written `{name}`, as OpenAPI
-    /// does (OpenAPI 3.1 §4.8.8.1).
+    /// 3.1's path templating does.
     static func operationKey(_ method: String, _ path: String) -> String {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
             segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)

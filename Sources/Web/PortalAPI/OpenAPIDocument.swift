@@ -34,10 +34,10 @@ struct OpenAPIDocument: Sendable {
         return OpenAPIDocument(body: ByteBuffer(bytes: bytes))
     }
 
-    /// `document` as this deployment serves it. OpenAPI 3.1 §4.8.1: the paths are appended to the
+    /// `document` as this deployment serves it. OpenAPI 3.1, Paths Object: a path is appended to the
     /// server's URL, so the server is the public URL itself (`/api/2.0`, `/oauth2` and `/.well-known`
-    /// are part of each path). §4.8.29: the flow's URLs are made absolute, since a relative URL would
-    /// resolve against the public URL's host and drop a path it may have.
+    /// are part of each path). Relative References in URLs: a relative OAuth Flow URL would resolve
+    /// against the server's URL as a base and drop a path the public URL may have, so they are made absolute.
     static func deployed(_ document: [String: Any], publicURL: String, sessionCookieName: String) -> [String: Any] {
         var document = document
         document["servers"] = [["url": publicURL, "description": "This portal."]]
