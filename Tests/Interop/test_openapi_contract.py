@@ -52,18 +52,41 @@ POSITIVE_DATA_EXCLUDED = {
     "updateClient": "the icon's pixels (exactly 32x32 px, or a square SVG without scripts) and each URL field's rules",
     "uploadFile": "an upload's bytes and its file name, which is the title",
     "userInfoByPost": "the access token goes in the header or in the form, never both (RFC 6750 §2): a rule across header and body",
-    # schemathesis authenticates these with Basic; a generated form may carry a client_secret or another client_id too.
-    "token": "one client authentication method per request, Basic or the form (RFC 6749 §2.3): a rule across header and body",
-    "introspect": "one client authentication method per request, Basic or the form (RFC 6749 §2.3): a rule across header and body",
-    "revoke": "one client authentication method per request, Basic or the form (RFC 6749 §2.3): a rule across header and body",
+    # These authenticate the app with Basic here; the generated form may add a client_secret as well.
+    "token": "one client authentication method per request (RFC 6749 §2.3): a rule across header and body",
+    "introspect": "one client authentication method per request (RFC 6749 §2.3): a rule across header and body",
+    "revoke": "one client authentication method per request (RFC 6749 §2.3): a rule across header and body",
 }
 
-# Rules of the data rather than of the shape, kept by pinning a value of the body to a seeded object: a folder
-# moves only within its own tree and never into itself; an invitation names a person of this portal.
-PINNED_BODY_VALUES = {
-    "updateFolder": {"body.parentId": "myDocuments"},
-    "shareRoom": {"body.invitations[*].id": "person"},
-}
+# The endpoints that authenticate an app (RFC 6749 §2.3.1), here with Basic. (An operation's own headers must
+# replace, never remove, the others': schemathesis keeps the first operation's headers on each worker's session.)
+CLIENT_AUTHENTICATED = ["token", "introspect", "revoke"]
+
+
+def pinned_values(ids):
+    """Parameters pinned per operation: the ids of the seeded objects, the app's client_id where the form may
+    repeat the Basic one, and values of the body where a rule is one of the data (a folder moves only within its
+    own tree and never into itself; an invitation names a person of this portal). The rest is generated."""
+    app = {"body.client_id": ids["machineID"]}
+    return {
+        "getPerson": {"path.id": ids["person"]}, "updatePerson": {"path.id": ids["person"]},
+        "removePerson": {"path.id": ids["doomedPerson"]},
+        "getFolderContent": {"path.folderId": ids["folder"]}, "uploadFile": {"path.folderId": ids["folder"]},
+        "createFolder": {"path.id": ids["folder"]}, "getFolder": {"path.id": ids["folder"]},
+        "updateFolder": {"path.id": ids["folder"], "body.parentId": ids["myDocuments"]},
+        "deleteFolder": {"path.id": ids["doomedFolder"]},
+        "getFile": {"path.fileId": ids["file"]}, "renameFile": {"path.fileId": ids["file"]}, "downloadFile": {"path.fileId": ids["file"]},
+        "deleteFile": {"path.fileId": ids["doomedFile"]},
+        "getRoom": {"path.id": ids["room"]}, "updateRoom": {"path.id": ids["room"]}, "listRoomMembers": {"path.id": ids["room"]},
+        "shareRoom": {"path.id": ids["room"], "body.invitations[*].id": ids["person"]},
+        "deleteRoom": {"path.id": ids["doomedRoom"]},
+        **{operation: {"path.client_id": ids["client"]}
+           for operation in ["getClient", "updateClient", "regenerateClientSecret", "setClientActivation", "getClientPublicInfo"]},
+        "withdrawConsent": {"path.client_id": ids["consentedClient"]},
+        "deleteClient": {"path.client_id": ids["doomedClient"]},
+        "token": app, "introspect": app, "revoke": app,
+    }
+
 
 # Operations that answer no 2xx to schemathesis, and why; every other operation must answer one at least once,
 # so that the shape of its success is checked too.
@@ -149,8 +172,8 @@ def seed(portal, session, token, label):
         "file": upload("kept.txt"), "doomedFile": upload("doomed.txt"),
         "room": room(f"Kept room {label}"), "doomedRoom": room(f"Doomed room {label}"),
         "client": app()["client_id"], "doomedClient": app()["client_id"], "consentedClient": consented["client_id"],
-        # The OAuth endpoints authenticate an app, not a person: this one's secret, as RFC 6749 §2.3.1 Basic.
-        "clientAuthorization": "Basic " + base64.b64encode(f"{machine['client_id']}:{machine['client_secret']}".encode()).decode(),
+        # The OAuth endpoints authenticate an app, not a person.
+        "machineID": machine["client_id"], "machineSecret": machine["client_secret"],
     }
 
 
@@ -161,43 +184,27 @@ def toml_value(value):
 
 
 def configuration(ids, token):
-    """schemathesis.toml: the token, the checks, the objects each operation's ids name, and the per-operation
-    exclusions. Where a rule is one of the data (a folder moves within its own tree; an invitation names a
-    person of this portal), the value is pinned to one that keeps it, and the shape is still generated."""
-    pinned = [
-        (["getPerson", "updatePerson"], {"path.id": ids["person"]}),
-        (["removePerson"], {"path.id": ids["doomedPerson"]}),
-        (["getFolderContent", "uploadFile"], {"path.folderId": ids["folder"]}),
-        (["createFolder", "getFolder"], {"path.id": ids["folder"]}),
-        (["updateFolder"], {"path.id": ids["folder"], **{key: ids[name] for key, name in PINNED_BODY_VALUES["updateFolder"].items()}}),
-        (["deleteFolder"], {"path.id": ids["doomedFolder"]}),
-        (["getFile", "renameFile", "downloadFile"], {"path.fileId": ids["file"]}),
-        (["deleteFile"], {"path.fileId": ids["doomedFile"]}),
-        (["getRoom", "updateRoom", "listRoomMembers"], {"path.id": ids["room"]}),
-        (["shareRoom"], {"path.id": ids["room"], **{key: ids[name] for key, name in PINNED_BODY_VALUES["shareRoom"].items()}}),
-        (["deleteRoom"], {"path.id": ids["doomedRoom"]}),
-        (["getClient", "updateClient", "regenerateClientSecret", "setClientActivation", "getClientPublicInfo"], {"path.client_id": ids["client"]}),
-        (["withdrawConsent"], {"path.client_id": ids["consentedClient"]}),
-        (["deleteClient"], {"path.client_id": ids["doomedClient"]}),
-    ]
+    """schemathesis.toml: the token, the checks, each operation's pinned values and its exclusions."""
+    def entry(operations, *settings):
+        return ["[[operations]]", "include-operation-id = [" + ", ".join(toml_value(o) for o in operations) + "]", *settings, ""]
+
     # The checks are named here rather than on the command line, which would override the operations' own settings.
     lines = [f"headers = {{ Authorization = {toml_value('Bearer ' + token)} }}", "",
              "[checks]", "enabled = false"] + [f"{check}.enabled = true" for check in CHECKS] + [""]
-    lines += ["[[operations]]", 'include-operation-id = ["token", "introspect", "revoke"]',
-              f"headers = {{ Authorization = {toml_value(ids['clientAuthorization'])} }}", ""]
-    for operations, parameters in pinned:
-        lines += ["[[operations]]", "include-operation-id = [" + ", ".join(toml_value(o) for o in operations) + "]",
-                  "parameters = { " + ", ".join(f'"{k}" = {toml_value(v)}' for k, v in parameters.items()) + " }", ""]
-    lines += ["[[operations]]", "include-operation-id = [" + ", ".join(toml_value(o) for o in POSITIVE_DATA_EXCLUDED) + "]",
-              "checks.positive_data_acceptance.enabled = false", ""]
-    # Only the fuzzing phase takes the pinned body values (coverage makes its own, stateful follows links), so only
-    # there can those rules hold.
-    lines += ["[[operations]]", "include-operation-id = [" + ", ".join(toml_value(o) for o in PINNED_BODY_VALUES) + "]",
-              "phases.coverage.checks.positive_data_acceptance.enabled = false",
-              "phases.stateful.checks.positive_data_acceptance.enabled = false", ""]
+    basic = "Basic " + base64.b64encode(f"{ids['machineID']}:{ids['machineSecret']}".encode()).decode()
+    lines += entry(CLIENT_AUTHENTICATED, f"headers = {{ Authorization = {toml_value(basic)} }}")
+    pinned = pinned_values(ids)
+    for operation, values in pinned.items():
+        lines += entry([operation], "parameters = { " + ", ".join(f'"{k}" = {toml_value(v)}' for k, v in values.items()) + " }")
+    lines += entry(POSITIVE_DATA_EXCLUDED, "checks.positive_data_acceptance.enabled = false")
+    # Only the fuzzing phase takes pinned values of a body (coverage makes its own, stateful follows links), so only
+    # there do the rules they keep hold.
+    lines += entry([operation for operation, values in pinned.items() if any(key.startswith("body.") for key in values)],
+                   "phases.coverage.checks.positive_data_acceptance.enabled = false",
+                   "phases.stateful.checks.positive_data_acceptance.enabled = false")
     # schemathesis' own list, and 416: RFC 9110 §15.5.17, a range outside the file, however well-formed the request.
-    lines += ["[[operations]]", 'include-operation-id = "downloadFile"',
-              'checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "416", "429", "5xx"]', ""]
+    lines += entry(["downloadFile"],
+                   'checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "416", "429", "5xx"]')
     return "\n".join(lines)
 
 
