@@ -33,7 +33,7 @@ import Testing
             #expect(try await rowCount("sessions", in: scratch) == sessions)
             #expect(try await api(client, .get, "/api/2.0/people/@self", token: portal).status == .ok)
 
-            try await scratch.inspect { database in
+            _ = try await scratch.inspect { database in
                 try await PeopleAdministration(database: database, bcryptCost: 4).setPassword(email: " OWNER@example.com ", password: "new-password-1")
             }
             #expect(try await rowCount("sessions", in: scratch) == 0)
