@@ -82,7 +82,16 @@ import Testing
         let result = NewPerson.validate(
             email: "a@b.c", password: "password1", firstName: String(repeating: "n", count: 256), lastName: "", role: .user
         )
-        #expect(throws: PersonInputError.nameTooLong) { try result.get() }
+        #expect(throws: PersonInputError.invalidName) { try result.get() }
+    }
+
+    @Test(arguments: ["Ann\nLee", "Ann\u{0}", "Ann\u{1B}[31m", "Ann\rLee", "Ann\u{2028}Lee", "Ann\u{85}Lee"])
+    func refusesNamesWithControlCharactersOrLineBreaks(name: String) {
+        for (first, last) in [(name, ""), ("", name)] {
+            let result = NewPerson.validate(email: "a@b.c", password: "password1", firstName: first, lastName: last, role: .user)
+            #expect(throws: PersonInputError.invalidName) { try result.get() }
+        }
+        #expect(NewPerson.isAcceptableName("Ann-Marie O'Neil Ünal 李"))
     }
 
     @Test func displayNameFallsBackToEmail() {

@@ -67,3 +67,25 @@ import Testing
         }
     }
 }
+
+/// Names with control characters or line breaks are refused on every route that takes a name (found
+/// by the contract work: PUT refused only line breaks, POST refused none), and nothing is written.
+@Suite struct PersonNameRulesTests {
+    @Test(arguments: ["Ann\u{0}", "Ann\nLee", "Ann\u{1B}[31m"])
+    func aNameWithControlCharactersIsRefusedEverywhere(name: String) async throws {
+        try await withTestApp { client, scratch in
+            let token = try await portalToken(client)
+            let before = try await api(client, .get, "/api/2.0/people/@self", token: token).json()
+            let changed = try await api(client, .put, "/api/2.0/people/@self", token: token, json: ["firstName": name])
+            #expect(changed.status == .badRequest)
+            #expect(try await api(client, .get, "/api/2.0/people/@self", token: token).json()["response"] as? NSDictionary
+                    == before["response"] as? NSDictionary, "nothing changed")
+            let people = try await rowCount("people", in: scratch)
+            let added = try await api(client, .post, "/api/2.0/people", token: token, json: [
+                "email": "ann@example.com", "password": "ann-password-1", "firstName": "Ann", "lastName": name,
+            ])
+            #expect(added.status == .badRequest)
+            #expect(try await rowCount("people", in: scratch) == people, "nobody added")
+        }
+    }
+}

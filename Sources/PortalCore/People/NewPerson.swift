@@ -31,10 +31,18 @@ public struct NewPerson: Sendable, Equatable {
         guard isAcceptablePassword(password) else { return .failure(.invalidPassword) }
         let first = firstName.trimmingCharacters(in: .whitespacesAndNewlines)
         let last = lastName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard first.count <= maximumNameLength, last.count <= maximumNameLength else {
-            return .failure(.nameTooLong)
+        guard isAcceptableName(first), isAcceptableName(last) else {
+            return .failure(.invalidName)
         }
         return .success(NewPerson(email: email, password: password, firstName: first, lastName: last, role: role))
+    }
+
+    /// The name rule (first, last and display names, trimmed): at most 255 characters, on one line,
+    /// with no control characters (Unicode category Cc: NUL, escapes, line breaks), which would end up
+    /// in pages, tokens' claims and logs.
+    public static func isAcceptableName(_ name: String) -> Bool {
+        name.count <= maximumNameLength
+            && !name.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }
     }
 
     /// The password rule: 8 to 1,024 characters.
@@ -58,7 +66,7 @@ public enum PersonInputError: Error, Equatable, Sendable, CustomStringConvertibl
     /// Shorter than 8 or longer than 1024 characters.
     case invalidPassword
     /// A name longer than 255 characters.
-    case nameTooLong
+    case invalidName
     /// Another account already has this email.
     case emailTaken
     case unknownPerson
@@ -69,7 +77,7 @@ public enum PersonInputError: Error, Equatable, Sendable, CustomStringConvertibl
         case .invalidEmail: "email must be an address of at most \(NewPerson.maximumEmailLength) characters"
         case .invalidPassword:
             "password must be \(NewPerson.minimumPasswordLength) to \(NewPerson.maximumPasswordLength) characters"
-        case .nameTooLong: "first and last name must be at most \(NewPerson.maximumNameLength) characters"
+        case .invalidName: "first and last name must be at most \(NewPerson.maximumNameLength) characters on one line, without control characters"
         case .emailTaken: "an account with this email already exists"
         case .unknownPerson: "there is no account with this email"
         }

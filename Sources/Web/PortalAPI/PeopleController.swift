@@ -129,8 +129,10 @@ struct PeopleController {
         func name(_ value: String?, _ field: String) throws -> String? {
             guard let value else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard trimmed.count <= NewPerson.maximumNameLength, !trimmed.contains(where: \.isNewline) else {
-                throw AppError.badRequest("The field '\(field)' must be at most \(NewPerson.maximumNameLength) characters on one line.")
+            guard NewPerson.isAcceptableName(trimmed) else {
+                throw AppError.badRequest(
+                    "The field '\(field)' must be at most \(NewPerson.maximumNameLength) characters on one line, without control characters."
+                )
             }
             return trimmed
         }
