@@ -29,6 +29,8 @@ public enum AppError: Error, Sendable, Equatable {
     case tooManyRequests(retryAfter: Int, message: String)
     /// 503: the database cannot be reached.
     case unavailable
+    /// 503 with `Retry-After`: the server is at a bound it keeps (RFC 9110 §15.6.4).
+    case busy(retryAfter: Int, message: String)
     /// 500: a fault of ours; the details go to the log, never to the client.
     case internalError
 
@@ -44,7 +46,7 @@ public enum AppError: Error, Sendable, Equatable {
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .tooManyRequests: .tooManyRequests
-        case .unavailable: .serviceUnavailable
+        case .unavailable, .busy: .serviceUnavailable
         case .internalError: .internalServerError
         }
     }
@@ -59,7 +61,7 @@ public enum AppError: Error, Sendable, Equatable {
         case .methodNotAllowed(let allowed): "This address accepts only \(allowed.joined(separator: ", "))."
         case .payloadTooLarge(let limit): "The request body is larger than \(limit) bytes."
         case .unsupportedMediaType(let expected): "The request body must be \(expected)."
-        case .tooManyRequests(_, let message): message
+        case .tooManyRequests(_, let message), .busy(_, let message): message
         case .unavailable: "The service is temporarily unavailable. Please try again shortly."
         case .internalError: "Something went wrong on our side."
         }
@@ -115,7 +117,7 @@ extension AppError: HTTPResponseError {
         var headers = HTTPFields()
         switch self {
         case .methodNotAllowed(let allowed): headers[.allow] = allowed.joined(separator: ", ")
-        case .tooManyRequests(let retryAfter, _): headers[.retryAfter] = String(retryAfter)
+        case .tooManyRequests(let retryAfter, _), .busy(let retryAfter, _): headers[.retryAfter] = String(retryAfter)
         // RFC 9110 §15.5.2: a 401 names the scheme that would work.
         case .unauthorized: headers[.wwwAuthenticate] = "Bearer realm=\"gatehouse\""
         default: break

@@ -17,6 +17,8 @@ public struct SignInService: Sendable {
     let browserSessionLifetime: TimeInterval
     let apiTokenLifetime: TimeInterval
     let decoy: DecoyHash
+    /// Password checks under way or waiting in this process, bounded.
+    let checks: PasswordCheckQueue
 
     /// The one answer for an unknown email and a wrong password alike (OWASP Authentication:
     /// never tell which part was wrong).
@@ -36,6 +38,7 @@ public struct SignInService: Sendable {
         self.browserSessionLifetime = browserSessionLifetime
         self.apiTokenLifetime = apiTokenLifetime
         self.decoy = DecoyHash(hasher: hasher, people: people)
+        self.checks = .standard()
     }
 
     /// Signs a person in: checks the email and password (`verify`), then opens a session of `kind`
@@ -73,6 +76,11 @@ public struct SignInService: Sendable {
         guard password.count <= NewPerson.maximumPasswordLength else {
             throw AppError.badRequest("The password must be at most \(NewPerson.maximumPasswordLength) characters.")
         }
+        return try await checks.run { try await check(email: email, password: password, clientAddress: clientAddress) }
+    }
+
+    /// The throttle's reservation, then the password check (`verify`, after its input rules).
+    private func check(email: String, password: String, clientAddress: String) async throws -> (person: Person, passwordHash: String) {
         let now = clock.now
         let accountKey = SignInThrottle.accountKey(email)
         let addressKey = SignInThrottle.addressKey(clientAddress)

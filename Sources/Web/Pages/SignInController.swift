@@ -50,14 +50,13 @@ struct SignInController {
             return response
         } catch let error as AppError {
             switch error {
-            case .badRequest(let message), .unauthorized(let message), .tooManyRequests(_, let message):
+            case .badRequest(let message), .unauthorized(let message), .tooManyRequests(_, let message), .busy(_, let message):
                 var response = try await renderForm(
                     request, redirect: redirect, email: String(email.prefix(NewPerson.maximumEmailLength)),
                     error: message, status: error.status
                 )
-                if case .tooManyRequests(let retryAfter, _) = error {
-                    response.headers[.retryAfter] = String(retryAfter)
-                }
+                if case .tooManyRequests(let retryAfter, _) = error { response.headers[.retryAfter] = String(retryAfter) }
+                if case .busy(let retryAfter, _) = error { response.headers[.retryAfter] = String(retryAfter) }
                 return response
             default:
                 throw error
