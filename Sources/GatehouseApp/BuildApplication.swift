@@ -205,6 +205,10 @@ public func buildApplication(
         let serving = "Gatehouse serving \(publicURL.absoluteString) on \(configuration.host):\(configuration.port)"
         return Application(
             router: router,
+            // A connection that completes no request head or body part for this long is closed: an idle
+            // keep-alive, a head that stalls or trickles in (slowloris), a stalled body; an answer
+            // being written is never cut (Hummingbird's default is no timeout at all).
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeout)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [
                 DatabaseService(database: database), PeriodicService.polling(poller, logger: logger),
