@@ -241,8 +241,14 @@ def test_first_starts_at_once_with_different_keys_make_one_set_of_keys_and_the_o
                                                                        GATEHOUSE_DATABASE_URL="sqlite://" + database),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                      for index, port in enumerate(ports)]
-        time.sleep(3)
+        # Wait for the two that must refuse (a slow machine may take a while), then for the one that serves.
+        deadline = time.monotonic() + 60
+        while sum(process.poll() is not None for process in processes) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         serving = [process for process in processes if process.poll() is None]
+        for process, port in zip(processes, ports):
+            if process in serving:
+                assert wait_healthy(f"http://127.0.0.1:{port}"), "the process that made the keys does not serve"
         refused = [process for process in processes if process.poll() is not None]
         assert len(serving) == 1, "\n".join(f"{process.returncode}: {process.stderr.read()[-600:]}" for process in refused)
         for process in refused:

@@ -77,17 +77,18 @@ final class SQLiteDatabaseStore: Database {
     /// Sets a connection's pragmas, when it is opened and when it is opened again.
     static func configure(_ session: SQLiteSession, writer: Bool, synchronous: SQLiteSynchronous, logger: Logger) async throws {
         let sql = session.sql(logger: logger)
-        // The connection's own settings first (they touch no file), and checked: a writer without
-        // foreign keys would leave a removed person's grants behind.
+        // Setting up waits for another process's lock (processes starting together on a new file all
+        // switch it to WAL, which takes the file's exclusive lock, and preparing any statement reads
+        // the schema); so the wait comes first. Then the writer waits only briefly on its thread
+        // (`beginImmediate` retries with sleeps in between); readers in WAL mode wait only during recovery.
+        try await sql.raw("PRAGMA busy_timeout = 5000").run()
+        // The connection's own settings, checked: a writer without foreign keys would leave a removed
+        // person's grants behind.
         try await sql.raw("PRAGMA foreign_keys = ON").run()
         try await sql.raw(synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").run()
         guard try await sql.raw("PRAGMA foreign_keys").first()?.decode(column: "foreign_keys", as: Int.self) == 1 else {
             throw SQLiteFailure(code: SQLITE_ERROR, message: "foreign keys could not be turned on")
         }
-        // Setting up waits for another process's lock (processes starting together on a new file all
-        // switch it to WAL). Then the writer waits only briefly on its thread (`beginImmediate`
-        // retries with sleeps in between); readers in WAL mode wait only during recovery.
-        try await sql.raw("PRAGMA busy_timeout = 5000").run()
         if writer {
             // SQLite answers the mode it is in, and stays in the old one when it cannot switch.
             let mode = try await sql.raw("PRAGMA journal_mode = WAL").first()?.decode(column: "journal_mode", as: String.self)
