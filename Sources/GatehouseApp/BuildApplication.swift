@@ -12,7 +12,7 @@ import Web
 /// Failures are `ConfigurationError`s naming `GATEHOUSE_DATABASE_URL`.
 public func openMigratedDatabase(_ configuration: Configuration, logger: Logger) async throws -> any Database {
     let database = try await openConfiguredDatabase(configuration, logger: logger)
-    let applied = try await migrate(database, configuration: configuration, logger: logger)
+    let applied = try await migrate(database)
     if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
     return database
 }
@@ -59,7 +59,7 @@ public func resealSigningKeys(configuration: Configuration, oldSecret: String, l
     try DataFolder.check(configuration)
     let secret = try SecretKeyFile.load(configuration: configuration)
     let database = try await openMigratedDatabase(configuration, logger: logger)
-    do {
+    return try await database.closing {
         let old = SymmetricKey(data: SHA256.hash(data: Data(oldSecret.trimmingCharacters(in: .whitespacesAndNewlines).utf8)))
         let count: Int
         do {
@@ -70,17 +70,13 @@ public func resealSigningKeys(configuration: Configuration, oldSecret: String, l
             )
         }
         try secret.save()
-        await database.close()
         return count
-    } catch {
-        await database.close()
-        throw error
     }
 }
 
 /// Applies the pending migrations and answers their versions; closes `database` when they fail
 /// (unless the caller will).
-func migrate(_ database: any Database, configuration: Configuration, logger: Logger, closingOnFailure: Bool = true) async throws -> [Int] {
+func migrate(_ database: any Database, closingOnFailure: Bool = true) async throws -> [Int] {
     do {
         return try await Migrator(database: database).migrate()
     } catch {
@@ -110,7 +106,7 @@ func openSigningDatabase(_ configuration: Configuration, clock: any TimeSource, 
         if try await Migrator(database: database).appliedVersions().contains(SQLSigningKeyStore.migrationVersion) {
             try await requireSecretKeyOpens(keys, secret.key, now: clock.now)
         }
-        migrated = try await migrate(database, configuration: configuration, logger: logger, closingOnFailure: false)
+        migrated = try await migrate(database, closingOnFailure: false)
         try await KeyRing.makeFirstKeys(store: keys, secretKey: secret.key, now: clock.now)
         try await requireSecretKeyOpens(keys, secret.key, now: clock.now)
         try secret.save()
@@ -148,7 +144,7 @@ public func buildApplication(
         let publicURL = configuration.publicURL
         let authorization = SQLAuthorizationStore(database: database)
         let keys = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secretKey, clock: clock)
-        try await keys.bootstrap()
+        try await keys.reload()  // openSigningDatabase made the first keys
         let revocations = RevocationSet()
         let revoker = Revoker(revocations: revocations, accessTokenLifetime: configuration.accessTokenLifetime, clock: clock)
         let people = SQLPersonStore(database: database)
@@ -284,29 +280,18 @@ struct PeriodicService: Service {
 /// `gatehouse sweep`: one housekeeping pass now.
 public func sweepOnce(configuration: Configuration, logger: Logger) async throws -> SQLHousekeeping.Report {
     let database = try await openMigratedDatabase(configuration, logger: logger)
-    do {
-        let report = try await SQLHousekeeping(database: database).sweep(now: Date())
-        await database.close()
-        return report
-    } catch {
-        await database.close()
-        throw error
-    }
+    return try await database.closing { try await SQLHousekeeping(database: database).sweep(now: Date()) }
 }
 
 /// `gatehouse keys rotate`: new signing keys for every process; the old public keys stay in the
 /// JWKS until every token they signed has expired.
 public func rotateSigningKeys(configuration: Configuration, logger: Logger) async throws {
     let (database, secretKey, _) = try await openSigningDatabase(configuration, clock: SystemTime(), logger: logger)
-    do {
+    try await database.closing {
         let now = Date()
         try await KeyRing.rotateAll(
             store: SQLSigningKeyStore(database: database), secretKey: secretKey, now: now,
             publishOldUntil: TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: configuration.accessTokenLifetime)
         )
-        await database.close()
-    } catch {
-        await database.close()
-        throw error
     }
 }

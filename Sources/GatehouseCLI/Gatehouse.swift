@@ -85,14 +85,8 @@ struct Users: AsyncParsableCommand {
         do {
             try await requireExistingPortal(configuration, logger: Logger(label: "gatehouse.users"))
             let database = try await openMigratedDatabase(configuration, logger: Logger(label: "gatehouse.users"))
-            let administration = PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost)
-            do {
-                let person = try await change(administration)
-                await database.close()
-                return person
-            } catch {
-                await database.close()
-                throw error
+            return try await database.closing {
+                try await change(PeopleAdministration(database: database, bcryptCost: configuration.bcryptCost))
             }
         } catch {
             fail("\(error)")

@@ -64,6 +64,15 @@ import Testing
         #expect(try await keys(in: database).contains("after"), "the writer works after the failure")
     }
 
+    /// Caps the file at two pages more than it has (`PRAGMA max_page_count`): a megabyte more is SQLITE_FULL.
+    /// A later write resets it with `PRAGMA max_page_count = 1073741823`.
+    static func letTheFileGrowByTwoPages(_ sql: any SQLDatabase) async throws {
+        let pages = try await sql.raw("PRAGMA page_count").first()?.decode(column: "page_count", as: Int.self) ?? 0
+        _ = try await sql.raw("PRAGMA max_page_count = \(unsafeRaw: String(pages + 2))").all()
+    }
+
+    static let megabyte = Data(repeating: 7, count: 1_000_000)
+
     static func withRowsTable(_ body: (SQLiteDatabaseStore, any Database) async throws -> Void) async throws {
         try await withScratchDatabase(.sqlite) { database, _ in
             let store = try #require(database as? SQLiteDatabaseStore)
@@ -104,9 +113,8 @@ import Testing
     @Test func aFullDatabaseFailsTheWriteThatFilledItAndTellsEveryoneTheTruth() async throws {
         try await Self.withRowsTable { _, database in
             let told = await Self.writeAtOnce(database, failing: 7) { sql in
-                let pages = try await sql.raw("PRAGMA page_count").first()?.decode(column: "page_count", as: Int.self) ?? 0
-                _ = try await sql.raw("PRAGMA max_page_count = \(unsafeRaw: String(pages + 2))").all()
-                try await sql.raw("INSERT INTO big_rows (x) VALUES (\(bind: Data(repeating: 7, count: 1_000_000)))").run()
+                try await Self.letTheFileGrowByTwoPages(sql)
+                try await sql.raw("INSERT INTO big_rows (x) VALUES (\(bind: Self.megabyte))").run()
                 Issue.record("the database did not fill")
             }
             let failed = try #require(told.first { $0.key == "k7" }?.error as? SQLiteFailure)
@@ -121,9 +129,8 @@ import Testing
     @Test func aBodyThatSwallowsARollbackRunsNothingMore() async throws {
         try await Self.withRowsTable { _, database in
             let told = await Self.writeAtOnce(database, failing: 3) { sql in
-                let pages = try await sql.raw("PRAGMA page_count").first()?.decode(column: "page_count", as: Int.self) ?? 0
-                _ = try await sql.raw("PRAGMA max_page_count = \(unsafeRaw: String(pages + 2))").all()
-                _ = try? await sql.raw("INSERT INTO big_rows (x) VALUES (\(bind: Data(repeating: 7, count: 1_000_000)))").run()
+                try await Self.letTheFileGrowByTwoPages(sql)
+                _ = try? await sql.raw("INSERT INTO big_rows (x) VALUES (\(bind: Self.megabyte))").run()
                 do {
                     try await sql.raw("INSERT INTO group_rows (k) VALUES ('after-the-rollback')").run()
                     Issue.record("a statement ran outside the transaction")

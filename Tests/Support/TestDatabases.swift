@@ -70,14 +70,7 @@ public struct ScratchDatabase: Sendable {
     /// Runs `body` on a connection of its own (not migrated again), always closing it.
     public func inspect<T: Sendable>(_ body: (any Database) async throws -> T) async throws -> T {
         let database = try await open(migrated: false)
-        do {
-            let value = try await body(database)
-            await database.close()
-            return value
-        } catch {
-            await database.close()
-            throw error
-        }
+        return try await database.closing { try await body(database) }
     }
 
     /// Removes the database and its folder.

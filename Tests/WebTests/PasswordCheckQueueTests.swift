@@ -24,7 +24,7 @@ import Testing
         async let second: Void = queue.run { await gate.wait() }
         while gate.entered.load(ordering: .relaxed) < 2 { try await Task.sleep(for: .milliseconds(1)) }
         do {
-            try await queue.run { Issue.record("a third check ran beyond the capacity") }
+            try await queue.run { () -> Void in Issue.record("a third check ran beyond the capacity") }
             Issue.record("a third check was admitted")
         } catch let AppError.busy(retryAfter, _) {
             #expect(retryAfter == 1)

@@ -28,6 +28,21 @@ public protocol Database: Sendable {
     func close() async
 }
 
+extension Database {
+    /// Runs `body`, then closes this database whether `body` returned or threw: for a command or a
+    /// check that opens the database for one piece of work.
+    public func closing<T>(after body: () async throws -> T) async throws -> T {
+        do {
+            let value = try await body()
+            await close()
+            return value
+        } catch {
+            await close()
+            throw error
+        }
+    }
+}
+
 /// Where the database is, parsed from `GATEHOUSE_DATABASE_URL` or made from the data folder.
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     /// An SQLite file.

@@ -37,19 +37,10 @@ public final class KeyRing: Sendable {
     /// The JWKS document's bytes (shared, never copied per request).
     public var jwksDocument: ByteBuffer { state.withLock { $0.jwks } }
 
-    /// Makes the first keys when the database has none of an algorithm, then loads.
-    public func bootstrap() async throws {
-        try await Self.makeFirstKeys(store: store, sealer: sealer, now: clock.now)
-        try await reload()
-    }
-
     /// Makes a first key of each algorithm the database has none of; of processes starting together
     /// exactly one makes each (`SigningKeyStore.createFirst`), the others find it.
     public static func makeFirstKeys(store: any SigningKeyStore, secretKey: SymmetricKey, now: Date) async throws {
-        try await makeFirstKeys(store: store, sealer: KeySealer(secretKey: secretKey), now: now)
-    }
-
-    static func makeFirstKeys(store: any SigningKeyStore, sealer: KeySealer, now: Date) async throws {
+        let sealer = KeySealer(secretKey: secretKey)
         let algorithms = [JWSAlgorithm.es256, .rs256]
         let signing = Set(try await store.published(at: now).filter { $0.retiredAt == nil }.map(\.algorithm))
         if signing.isEmpty {
