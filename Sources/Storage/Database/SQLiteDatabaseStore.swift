@@ -63,7 +63,7 @@ final class SQLiteDatabaseStore: Database {
             for index in 0...readerCount {
                 let session = try await SQLiteSession.open(path: path, threadPool: threadPool)
                 opened.append(session)
-                try await configure(session, writer: index == 0, synchronous: synchronous, logger: logger)
+                try await configureWhileOthersStart(session, writer: index == 0, synchronous: synchronous, logger: logger)
             }
         } catch {
             for session in opened { await session.close() }
@@ -72,6 +72,24 @@ final class SQLiteDatabaseStore: Database {
         }
         return SQLiteDatabaseStore(
             writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, synchronous: synchronous, logger: logger)
+    }
+
+    /// `configure`, tried again for up to ten seconds while another process holds the file's lock.
+    /// SQLite does not wait in its busy handler where waiting could deadlock ("sqlite3_busy_handler":
+    /// a connection holding a shared lock that needs the exclusive one, as switching to WAL does,
+    /// while another process starting at the same moment does the same), and a process that exits
+    /// checkpoints and removes the log under the exclusive lock; both answer SQLITE_BUSY at once.
+    private static func configureWhileOthersStart(
+        _ session: SQLiteSession, writer: Bool, synchronous: SQLiteSynchronous, logger: Logger
+    ) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try await configure(session, writer: writer, synchronous: synchronous, logger: logger)
+            } catch let failure as SQLiteFailure where failure.isBusy && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 10...50)))
+            }
+        }
     }
 
     /// Sets a connection's pragmas, when it is opened and when it is opened again.
