@@ -201,10 +201,9 @@ public func buildApplication(
         let serving = "Gatehouse serving \(publicURL.absoluteString) on \(configuration.host):\(configuration.port)"
         return Application(
             router: router,
-            // A connection that completes no request head or body part for this long is closed: an idle
-            // keep-alive, a head that stalls or trickles in (slowloris), a stalled body; an answer
-            // being written is never cut (Hummingbird's default is no timeout at all).
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeout)))),
+            // Deadlines for idle connections, request heads and bodies, header limits, and connections
+            // closed for real after an answer that ends them (Hummingbird's default is no timeout at all).
+            server: .gatehouse(configuration.connectionLimits),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [
                 DatabaseService(database: database), PeriodicService.polling(poller, logger: logger),

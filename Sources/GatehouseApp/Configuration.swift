@@ -55,10 +55,10 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var metricsToken: String?
     /// Addresses that may read `/metrics` without it (`GATEHOUSE_METRICS_ADDRESSES`, comma-separated; loopback by default).
     public var metricsAddresses: Set<String>
-    /// Seconds a connection may sit idle between requests, take to send a whole request head, or leave
-    /// between two body parts before it is closed; never while an answer is being sent (Hummingbird's
-    /// connection state handler) (`GATEHOUSE_IDLE_TIMEOUT`, 60 by default).
-    public var idleTimeout: TimeInterval
+    /// How long a client may take, in seconds: idle between requests (`GATEHOUSE_IDLE_TIMEOUT`, 60), to
+    /// send a request head from its first byte (`GATEHOUSE_HEAD_TIMEOUT`, 10), to pause within a body
+    /// (`GATEHOUSE_BODY_TIMEOUT`, 30) and to send a whole body (`GATEHOUSE_BODY_TOTAL_TIMEOUT`, 300).
+    public var connectionLimits: ConnectionLimits
     /// Seconds between housekeeping sweeps (`GATEHOUSE_SWEEP_INTERVAL`).
     public var sweepInterval: TimeInterval
     /// Log level (`GATEHOUSE_LOG_LEVEL`).
@@ -167,7 +167,12 @@ public struct Configuration: Sendable, CustomStringConvertible {
             trustedProxies: list(value("GATEHOUSE_TRUSTED_PROXIES") ?? ""),
             metricsToken: try metricsToken(),
             metricsAddresses: value("GATEHOUSE_METRICS_ADDRESSES").map(list) ?? ["127.0.0.1", "::1"],
-            idleTimeout: TimeInterval(try integer("GATEHOUSE_IDLE_TIMEOUT", default: 60, range: 1...3600)),
+            connectionLimits: ConnectionLimits(
+                idleTimeout: .seconds(Int64(try integer("GATEHOUSE_IDLE_TIMEOUT", default: 60, range: 1...3600))),
+                headTimeout: .seconds(Int64(try integer("GATEHOUSE_HEAD_TIMEOUT", default: 10, range: 1...600))),
+                bodyPauseTimeout: .seconds(Int64(try integer("GATEHOUSE_BODY_TIMEOUT", default: 30, range: 1...3600))),
+                bodyTimeout: .seconds(Int64(try integer("GATEHOUSE_BODY_TOTAL_TIMEOUT", default: 300, range: 1...86_400)))
+            ),
             sweepInterval: TimeInterval(try integer("GATEHOUSE_SWEEP_INTERVAL", default: 60, range: 1...86_400)),
             logLevel: level
         )
@@ -182,7 +187,10 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
-            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(Int(idleTimeout))",
+            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
+            "head_timeout=\(connectionLimits.headTimeout.nanoseconds / 1_000_000_000)",
+            "body_timeout=\(connectionLimits.bodyPauseTimeout.nanoseconds / 1_000_000_000)",
+            "body_total_timeout=\(connectionLimits.bodyTimeout.nanoseconds / 1_000_000_000)",
             "clients_api_limits=\(clientsAPILimits.posts)/\(clientsAPILimits.changes)/\(clientsAPILimits.reads)",
             "token_requests_per_minute=\(tokenRequestsPerMinute)", "trusted_proxies=\(trustedProxies.sorted().joined(separator: ","))",
             "metrics_token=\(metricsToken == nil ? "-" : "***")", "metrics_addresses=\(metricsAddresses.sorted().joined(separator: ","))",

@@ -25,9 +25,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, base_url: str, data_dir: str):
+    def __init__(self, base_url: str, data_dir: str, pid: int = 0):
         self.base_url = base_url
         self.data_dir = data_dir
+        self.pid = pid
 
 
 @contextmanager
@@ -64,7 +65,7 @@ def running_gatehouse(prefix: str, **settings: str):
         process.kill()
         raise RuntimeError("gatehouse did not start")
     try:
-        yield Server(base_url, data_dir)
+        yield Server(base_url, data_dir, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=15)
