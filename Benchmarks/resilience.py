@@ -1,7 +1,7 @@
 """How Gatehouse holds up against slow, huge and floods of requests (issue 19), on loopback only.
 
 Each experiment starts its own release build on a scratch data folder with small settings, so the
-whole run takes about four minutes, and prints one line of figures, ending with the latency of
+whole run takes about two minutes, and prints one line of figures, ending with the latency of
 `GET /health` (p50/p99, a new connection every ~20 ms from a background thread, only while the
 experiment's load runs), which shows whether ordinary requests are still served meanwhile:
 

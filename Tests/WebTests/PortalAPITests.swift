@@ -323,9 +323,26 @@ import Web
             #expect(badName.status == .badRequest)
             let notMultipart = try await api(client, .post, "/api/2.0/files/\(my)/upload", token: token, json: ["file": "x"])
             #expect(notMultipart.status == .unsupportedMediaType)
+            // A form of more than 16 parts (a file among them), however small, and a part whose headers
+            // pass 8 KiB are refused before their parts are read.
+            let file = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\nx\r\n"
+            let field = "--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n"
+            func form(parts: Int) -> ByteBuffer { ByteBuffer(string: file + String(repeating: field, count: parts - 1) + "--XyZ--\r\n") }
+            for parts in [17, 1_000] {
+                let response = try await client.execute(uri: "/api/2.0/files/\(my)/upload", method: .post, headers: Self.multipartHeaders(token),
+                                                        body: form(parts: parts))
+                #expect(response.status == .badRequest && String(buffer: response.body).contains("more than 16 parts"), "\(parts) parts")
+            }
+            let longHeaders = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nX-Pad: \(String(repeating: "p", count: 8192))\r\n\r\nx\r\n--XyZ--\r\n"
+            let tooLong = try await client.execute(uri: "/api/2.0/files/\(my)/upload", method: .post, headers: Self.multipartHeaders(token),
+                                                   body: ByteBuffer(string: longHeaders))
+            #expect(tooLong.status == .badRequest && String(buffer: tooLong.body).contains("bytes of headers"))
             #expect(try await rowCount("files", in: scratch) == 0)
             #expect(try await rowCount("blobs", in: scratch) == 0)
             #expect(try await Self.uploadResponse(client, token: token, folder: my, name: "ok.bin", bytes: [UInt8](repeating: 7, count: 1000)).status == .created)
+            let sixteen = try await client.execute(uri: "/api/2.0/files/\(my)/upload", method: .post, headers: Self.multipartHeaders(token),
+                                                   body: form(parts: 16))
+            #expect(sixteen.status == .created, "16 parts are a form")
         }
     }
 

@@ -13,6 +13,8 @@ struct ClientPagesController {
 
     /// The largest form accepted: a 256 KB icon, its data-URI copy and the text fields.
     static let formLimit = 1024 * 1024
+    /// The most parts the form may have: its dozen fields and one part a ticked scope.
+    static let maximumParts = 64
 
     func addRoutes(to routes: RouteGroup) {
         routes.get("", .page) { request, context in
@@ -105,7 +107,7 @@ struct ClientPagesController {
     }
 
     private func checkedForm(_ request: Request) async throws -> MultipartForm {
-        let form = try await MultipartForm.read(request, limit: Self.formLimit)
+        let form = try await MultipartForm.read(request, limit: Self.formLimit, maximumParts: Self.maximumParts)
         guard csrf.verify(form[CSRFProtection.fieldName], request: request) else { throw CSRFProtection.staleForm }
         return form
     }

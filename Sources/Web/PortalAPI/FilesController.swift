@@ -13,6 +13,8 @@ struct FilesController {
     let uploadLimit: Int
     let clock: any TimeSource
     let listings = ListingCache()
+    /// The most parts an upload form may have: the file and a few fields beside it.
+    static let maximumParts = 16
 
     struct FolderJSON: Encodable, Sendable {
         struct Creator: Encodable, Sendable { let id: String }
@@ -190,7 +192,7 @@ struct FilesController {
         }
         let form: MultipartForm
         do {
-            form = try await MultipartForm.read(request, limit: uploadLimit + overhead)
+            form = try await MultipartForm.read(request, limit: uploadLimit + overhead, maximumParts: Self.maximumParts)
         } catch AppError.payloadTooLarge {
             throw AppError.payloadTooLarge(limit: uploadLimit)
         }

@@ -17,40 +17,65 @@ struct MultipartForm: Sendable {
 
     let parts: [Part]
 
-    /// Reads the request (never more than `limit` bytes); 415 when it is not multipart, 400 when it is malformed.
-    static func read(_ request: Request, limit: Int) async throws -> MultipartForm {
+    /// Why a body is not a form this server takes.
+    enum Refusal: Error, Equatable {
+        /// Not `multipart/form-data` as RFC 7578 writes it.
+        case malformed
+        /// More parts than the form may have.
+        case tooManyParts(maximum: Int)
+        /// A part's header lines are longer than `maximumHeaderBytes`.
+        case headersTooLong
+    }
+
+    /// The header lines of one part, at most: a name, a file name and a type need far less.
+    static let maximumHeaderBytes = 8 * 1024
+
+    /// Reads the request (never more than `limit` bytes); 415 when it is not multipart, 400 when it is
+    /// malformed, has more than `maximumParts` parts or a part with headers over 8 KiB.
+    static func read(_ request: Request, limit: Int, maximumParts: Int) async throws -> MultipartForm {
         guard RequestBody.mediaType(request) == "multipart/form-data",
               let boundary = boundary(of: request.headers.value(.contentType) ?? "")
         else { throw AppError.unsupportedMediaType(expected: "multipart/form-data") }
         let buffer = try await RequestBody.collect(request, limit: limit)
-        guard let parts = parse(buffer, boundary: boundary) else {
+        do {
+            return MultipartForm(parts: try parse(buffer, boundary: boundary, maximumParts: maximumParts))
+        } catch .malformed {
             throw AppError.badRequest("The form data is malformed.")
+        } catch .tooManyParts(let maximum) {
+            throw AppError.badRequest("The form has more than \(maximum) parts.")
+        } catch .headersTooLong {
+            throw AppError.badRequest("A part of the form has more than \(maximumHeaderBytes) bytes of headers.")
         }
-        return MultipartForm(parts: parts)
     }
 
     /// RFC 2046 §5.1.1 / RFC 7578: parts between `--boundary` lines, each with headers, a blank line
     /// and content up to `CRLF--boundary`. Searching is `memchr` and `memcmp`, so a 20 MB file costs
     /// one scan at memory speed, and each part's content shares the body's bytes rather than copying them.
-    static func parse(_ body: ByteBuffer, boundary: String) -> [Part]? {
-        body.withUnsafeReadableBytes { bytes in
-            parse(bytes, boundary: boundary) { range in
+    static func parse(_ body: ByteBuffer, boundary: String, maximumParts: Int) throws(Refusal) -> [Part] {
+        try body.withUnsafeReadableBytes { (bytes) throws(Refusal) -> [Part] in
+            try parse(bytes, boundary: boundary, maximumParts: maximumParts) { range in
                 body.getSlice(at: body.readerIndex + range.lowerBound, length: range.count).map(Data.init(sharing:)) ?? Data()
             }
         }
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, boundary: String, content: (Range<Int>) -> Data) -> [Part]? {
+    /// The parse itself. Each part costs one search for the end of its headers (within
+    /// `maximumHeaderBytes`) and one for the next delimiter, each starting where the last ended, so the
+    /// whole body is scanned once; the count of parts is checked before a part is read, so a body of
+    /// 100,000 tiny parts is refused after reading `maximumParts` of them.
+    static func parse(_ bytes: UnsafeRawBufferPointer, boundary: String, maximumParts: Int,
+                      content: (Range<Int>) -> Data) throws(Refusal) -> [Part] {
         let delimiter = Array("--\(boundary)".utf8)
         let nextDelimiter = Array("\r\n--\(boundary)".utf8)
         let blankLine = Array("\r\n\r\n".utf8)
-        func find(_ needle: [UInt8], from start: Int) -> Int? {
-            guard start <= bytes.count, let first = needle.first, let base = bytes.baseAddress else { return nil }
+        func find(_ needle: [UInt8], from start: Int, within end: Int = bytes.count) -> Int? {
+            let end = min(end, bytes.count)
+            guard start <= end, let first = needle.first, let base = bytes.baseAddress else { return nil }
             var index = start
             // memchr finds each candidate first byte at memory speed; memcmp confirms the rest.
-            while index + needle.count <= bytes.count, let hit = memchr(base + index, Int32(first), bytes.count - index) {
+            while index + needle.count <= end, let hit = memchr(base + index, Int32(first), end - index) {
                 let position = base.distance(to: UnsafeRawPointer(hit))
-                guard position + needle.count <= bytes.count else { return nil }
+                guard position + needle.count <= end else { return nil }
                 if needle.withUnsafeBytes({ memcmp(base + position, $0.baseAddress!, needle.count) }) == 0 { return position }
                 index = position + 1
             }
@@ -60,17 +85,24 @@ struct MultipartForm: Sendable {
             let prefix = Array(prefix.utf8)
             return index + prefix.count <= bytes.count && bytes[index..<(index + prefix.count)].elementsEqual(prefix)
         }
-        guard !bytes.isEmpty, var position = find(delimiter, from: 0) else { return nil }
+        guard !bytes.isEmpty, var position = find(delimiter, from: 0) else { throw .malformed }
         position += delimiter.count
         var parts: [Part] = []
+        var count = 0
         while true {
             if starts(with: "--", at: position) { return parts }
+            guard count < maximumParts else { throw .tooManyParts(maximum: maximumParts) }
+            count += 1
             // Transport padding (spaces, tabs) may follow a delimiter before its CRLF.
             while position < bytes.count, bytes[position] == UInt8(ascii: " ") || bytes[position] == UInt8(ascii: "\t") { position += 1 }
-            guard starts(with: "\r\n", at: position), let headerEnd = find(blankLine, from: position) else { return nil }
+            guard starts(with: "\r\n", at: position) else { throw .malformed }
+            // The blank line may be at once (no headers: its CRLF is the delimiter's) or within the limit.
+            guard let headerEnd = find(blankLine, from: position, within: position + maximumHeaderBytes + blankLine.count) else {
+                throw find(blankLine, from: position) == nil ? .malformed : .headersTooLong
+            }
             let headerText = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(position + 2)..<max(position + 2, headerEnd)]), as: UTF8.self)
             let contentStart = headerEnd + blankLine.count
-            guard let contentEnd = find(nextDelimiter, from: contentStart) else { return nil }
+            guard let contentEnd = find(nextDelimiter, from: contentStart) else { throw .malformed }
             var headers: [(String, String)] = []
             for line in headerText.split(separator: "\r\n") {
                 guard let colon = line.firstIndex(of: ":") else { continue }
