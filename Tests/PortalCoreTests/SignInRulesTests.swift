@@ -20,38 +20,45 @@ import Testing
 }
 
 @Suite struct SignInThrottleTests {
-    let policy = SignInThrottle(perAccountLimit: 3, perAddressLimit: 5, window: 600)
+    let policy = SignInThrottle(perAccountAndAddressLimit: 2, perAccountLimit: 3, perAddressLimit: 5, window: 600)
     let now = Date(timeIntervalSince1970: 1_000_000)
 
     @Test func belowTheLimitIsAllowed() {
-        let failures = [now.addingTimeInterval(-10), now.addingTimeInterval(-5)]
-        #expect(policy.decide(accountFailures: failures, addressFailures: failures, now: now) == .allowed)
+        let failures = [now.addingTimeInterval(-10)]
+        #expect(policy.decide(failures: [failures, failures, failures], now: now) == .allowed)
     }
 
     @Test func atTheAccountLimitWaitsUntilTheOldestCountedFailureAges() {
         let failures = [now.addingTimeInterval(-100), now.addingTimeInterval(-50), now.addingTimeInterval(-1)]
-        #expect(policy.decide(accountFailures: failures, addressFailures: [], now: now) == .throttled(retryAfter: 500))
+        #expect(policy.decide(failures: [[], failures, []], now: now) == .throttled(retryAfter: 500))
+    }
+
+    @Test func theAccountAndAddressLimitIsTheTightest() {
+        let failures = [now.addingTimeInterval(-100), now.addingTimeInterval(-1)]
+        #expect(policy.decide(failures: [failures, failures, failures], now: now) == .throttled(retryAfter: 500))
+        #expect(policy.decide(failures: [[], failures, failures], now: now) == .allowed, "the same account from another address")
     }
 
     @Test func failuresOutsideTheWindowDoNotCount() {
         let failures = [now.addingTimeInterval(-700), now.addingTimeInterval(-650), now.addingTimeInterval(-1)]
-        #expect(policy.decide(accountFailures: failures, addressFailures: [], now: now) == .allowed)
+        #expect(policy.decide(failures: [failures, failures, []], now: now) == .allowed)
     }
 
     @Test func theAddressLimitHoldsAcrossAccounts() {
         let failures = (1...5).map { now.addingTimeInterval(-Double($0)) }
-        #expect(policy.decide(accountFailures: [], addressFailures: failures, now: now) == .throttled(retryAfter: 595))
+        #expect(policy.decide(failures: [[], [], failures], now: now) == .throttled(retryAfter: 595))
     }
 
     @Test func theLongerWaitWins() {
         let account = [now.addingTimeInterval(-300), now.addingTimeInterval(-2), now.addingTimeInterval(-1)]
         let address = (1...5).map { now.addingTimeInterval(-Double($0) * 10) }
-        #expect(policy.decide(accountFailures: account, addressFailures: address, now: now) == .throttled(retryAfter: 550))
+        #expect(policy.decide(failures: [[], account, address], now: now) == .throttled(retryAfter: 550))
     }
 
-    @Test func keysAreCaseInsensitiveForEmails() {
-        #expect(SignInThrottle.accountKey("Ann@Example.com") == SignInThrottle.accountKey("ann@example.com"))
-        #expect(SignInThrottle.accountKey("a") != SignInThrottle.addressKey("a"))
+    @Test func keysAreCaseInsensitiveForEmailsAndDistinct() {
+        #expect(SignInThrottle.keys(email: "Ann@Example.com", address: "a") == SignInThrottle.keys(email: "ann@example.com", address: "a"))
+        #expect(Set(SignInThrottle.keys(email: "a", address: "a")).count == 3)
+        #expect(SignInThrottle.keys(email: "a", address: "1") != SignInThrottle.keys(email: "a", address: "2"))
     }
 }
 

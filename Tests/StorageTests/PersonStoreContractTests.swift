@@ -221,26 +221,26 @@ func makePerson(_ email: String, role: Role = .user, at instant: Date = Date(uni
                 for index in 0..<60 {
                     group.addTask {
                         try await store.reserve(
-                            accountKey: index % 2 == 0 ? "account:a" : "account:b", addressKey: "address:1", attempt: "attempt-\(index)",
+                            keys: SignInThrottle.keys(email: index % 2 == 0 ? "a" : "b", address: "1"), attempt: "attempt-\(index)",
                             at: now, since: throttle.windowStart(now: now)
-                        ) { account, address in throttle.decide(accountFailures: account, addressFailures: address, now: now) } == .allowed
+                        ) { failures in throttle.decide(failures: failures, now: now) } == .allowed
                     }
                 }
                 var count = 0
                 for try await one in group where one { count += 1 }
                 return count
             }
-            #expect(allowed == 2 * throttle.perAccountLimit, "5 for each of the two accounts, within the address's 20")
-            #expect(try await store.failures(key: "address:1", since: .distantPast).count == allowed)
-            // A successful attempt gives its place back, on both keys, and only its own.
-            let decision = try await store.reserve(accountKey: "account:c", addressKey: "address:2", attempt: "right-password", at: now,
-                                                   since: throttle.windowStart(now: now)) { _, _ in .allowed }
+            #expect(allowed == 2 * throttle.perAccountAndAddressLimit, "5 for each of the two accounts from the address, within its 20")
+            let addressKey = SignInThrottle.addressKey("1")
+            #expect(try await store.failures(key: addressKey, since: .distantPast).count == allowed)
+            // A successful attempt gives its place back, on every key, and only its own.
+            let keys = SignInThrottle.keys(email: "c", address: "2")
+            let decision = try await store.reserve(keys: keys, attempt: "right-password", at: now, since: throttle.windowStart(now: now)) { _ in .allowed }
             #expect(decision == .allowed)
-            #expect(try await store.failures(key: "account:c", since: .distantPast).count == 1)
+            for key in keys { #expect(try await store.failures(key: key, since: .distantPast).count == 1) }
             try await store.release(attempt: "right-password")
-            #expect(try await store.failures(key: "account:c", since: .distantPast).isEmpty)
-            #expect(try await store.failures(key: "address:2", since: .distantPast).isEmpty)
-            #expect(try await store.failures(key: "address:1", since: .distantPast).count == allowed)
+            for key in keys { #expect(try await store.failures(key: key, since: .distantPast).isEmpty) }
+            #expect(try await store.failures(key: addressKey, since: .distantPast).count == allowed)
         }
     }
 }

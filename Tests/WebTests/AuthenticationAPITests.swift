@@ -7,12 +7,14 @@ import NIOCore
 import Testing
 
 @Suite struct AuthenticationAPITests {
-    func signIn(_ client: any TestClientProtocol, userName: String = ownerEmail, password: String = ownerPassword) async throws
-        -> TestResponse
+    /// `from` names the client address through `X-Forwarded-For` (the test app trusts its own peer, `local`, as a proxy).
+    func signIn(_ client: any TestClientProtocol, userName: String = ownerEmail, password: String = ownerPassword, from address: String? = nil)
+        async throws -> TestResponse
     {
-        try await client.execute(
-            uri: "/api/2.0/authentication", method: .post, headers: [.contentType: "application/json"],
-            body: try jsonBody(["userName": userName, "password": password])
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let address { headers[HTTPField.Name("X-Forwarded-For")!] = address }
+        return try await client.execute(
+            uri: "/api/2.0/authentication", method: .post, headers: headers, body: try jsonBody(["userName": userName, "password": password])
         )
     }
 
@@ -121,26 +123,40 @@ import Testing
         }
     }
 
-    /// Issue 19: 100 wrong passwords at once for one account check no more passwords than the
-    /// account's limit (each 401 is a password checked; the rest are refused before bcrypt).
+    /// Issue 19: 100 wrong passwords at once for one account from one address check no more passwords
+    /// than the limit for that account and address (each 401 is a password checked; the rest are
+    /// refused before bcrypt); the owner signing in from another address meanwhile is not locked out.
     @Test(arguments: TestDatabaseKind.available)
     func concurrentWrongPasswordsCheckNoMoreThanTheLimit(kind: TestDatabaseKind) async throws {
-        try await withTestApp(kind) { client, _ in
+        try await withTestApp(kind, extra: ["GATEHOUSE_TRUSTED_PROXIES": "local"]) { client, _ in
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<100 {
-                    group.addTask { try await self.signIn(client, password: "not-the-password").status }
+                    group.addTask { try await self.signIn(client, password: "not-the-password", from: "203.0.113.9").status }
                 }
                 var statuses: [HTTPResponse.Status] = []
                 for try await status in group { statuses.append(status) }
                 return statuses
             }
             let checked = statuses.filter { $0 == .unauthorized }.count
-            #expect(checked == 5, "the account's limit, never more, however many arrive at once")
+            #expect(checked == 5, "the limit for one account from one address, never more, however many arrive at once")
             // The rest: throttled (429), or refused before even queueing for bcrypt when more than the
             // process checks at once are waiting (503, PasswordCheckQueue).
             #expect(statuses.filter { $0 == .tooManyRequests || $0 == .serviceUnavailable }.count == 100 - checked)
-            // The right password now is refused too (the account waits out its window), and counts nothing.
-            #expect(try await signIn(client).status == .tooManyRequests)
+            // The guessing address waits out its window, even with the right password; the owner elsewhere signs in.
+            #expect(try await signIn(client, from: "203.0.113.9").status == .tooManyRequests)
+            #expect(try await signIn(client, from: "198.51.100.7").status == .ok)
+        }
+    }
+
+    /// Guessing one account from many addresses meets the account's own limit (50 in the window).
+    @Test func guessesSpreadOverAddressesMeetTheAccountsLimit() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_TRUSTED_PROXIES": "local"]) { client, scratch in
+            for index in 0..<50 {
+                #expect(try await signIn(client, password: "guess-\(index)", from: "192.0.2.\(index + 1)").status == .unauthorized)
+            }
+            let refused = try await signIn(client, from: "198.51.100.7")
+            #expect(refused.status == .tooManyRequests && refused.headers[.retryAfter] != nil)
+            #expect(try await rowCount("sessions", in: scratch) == 0)
         }
     }
 

@@ -76,14 +76,14 @@ public protocol SignInFailureStore: Sendable {
     func failures(key: String, since: Date) async throws -> [Date]
     /// Records one failure for each key.
     func recordFailure(keys: [String], at: Date) async throws
-    /// Reserves a place in the failure counts of both keys for an attempt about to check a password,
-    /// atomically across processes: `decide` sees each key's failures and reservations after `since`,
-    /// and only when it allows is a row recorded for each key under `attempt`. So no more attempts are
-    /// ever checked than the limits allow, however many arrive at once. A successful attempt then
-    /// releases its rows (`release`); a failed one leaves them as its failures.
+    /// Reserves a place in the failure counts of `keys` for an attempt about to check a password,
+    /// atomically across processes: `decide` sees each key's failures and reservations after `since`
+    /// (in the order of `keys`), and only when it allows is a row recorded for each key under
+    /// `attempt`. So no more attempts are ever checked than the limits allow, however many arrive at
+    /// once. A successful attempt then releases its rows (`release`); a failed one leaves them as its
+    /// failures.
     func reserve(
-        accountKey: String, addressKey: String, attempt: String, at: Date, since: Date,
-        decide: @Sendable (_ accountFailures: [Date], _ addressFailures: [Date]) -> SignInThrottle.Decision
+        keys: [String], attempt: String, at: Date, since: Date, decide: @Sendable (_ failures: [[Date]]) -> SignInThrottle.Decision
     ) async throws -> SignInThrottle.Decision
     /// Removes the rows `reserve` made for `attempt`.
     func release(attempt: String) async throws

@@ -30,26 +30,26 @@ public struct SQLSignInFailureStore: SignInFailureStore {
     }
 
     public func reserve(
-        accountKey: String, addressKey: String, attempt: String, at instant: Date, since: Date,
-        decide: @Sendable ([Date], [Date]) -> SignInThrottle.Decision
+        keys: [String], attempt: String, at instant: Date, since: Date, decide: @Sendable ([[Date]]) -> SignInThrottle.Decision
     ) async throws -> SignInThrottle.Decision {
         let flavor = database.flavor
         return try await database.write { sql in
             // SQLite's writer holds the database's write lock; on PostgreSQL attempts on the same keys
             // take turns (locks taken in one order, so two attempts never wait on each other).
             if flavor == .postgres {
-                for key in [accountKey, addressKey].sorted() {
+                for key in Set(keys).sorted() {
                     try await sql.raw("SELECT pg_advisory_xact_lock(7243003, hashtext(\(bind: key))) AS locked").run()
                 }
             }
-            func failures(_ key: String) async throws -> [Date] {
-                try await sql.raw("""
+            var failures: [[Date]] = []
+            for key in keys {
+                failures.append(try await sql.raw("""
                     SELECT failed_at FROM sign_in_failures WHERE throttle_key = \(bind: key) AND failed_at > \(bind: since.unixSeconds)
-                    """).all().map { Date(unixSeconds: try $0.decode(column: "failed_at", as: Int64.self)) }
+                    """).all().map { Date(unixSeconds: try $0.decode(column: "failed_at", as: Int64.self)) })
             }
-            let decision = decide(try await failures(accountKey), try await failures(addressKey))
+            let decision = decide(failures)
             guard decision == .allowed else { return decision }
-            for key in [accountKey, addressKey] {
+            for key in keys {
                 try await sql.raw("""
                     INSERT INTO sign_in_failures (throttle_key, failed_at, attempt)
                     VALUES (\(bind: key), \(bind: instant.unixSeconds), \(bind: attempt))

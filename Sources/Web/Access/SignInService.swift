@@ -82,16 +82,13 @@ public struct SignInService: Sendable {
     /// The throttle's reservation, then the password check (`verify`, after its input rules).
     private func check(email: String, password: String, clientAddress: String) async throws -> (person: Person, passwordHash: String) {
         let now = clock.now
-        let accountKey = SignInThrottle.accountKey(email)
-        let addressKey = SignInThrottle.addressKey(clientAddress)
+        let keys = SignInThrottle.keys(email: email, address: clientAddress)
         // The attempt counts as a failure from before its password is checked until it succeeds, so
         // concurrent attempts can never check more passwords than the limits allow.
         let attempt = OpaqueToken.generate()
         let throttle = self.throttle
-        let decision = try await failures.reserve(
-            accountKey: accountKey, addressKey: addressKey, attempt: attempt, at: now, since: throttle.windowStart(now: now)
-        ) { accountFailures, addressFailures in
-            throttle.decide(accountFailures: accountFailures, addressFailures: addressFailures, now: now)
+        let decision = try await failures.reserve(keys: keys, attempt: attempt, at: now, since: throttle.windowStart(now: now)) { failures in
+            throttle.decide(failures: failures, now: now)
         }
         if case .throttled(let retryAfter) = decision {
             throw AppError.tooManyRequests(
@@ -106,7 +103,8 @@ public struct SignInService: Sendable {
             throw AppError.unauthorized(Self.wrongCredentials)  // the reservation stays, as this failure
         }
         try await failures.release(attempt: attempt)
-        try await failures.clear(key: accountKey)
+        // The person's own mistakes from this address are forgotten; guesses elsewhere age out.
+        try await failures.clear(key: SignInThrottle.accountAndAddressKey(email, clientAddress))
         if hasher.needsRehash(found.passwordHash), let remade = try? await hasher.hash(password),
            (try? await people.upgradePasswordHash(found.passwordHash, to: remade, for: found.person.id)) == true
         {
