@@ -20,7 +20,7 @@ public func openMigratedDatabase(_ configuration: Configuration, logger: Logger)
 /// Opens the configured database without changing it, or names the setting that is wrong.
 func openConfiguredDatabase(_ configuration: Configuration, logger: Logger) async throws -> any Database {
     do {
-        return try await openDatabase(configuration.database, sqliteSynchronous: configuration.sqliteSynchronous, logger: logger)
+        return try await openDatabase(configuration.database, sqlite: configuration.sqlite, logger: logger)
     } catch let StorageError.unavailable(reason) where configuration.database.isSQLite {
         throw ConfigurationError(variable: DataFolder.sqliteSetting(configuration), reason: "cannot be used: \(reason)")
     } catch let StorageError.unavailable(reason) {
@@ -179,7 +179,8 @@ public func buildApplication(
         ).register(on: routes)
         PortalAPIFeature(
             people: people, directory: people, files: SQLFileStore(database: database), hasher: hasher, signIn: signIn, revoker: revoker,
-            maxUploadBytes: configuration.maxUploadBytes, clock: clock
+            maxUploadBytes: configuration.maxUploadBytes,
+            uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon), clock: clock
         ).register(on: routes)
         DeveloperToolsFeature(
             clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),

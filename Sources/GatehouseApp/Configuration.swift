@@ -18,8 +18,9 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var database: DatabaseLocation
     /// Whether `GATEHOUSE_DATABASE_URL` was given (else the SQLite file in the data folder).
     public var databaseWasGiven: Bool
-    /// How an SQLite commit is made durable (`GATEHOUSE_SQLITE_SYNCHRONOUS`: `full`, the default, or `normal`).
-    public var sqliteSynchronous: SQLiteSynchronous
+    /// How the SQLite file is kept: how a commit is made durable (`GATEHOUSE_SQLITE_SYNCHRONOUS`: `full`,
+    /// the default, or `normal`) and the size past which its log is cut back (`GATEHOUSE_WAL_LIMIT_BYTES`).
+    public var sqlite: SQLiteOptions
     /// The owner's email on first start (`GATEHOUSE_ADMIN_EMAIL`).
     public var adminEmail: String?
     /// The owner's password on first start (`GATEHOUSE_ADMIN_PASSWORD`).
@@ -44,6 +45,9 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var refreshTokenLifetime: TimeInterval
     /// Largest file an upload may carry, in bytes (`GATEHOUSE_MAX_UPLOAD_BYTES`, 25 MB by default).
     public var maxUploadBytes: Int
+    /// Bytes of upload bodies held in memory at once (`GATEHOUSE_UPLOAD_BUDGET_BYTES`, 256 MiB by
+    /// default, at least `GATEHOUSE_MAX_UPLOAD_BYTES`); over it an upload waits up to 5 s, then 503.
+    public var uploadBudgetBytes: Int
     /// Per person and minute on the clients API, in each process: POSTs, changes (PUT/PATCH/DELETE)
     /// and reads (`GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE`, `…_CHANGES_PER_MINUTE`, `…_READS_PER_MINUTE`).
     public var clientsAPILimits: ClientsAPILimits
@@ -134,6 +138,14 @@ public struct Configuration: Sendable, CustomStringConvertible {
                 reason: "must be \(NewPerson.minimumPasswordLength) to \(NewPerson.maximumPasswordLength) characters"
             )
         }
+        let maxUploadBytes = try integer("GATEHOUSE_MAX_UPLOAD_BYTES", default: 25 * 1024 * 1024, range: 1...1_073_741_824)
+        let uploadBudgetBytes = try integer("GATEHOUSE_UPLOAD_BUDGET_BYTES", default: 256 * 1024 * 1024, range: 1...(1 << 40))
+        guard uploadBudgetBytes >= maxUploadBytes else {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_UPLOAD_BUDGET_BYTES",
+                reason: "must be at least GATEHOUSE_MAX_UPLOAD_BYTES (\(maxUploadBytes)), or no upload of the largest size could be read"
+            )
+        }
         let level = value("GATEHOUSE_LOG_LEVEL") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -145,7 +157,10 @@ public struct Configuration: Sendable, CustomStringConvertible {
             dataDirectory: dataDirectory,
             database: database,
             databaseWasGiven: value("GATEHOUSE_DATABASE_URL") != nil,
-            sqliteSynchronous: sqliteSynchronous,
+            sqlite: SQLiteOptions(
+                synchronous: sqliteSynchronous,
+                walLimitBytes: try integer("GATEHOUSE_WAL_LIMIT_BYTES", default: 64 << 20, range: (1 << 20)...(1 << 40))
+            ),
             adminEmail: value("GATEHOUSE_ADMIN_EMAIL"),
             adminPassword: value("GATEHOUSE_ADMIN_PASSWORD"),
             secretKey: value("GATEHOUSE_SECRET_KEY"),
@@ -157,7 +172,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
             refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
-            maxUploadBytes: try integer("GATEHOUSE_MAX_UPLOAD_BYTES", default: 25 * 1024 * 1024, range: 1...1_073_741_824),
+            maxUploadBytes: maxUploadBytes,
+            uploadBudgetBytes: uploadBudgetBytes,
             clientsAPILimits: ClientsAPILimits(
                 posts: try integer("GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE", default: 10, range: 1...1_000_000),
                 changes: try integer("GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE", default: 15, range: 1...1_000_000),
@@ -182,12 +198,12 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var description: String {
         [
             "public_url=\(publicURL.absoluteString)", "host=\(host)", "port=\(port)", "data_dir=\(dataDirectory)",
-            "database=\(database)", "sqlite_synchronous=\(sqliteSynchronous.rawValue)", "admin_email=\(adminEmail ?? "-")",
+            "database=\(database)", "sqlite_synchronous=\(sqlite.synchronous.rawValue)", "wal_limit_bytes=\(sqlite.walLimitBytes)", "admin_email=\(adminEmail ?? "-")",
             "admin_password=\(adminPassword == nil ? "-" : "***")",
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
-            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
+            "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "upload_budget_bytes=\(uploadBudgetBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
             "head_timeout=\(connectionLimits.headTimeout.nanoseconds / 1_000_000_000)",
             "body_timeout=\(connectionLimits.bodyPauseTimeout.nanoseconds / 1_000_000_000)",
             "body_total_timeout=\(connectionLimits.bodyTimeout.nanoseconds / 1_000_000_000)",

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Foundation
 import Glibc
+import Synchronization
 
 /// glibc's allocator tuned for large bodies. By default an allocation over 128 KiB is a fresh `mmap`
 /// and its release a `munmap`, so every upload or download of a 20 MB file pays a page fault and the
@@ -24,8 +25,31 @@ public enum MallocTuning {
         return mallopt(mmapThreshold, Int32(largest)) == 1 && mallopt(trimThreshold, Int32(largest)) == 1
     }
 
+    /// Hands the free memory of every arena back to the system (`malloc_trim(0)`, which also releases
+    /// free pages in the middle of an arena), a second after the last upload ended, on a utility
+    /// thread: after a burst of uploads the bodies' buffers are free but stay mapped in the arenas of
+    /// the threads that held them, which the top-of-arena trim above does not reach.
+    @Sendable public static func giveBackSoon() {
+        guard trimPending.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + 1) {
+            trimPending.store(false, ordering: .relaxed)
+            guard let symbol = dlsym(nil, "malloc_trim") else { return }
+            _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+        }
+    }
+
+    private static let trimPending = Atomic(false)
+
     /// `M_MMAP_THRESHOLD` and `M_TRIM_THRESHOLD` of <malloc.h>.
     static let mmapThreshold: Int32 = -3
     static let trimThreshold: Int32 = -1
+}
+#else
+import Foundation
+
+/// Elsewhere the system's allocator is left as it is.
+public enum MallocTuning {
+    @discardableResult public static func apply(environment: [String: String] = [:]) -> Bool { false }
+    @Sendable public static func giveBackSoon() {}
 }
 #endif

@@ -202,7 +202,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let database = synchronous == .full
             ? try await openDatabase(.sqlite(path: folder + "/gatehouse.sqlite"), logger: .init(label: "test"))
-            : try await openDatabase(.sqlite(path: folder + "/gatehouse.sqlite"), sqliteSynchronous: synchronous, logger: .init(label: "test"))
+            : try await openDatabase(.sqlite(path: folder + "/gatehouse.sqlite"), sqlite: SQLiteOptions(synchronous: synchronous), logger: .init(label: "test"))
         let seen = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<12 {
                 group.addTask {

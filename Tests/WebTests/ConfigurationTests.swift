@@ -13,8 +13,8 @@ import Testing
         #expect(configuration.dataDirectory == "./data")
         #expect(configuration.database == .sqlite(path: "./data/gatehouse.sqlite"))
         #expect(configuration.bcryptCost == 10)
-        #expect(configuration.sqliteSynchronous == .full, "a committed revocation survives a power cut")
-        #expect(try Configuration.fromEnvironment(["GATEHOUSE_SQLITE_SYNCHRONOUS": "NORMAL"]).sqliteSynchronous == .normal)
+        #expect(configuration.sqlite.synchronous == .full, "a committed revocation survives a power cut")
+        #expect(try Configuration.fromEnvironment(["GATEHOUSE_SQLITE_SYNCHRONOUS": "NORMAL"]).sqlite.synchronous == .normal)
         #expect(!configuration.secureCookies)
         #expect(configuration.connectionLimits.headTimeout == .seconds(10) && configuration.connectionLimits.bodyPauseTimeout == .seconds(30))
         #expect(configuration.connectionLimits.bodyTimeout == .seconds(300) && configuration.connectionLimits.idleTimeout == .seconds(60))
@@ -28,7 +28,8 @@ import Testing
         ("GATEHOUSE_BCRYPT_COST", "3"), ("GATEHOUSE_LOG_LEVEL", "loud"), ("GATEHOUSE_SQLITE_SYNCHRONOUS", "off"),
         ("GATEHOUSE_ADMIN_EMAIL", "not-an-email"), ("GATEHOUSE_ADMIN_PASSWORD", "short"),
         ("GATEHOUSE_IDLE_TIMEOUT", "0"), ("GATEHOUSE_HEAD_TIMEOUT", "0"), ("GATEHOUSE_HEAD_TIMEOUT", "10s"),
-        ("GATEHOUSE_BODY_TIMEOUT", "-1"), ("GATEHOUSE_BODY_TOTAL_TIMEOUT", "0"),
+        ("GATEHOUSE_BODY_TIMEOUT", "-1"), ("GATEHOUSE_BODY_TOTAL_TIMEOUT", "0"), ("GATEHOUSE_UPLOAD_BUDGET_BYTES", "0"),
+        ("GATEHOUSE_UPLOAD_BUDGET_BYTES", "1000000"),
     ])
     func aBadValueNamesItsVariable(variable: String, value: String) {
         #expect {

@@ -141,6 +141,20 @@ public enum SQLiteSynchronous: String, Sendable, CaseIterable {
     case full, normal
 }
 
+/// How the embedded SQLite file is kept.
+public struct SQLiteOptions: Sendable {
+    /// How a commit is made durable (`GATEHOUSE_SQLITE_SYNCHRONOUS`).
+    public var synchronous: SQLiteSynchronous
+    /// The size past which the write-ahead log is cut back while writers are idle
+    /// (`GATEHOUSE_WAL_LIMIT_BYTES`, 64 MiB by default).
+    public var walLimitBytes: Int
+
+    public init(synchronous: SQLiteSynchronous = .full, walLimitBytes: Int = 64 << 20) {
+        self.synchronous = synchronous
+        self.walLimitBytes = walLimitBytes
+    }
+}
+
 extension StorageError {
     /// One line for the operator about a database error: SQLite's own message, PostgreSQL's own words.
     public static func describe(_ error: any Error) -> String {
@@ -153,11 +167,11 @@ extension StorageError {
 }
 
 /// Opens the database at `location`.
-public func openDatabase(_ location: DatabaseLocation, sqliteSynchronous: SQLiteSynchronous = .full, logger: Logger) async throws
+public func openDatabase(_ location: DatabaseLocation, sqlite: SQLiteOptions = SQLiteOptions(), logger: Logger) async throws
     -> any Database
 {
     switch location {
-    case .sqlite(let path): try await SQLiteDatabaseStore.open(path: path, synchronous: sqliteSynchronous, logger: logger)
+    case .sqlite(let path): try await SQLiteDatabaseStore.open(path: path, options: sqlite, logger: logger)
     case .postgres(let postgres): try await PostgresDatabaseStore.open(postgres, logger: logger)
     }
 }

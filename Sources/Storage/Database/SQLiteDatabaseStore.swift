@@ -16,7 +16,7 @@ final class SQLiteDatabaseStore: Database {
     private let writerSession: SQLiteSession
     private let readers: ResourcePool<SQLiteSession>
     private let readerCount: Int
-    private let synchronous: SQLiteSynchronous
+    private let options: SQLiteOptions
     private let threadPool: NIOThreadPool
     private let logger: Logger
 
@@ -25,8 +25,9 @@ final class SQLiteDatabaseStore: Database {
     /// kept open on idle connections are ended first.
     private let checkpointer: Task<Void, Never>
 
-    private init(writer: SQLiteSession, readers: [SQLiteSession], threadPool: NIOThreadPool, synchronous: SQLiteSynchronous, logger: Logger) {
-        self.synchronous = synchronous
+    private init(path: String, writer: SQLiteSession, readers: [SQLiteSession], threadPool: NIOThreadPool, options: SQLiteOptions,
+                 logger: Logger) {
+        self.options = options
         self.writer = ResourcePool([writer])
         self.writerSession = writer
         let readerPool = ResourcePool(readers)
@@ -43,11 +44,27 @@ final class SQLiteDatabaseStore: Database {
                 _ = try? await readerPool.with { session in
                     try await session.executeOffloaded("PRAGMA wal_checkpoint(PASSIVE)")
                 }
+                await Self.truncateLog(path: path, limit: options.walLimitBytes, writer: writerPool, readers: readerPool)
             }
         }
     }
 
-    static func open(path: String, readerCount: Int = 4, synchronous: SQLiteSynchronous = .full, logger: Logger) async throws
+    /// Gives the disk back after a burst of writes: when the write-ahead log has grown past `limit`
+    /// and the writer is idle, a TRUNCATE checkpoint copies it into the database and cuts the file to
+    /// nothing (SQLite's `wal_checkpoint`; a PASSIVE checkpoint never shrinks the file, and
+    /// `journal_size_limit` only trims it when the next write starts the log over). Readers that are
+    /// reading hold it up; then it is tried again a second later.
+    private static func truncateLog(path: String, limit: Int, writer: ResourcePool<SQLiteSession>, readers: ResourcePool<SQLiteSession>) async {
+        var status = stat()
+        guard stat(path + "-wal", &status) == 0, Int(status.st_size) > limit, let session = writer.tryAcquire() else { return }
+        defer { writer.release(session) }
+        guard session.healthy, !session.inTransaction else { return }
+        endIdleSnapshots(writer: writer, readers: readers)
+        session.endKeptSnapshot()
+        try? await session.executeOffloaded("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    static func open(path: String, readerCount: Int = 4, options: SQLiteOptions = SQLiteOptions(), logger: Logger) async throws
         -> SQLiteDatabaseStore
     {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -63,7 +80,7 @@ final class SQLiteDatabaseStore: Database {
             for index in 0...readerCount {
                 let session = try await SQLiteSession.open(path: path, threadPool: threadPool)
                 opened.append(session)
-                try await configureWhileOthersStart(session, writer: index == 0, synchronous: synchronous, logger: logger)
+                try await configureWhileOthersStart(session, writer: index == 0, options: options, logger: logger)
             }
         } catch {
             for session in opened { await session.close() }
@@ -71,7 +88,7 @@ final class SQLiteDatabaseStore: Database {
             throw StorageError.unavailable("cannot open SQLite file \(path): \(error)")
         }
         return SQLiteDatabaseStore(
-            writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, synchronous: synchronous, logger: logger)
+            path: path, writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, options: options, logger: logger)
     }
 
     /// `configure`, tried again for up to ten seconds while another process holds the file's lock.
@@ -80,12 +97,12 @@ final class SQLiteDatabaseStore: Database {
     /// while another process starting at the same moment does the same), and a process that exits
     /// checkpoints and removes the log under the exclusive lock; both answer SQLITE_BUSY at once.
     private static func configureWhileOthersStart(
-        _ session: SQLiteSession, writer: Bool, synchronous: SQLiteSynchronous, logger: Logger
+        _ session: SQLiteSession, writer: Bool, options: SQLiteOptions, logger: Logger
     ) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
             do {
-                return try await configure(session, writer: writer, synchronous: synchronous, logger: logger)
+                return try await configure(session, writer: writer, options: options, logger: logger)
             } catch let failure as SQLiteFailure where failure.isBusy && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 10...50)))
             }
@@ -93,7 +110,7 @@ final class SQLiteDatabaseStore: Database {
     }
 
     /// Sets a connection's pragmas, when it is opened and when it is opened again.
-    static func configure(_ session: SQLiteSession, writer: Bool, synchronous: SQLiteSynchronous, logger: Logger) async throws {
+    static func configure(_ session: SQLiteSession, writer: Bool, options: SQLiteOptions, logger: Logger) async throws {
         let sql = session.sql(logger: logger)
         // Setting up waits for another process's lock (processes starting together on a new file all
         // switch it to WAL, which takes the file's exclusive lock, and preparing any statement reads
@@ -103,7 +120,7 @@ final class SQLiteDatabaseStore: Database {
         // The connection's own settings, checked: a writer without foreign keys would leave a removed
         // person's grants behind.
         try await sql.raw("PRAGMA foreign_keys = ON").run()
-        try await sql.raw(synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").run()
+        try await sql.raw(options.synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").run()
         guard try await sql.raw("PRAGMA foreign_keys").first()?.decode(column: "foreign_keys", as: Int.self) == 1 else {
             throw SQLiteFailure(code: SQLITE_ERROR, message: "foreign keys could not be turned on")
         }
@@ -116,6 +133,9 @@ final class SQLiteDatabaseStore: Database {
             // The writer never checkpoints inside a commit (which would hold up the next
             // write for tens of milliseconds); a reader does it in the background instead.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint = 0").all()
+            // When a checkpoint has copied the whole log and the next write starts it over, the file is
+            // cut back to this size.
+            _ = try await sql.raw("PRAGMA journal_size_limit = \(unsafeRaw: String(options.walLimitBytes))").all()
             try await sql.raw("PRAGMA busy_timeout = 20").run()
         }
     }
@@ -265,7 +285,7 @@ final class SQLiteDatabaseStore: Database {
         session.healthy = false
         do {
             try await session.reopen()
-            try await Self.configure(session, writer: writer, synchronous: synchronous, logger: logger)
+            try await Self.configure(session, writer: writer, options: options, logger: logger)
             session.healthy = true
         } catch {
             logger.error("an SQLite connection could not be opened again", metadata: [

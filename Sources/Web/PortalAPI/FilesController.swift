@@ -11,6 +11,7 @@ struct FilesController {
     let files: any FileStore
     let checks: FolderAccessChecks
     let uploadLimit: Int
+    let budget: BodyBudget
     let clock: any TimeSource
     let listings = ListingCache()
     /// The most parts an upload form may have: the file and a few fields beside it.
@@ -184,25 +185,29 @@ struct FilesController {
     }
 
     /// Reads the multipart body (never more than the limit plus the form's own overhead), keeps the
-    /// field `file`, sniffs its type and stores it with its SHA-256 in one transaction.
+    /// field `file`, sniffs its type and stores it with its SHA-256 in one transaction. The body is
+    /// read only once its declared length (or the most it may be) fits in the upload budget.
     func upload(_ request: Request, into folder: Folder, by person: Person) async throws -> StoredFile {
         let overhead = 64 * 1024
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > uploadLimit + overhead {
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let declared, declared > uploadLimit + overhead {
             throw AppError.payloadTooLarge(limit: uploadLimit)
         }
-        let form: MultipartForm
-        do {
-            form = try await MultipartForm.read(request, limit: uploadLimit + overhead, maximumParts: Self.maximumParts)
-        } catch AppError.payloadTooLarge {
-            throw AppError.payloadTooLarge(limit: uploadLimit)
+        return try await budget.withReservation(declared ?? uploadLimit + overhead) {
+            let form: MultipartForm
+            do {
+                form = try await MultipartForm.read(request, limit: uploadLimit + overhead, maximumParts: Self.maximumParts)
+            } catch AppError.payloadTooLarge {
+                throw AppError.payloadTooLarge(limit: uploadLimit)
+            }
+            guard let part = form.upload("file") else { throw AppError.badRequest("The form has no file in the field 'file'.") }
+            guard part.data.count <= uploadLimit else { throw AppError.payloadTooLarge(limit: uploadLimit) }
+            let title = try PortalAPI.title(part.filename)
+            let sha256 = SHA256.hash(data: part.data).hexString
+            let type = ContentSniffing.mediaType(head: Array(part.data.prefix(ContentSniffing.headLength)), length: part.data.count, title: title)
+            return try await files.addFile(to: folder, title: title, contentType: type, bytes: part.data, sha256: sha256, by: person.id,
+                                           now: clock.now)
         }
-        guard let part = form.upload("file") else { throw AppError.badRequest("The form has no file in the field 'file'.") }
-        guard part.data.count <= uploadLimit else { throw AppError.payloadTooLarge(limit: uploadLimit) }
-        let title = try PortalAPI.title(part.filename)
-        let sha256 = SHA256.hash(data: part.data).hexString
-        let type = ContentSniffing.mediaType(head: Array(part.data.prefix(ContentSniffing.headLength)), length: part.data.count, title: title)
-        return try await files.addFile(to: folder, title: title, contentType: type, bytes: part.data, sha256: sha256, by: person.id,
-                                       now: clock.now)
     }
 
     /// The exact bytes, as an attachment with the stored type, whole or one range (RFC 9110 §14).

@@ -13,11 +13,12 @@ public struct PortalAPIFeature: Sendable {
     let signIn: SignInService
     let revoker: Revoker
     let maxUploadBytes: Int
+    let uploadBudget: BodyBudget
     let clock: any TimeSource
 
     public init(
         people: any PersonStore, directory: any PeopleDirectory, files: any FileStore, hasher: PasswordHasher, signIn: SignInService,
-        revoker: Revoker, maxUploadBytes: Int, clock: any TimeSource
+        revoker: Revoker, maxUploadBytes: Int, uploadBudget: BodyBudget, clock: any TimeSource
     ) {
         self.people = people
         self.directory = directory
@@ -26,6 +27,7 @@ public struct PortalAPIFeature: Sendable {
         self.signIn = signIn
         self.revoker = revoker
         self.maxUploadBytes = maxUploadBytes
+        self.uploadBudget = uploadBudget
         self.clock = clock
     }
 
@@ -38,6 +40,6 @@ public struct PortalAPIFeature: Sendable {
         PeopleController(people: people, directory: directory, hasher: hasher, revoker: revoker, clock: clock).addRoutes(to: routes)
         let checks = FolderAccessChecks(files: files)
         RoomsController(files: files, people: people, checks: checks, clock: clock).addRoutes(to: routes)
-        FilesController(files: files, checks: checks, uploadLimit: maxUploadBytes, clock: clock).addRoutes(to: routes)
+        FilesController(files: files, checks: checks, uploadLimit: maxUploadBytes, budget: uploadBudget, clock: clock).addRoutes(to: routes)
     }
 }
