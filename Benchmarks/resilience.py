@@ -20,7 +20,7 @@ experiment's load runs), which shows whether ordinary requests are still served 
               sending a little.
   multipart   a form of 100,000 tiny parts (~5 MB) against one part of the same size, a few times
               each: statuses and the server's CPU per request (utime+stime from /proc/PID/stat).
-  uploads     60 concurrent 24 MiB uploads (GATEHOUSE_UPLOAD_BUDGET_BYTES=128 MiB,
+  uploads     60 concurrent 24 MiB uploads (GATEHOUSE_UPLOAD_BUDGET_BYTES=256 MiB, or UPLOAD_BUDGET_MIB,
               GATEHOUSE_WAL_LIMIT_BYTES=64 MiB): VmRSS idle, peak (sampled every 20 ms) against idle +
               budget + 100 MB, and at rest 10, 30 and 60 s after; the statuses; the SQLite WAL's size
               right after the burst and 10 s later.
@@ -543,7 +543,8 @@ def multipart():
 # ---------------------------------------------------------------------------------------------- 5. uploads
 
 def uploads():
-    budget, wal_limit, count, size = 128 * MIB, 64 * MIB, 60, 24 * MIB
+    budget = int(os.environ.get("UPLOAD_BUDGET_MIB", "256")) * MIB
+    wal_limit, count, size = 64 * MIB, 60, 24 * MIB
     server = start({"GATEHOUSE_MAX_UPLOAD_BYTES": str(32 * MIB), "GATEHOUSE_UPLOAD_BUDGET_BYTES": str(budget),
                     "GATEHOUSE_WAL_LIMIT_BYTES": str(wal_limit)})
     pid = server.process.pid

@@ -186,14 +186,15 @@ struct FilesController {
 
     /// Reads the multipart body (never more than the limit plus the form's own overhead), keeps the
     /// field `file`, sniffs its type and stores it with its SHA-256 in one transaction. The body is
-    /// read only once its declared length (or the most it may be) fits in the upload budget.
+    /// read only once twice its declared length (or the most it may be) fits in the upload budget:
+    /// the body as read, and the copy the database driver makes of the file while storing it.
     func upload(_ request: Request, into folder: Folder, by person: Person) async throws -> StoredFile {
         let overhead = 64 * 1024
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > uploadLimit + overhead {
             throw AppError.payloadTooLarge(limit: uploadLimit)
         }
-        return try await budget.withReservation(declared ?? uploadLimit + overhead) {
+        return try await budget.withReservation(2 * (declared ?? uploadLimit + overhead)) {
             let form: MultipartForm
             do {
                 form = try await MultipartForm.read(request, limit: uploadLimit + overhead, maximumParts: Self.maximumParts)
