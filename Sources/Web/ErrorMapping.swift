@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import OAuthCore
 import PortalCore
 
@@ -81,7 +82,21 @@ public enum AppError: Error, Sendable, Equatable {
             default: return httpError.status.code < 500 ? .badRequest(httpError.body ?? "Bad request.") : .internalError
             }
         case is StorageUnavailable: return .unavailable
+        case _ where clientWentAway(error): return .badRequest("The request's body did not arrive whole.")
         default: return .internalError
+        }
+    }
+
+    /// Whether `error` says that the client went away or broke off its body, not that we failed: the
+    /// connection closed or was reset mid-body (the body's parser meets the end too early), or the
+    /// request's task was cancelled because its connection ended.
+    static func clientWentAway(_ error: any Error) -> Bool {
+        switch error {
+        case is HTTPParserError, is CancellationError: true
+        case let error as ChannelError:
+            [.ioOnClosedChannel, .eof, .inputClosed, .outputClosed, .alreadyClosed].contains(error)
+        case let error as IOError: [ECONNRESET, EPIPE, ETIMEDOUT].contains(error.errnoCode)
+        default: false
         }
     }
 }

@@ -6,6 +6,7 @@ parsed (400) says Connection: close and the socket is closed for real, its descr
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -211,4 +212,34 @@ def test_refusals_before_the_body_and_parse_errors_close_the_connection_for_real
         assert open_descriptors(server.pid) <= before, f"{open_descriptors(server.pid) - before} descriptors still held"
         for connection in clients:
             connection.close()
+        assert requests.get(server.base_url + "/health", timeout=5).status_code == 200
+
+
+def test_a_client_that_breaks_off_its_body_is_logged_at_debug_not_as_an_error():
+    with running_gatehouse("gatehouse-abort-", GATEHOUSE_LOG_LEVEL="debug") as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        token = portal_token(server.base_url)
+        folder = requests.get(server.base_url + "/api/2.0/files/@my", headers={"Authorization": "Bearer " + token},
+                              timeout=5).json()["response"]["current"]["id"]
+        heads = [
+            f"POST /api/2.0/files/{folder}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000000\r\n\r\n--b\r\n".encode() + b"x" * 100_000,
+            b"POST /api/2.0/authentication HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user",
+        ]
+        for head in heads:
+            for reset in (False, True):
+                connection = socket.create_connection(("127.0.0.1", port))
+                connection.sendall(head)
+                time.sleep(0.3)
+                if reset:
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.close()
+        deadline = time.monotonic() + 5
+        log = ""
+        while log.count("the client went away") < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            log = open(os.path.join(server.data_dir, "server.log")).read()
+        assert log.count("the client went away") >= 2, log[-2000:]
+        faults = [line for line in log.splitlines() if " error " in line or " critical " in line]
+        assert not faults, faults
         assert requests.get(server.base_url + "/health", timeout=5).status_code == 200

@@ -13,7 +13,12 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let appError = AppError.from(error)
-            if appError == .unavailable {
+            if AppError.clientWentAway(error) {
+                // Not a fault: a client that broke off its upload, or a connection closed by a deadline.
+                context.logger.debug("the client went away before its request was read", metadata: [
+                    "error.type": "\(type(of: error))", "path": "\(request.uri.path)",
+                ])
+            } else if appError == .unavailable {
                 // One clear line for the operator; StorageError's text names the cause, never a secret.
                 context.logger.error("database unavailable; answering 503", metadata: [
                     "reason": "\(error as? StorageError ?? StorageError.unavailable("\(type(of: error))"))", "path": "\(request.uri.path)",
