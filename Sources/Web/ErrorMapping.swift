@@ -88,11 +88,11 @@ public enum AppError: Error, Sendable, Equatable {
     }
 
     /// Whether `error` says that the client went away or broke off its body, not that we failed: the
-    /// connection closed or was reset mid-body (the body's parser meets the end too early), or the
-    /// request's task was cancelled because its connection ended.
+    /// connection closed or was reset mid-body (the body's parser meets the end too early). A
+    /// cancelled request is not among them: Hummingbird cancels requests only when the server stops.
     static func clientWentAway(_ error: any Error) -> Bool {
         switch error {
-        case is HTTPParserError, is CancellationError: true
+        case is HTTPParserError: true
         case let error as ChannelError:
             [.ioOnClosedChannel, .eof, .inputClosed, .outputClosed, .alreadyClosed].contains(error)
         case let error as IOError: [ECONNRESET, EPIPE, ETIMEDOUT].contains(error.errnoCode)

@@ -243,3 +243,27 @@ def test_a_client_that_breaks_off_its_body_is_logged_at_debug_not_as_an_error():
         faults = [line for line in log.splitlines() if " error " in line or " critical " in line]
         assert not faults, faults
         assert requests.get(server.base_url + "/health", timeout=5).status_code == 200
+
+
+def test_a_pipelined_request_with_a_body_is_answered_and_does_not_close_the_connection():
+    # Found by a review: the answer to the first request said Connection: close (the second's body was
+    # still coming) and the second was never answered.
+    with running_gatehouse("gatehouse-pipeline-") as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        body = b'{"userName":"nobody@example.com","password":"x"}'
+        connection = socket.create_connection(("127.0.0.1", port))
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                           b"POST /api/2.0/authentication HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        time.sleep(0.5)
+        connection.sendall(body)
+        connection.settimeout(5)
+        received = b""
+        while received.count(b"HTTP/1.1 ") < 2:
+            chunk = connection.recv(65536)
+            assert chunk, f"closed after {received!r}"
+            received += chunk
+        first, second = received.split(b"HTTP/1.1 ")[1:3]
+        assert first.startswith(b"200") and b"connection: close" not in first.lower(), first
+        assert second.startswith(b"401"), second
+        connection.close()

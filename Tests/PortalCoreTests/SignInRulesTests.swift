@@ -60,6 +60,19 @@ import Testing
         #expect(Set(SignInThrottle.keys(email: "a", address: "a")).count == 3)
         #expect(SignInThrottle.keys(email: "a", address: "1") != SignInThrottle.keys(email: "a", address: "2"))
     }
+
+    /// An email made to look like another pair's key shares no key with that pair (found by a review:
+    /// five failures for "owner@x address:1.2.3.4" from anywhere locked the owner out at 1.2.3.4).
+    @Test(arguments: [
+        ("owner@x address:1.2.3.4", "9.9.9.9", "owner@x", "1.2.3.4"),
+        ("owner@x1.2", "3.4", "owner@x", "1.2.3.4"),
+        ("owner@x", "1.2.3.4", "owner@x1.2", "3.4"),
+        ("account:owner@x", "1", "owner@x", "1"),
+    ])
+    func noCraftedEmailSharesAKeyWithAnotherPair(email: String, address: String, otherEmail: String, otherAddress: String) {
+        let shared = Set(SignInThrottle.keys(email: email, address: address)).intersection(SignInThrottle.keys(email: otherEmail, address: otherAddress))
+        #expect(shared.isEmpty || shared == [SignInThrottle.addressKey(address)], "\(shared)")
+    }
 }
 
 @Suite struct NewPersonTests {

@@ -148,6 +148,18 @@ import Testing
         }
     }
 
+    /// Five failures for an email crafted to look like the owner's key from another address do not
+    /// lock the owner out there.
+    @Test func aCraftedEmailCannotFillAnotherPairsCount() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_TRUSTED_PROXIES": "local"]) { client, _ in
+            for _ in 0..<5 {
+                let response = try await signIn(client, userName: ownerEmail + " address:198.51.100.7", password: "guess", from: "203.0.113.1")
+                #expect(response.status == .unauthorized)
+            }
+            #expect(try await signIn(client, from: "198.51.100.7").status == .ok)
+        }
+    }
+
     /// Guessing one account from many addresses meets the account's own limit (50 in the window).
     @Test func guessesSpreadOverAddressesMeetTheAccountsLimit() async throws {
         try await withTestApp(extra: ["GATEHOUSE_TRUSTED_PROXIES": "local"]) { client, scratch in

@@ -34,9 +34,12 @@ public struct SignInThrottle: Sendable, Equatable {
     public static func accountKey(_ email: String) -> String { "account:" + email.lowercased() }
     /// The counter key of a client address.
     public static func addressKey(_ address: String) -> String { "address:" + address }
-    /// The counter key of an account tried from one client address.
+    /// The counter key of an account tried from one client address. Its prefix is neither of the
+    /// others', and the email's length comes first, so no email (whatever it holds) and address can
+    /// make the key of another pair or of a single account or address.
     public static func accountAndAddressKey(_ email: String, _ address: String) -> String {
-        "account:" + email.lowercased() + " address:" + address
+        let email = email.lowercased()
+        return "account+address:\(email.utf8.count):" + email + address
     }
 
     /// The keys an attempt on `email` from `address` counts on, in the order `decide` takes their failures.

@@ -58,9 +58,10 @@ final class SQLiteDatabaseStore: Database {
         var status = stat()
         guard stat(path + "-wal", &status) == 0, Int(status.st_size) > limit, let session = writer.tryAcquire() else { return }
         defer { writer.release(session) }
+        // A read served by the idle writer keeps its snapshot open; an idle writer is never inside a write.
+        session.endKeptSnapshot()
         guard session.healthy, !session.inTransaction else { return }
         endIdleSnapshots(writer: writer, readers: readers)
-        session.endKeptSnapshot()
         try? await session.executeOffloaded("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 

@@ -69,7 +69,11 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     let limits: ConnectionLimits
+    /// Where the latest request read on this connection is.
     private(set) var phase = Phase.waiting
+    /// Requests whose head was read and whose final answer has not ended yet (pipelined requests
+    /// queue behind the one being answered).
+    private var unanswered = 0
     /// Since when the server has asked for bytes and none came; `nil` while it is not asking.
     private var askingSince: NIODeadline?
     private var closeAfterAnswer = false
@@ -119,6 +123,7 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             let now = NIODeadline.now()
+            unanswered += 1
             phase = .body(since: now)
             wake(at: now + min(limits.bodyTimeout, limits.bodyPauseTimeout))
         case .body:
@@ -141,7 +146,9 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var response) where response.status.kind != .informational:
-            if case .body = phase {
+            // The answer to the latest request, while its body is still coming (an earlier
+            // pipelined request's answer leaves the later request's body alone).
+            if unanswered == 1, case .body = phase {
                 response.headerFields[.connection] = "close"
                 closeAfterAnswer = true
                 context.write(wrapOutboundOut(.head(response)), promise: promise)
@@ -150,11 +157,13 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
             if response.headerFields[.connection]?.lowercased() == "close" { closeAfterAnswer = true }
         case .end where closeAfterAnswer:
             closeAfterAnswer = false
+            unanswered = max(0, unanswered - 1)
             context.writeAndFlush(data, promise: promise)
             startClosing(context)
             return
         case .end:
-            if case .answering = phase { phase = .waiting }
+            unanswered = max(0, unanswered - 1)
+            if unanswered == 0, case .answering = phase { phase = .waiting }
         default:
             break
         }
