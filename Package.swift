@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "PortalCoreTests", dependencies: ["PortalCore"]),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "OAuthCore", "PortalCore", "GatehouseTestSupport", .product(name: "SQLKit", package: "sql-kit")]
+            dependencies: ["Storage", "OAuthCore", "PortalCore", "GatehouseTestSupport", "CSQLite", .product(name: "SQLKit", package: "sql-kit")]
         ),
         .testTarget(
             name: "WebTests",

@@ -1,6 +1,7 @@
+import CSQLite
+import Dispatch
 import Foundation
 import Logging
-import NIOPosix
 @testable import Storage
 import Testing
 
@@ -8,27 +9,33 @@ import Testing
 /// one new file at once (CI saw "database is locked" at open in the three-starts test).
 @Suite(.timeLimit(.minutes(1))) struct SQLiteOpeningTests {
     /// A lock held longer than one busy wait (5 s) is waited out: the open tries again instead of
-    /// refusing to start.
+    /// refusing to start. The other connection is plain SQLite released from a thread of its own, as
+    /// another process would, so that a busy test run cannot keep it from letting go.
     @Test func anOpenWaitsForALockHeldLongerThanOneBusyWait() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-open-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = folder + "/gatehouse.sqlite"
-        let threadPool = NIOThreadPool(numberOfThreads: 1)
-        threadPool.start()
-        let other = try await SQLiteSession.open(path: path, threadPool: threadPool)
-        try await other.execute("BEGIN EXCLUSIVE", []) { _ in }
-        let release = Task {
-            try await Task.sleep(for: .milliseconds(5_600))
-            try await other.execute("COMMIT", []) { _ in }
+        var handle: OpaquePointer?
+        #expect(sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK)
+        #expect(sqlite3_exec(handle, "BEGIN EXCLUSIVE", nil, nil, nil) == SQLITE_OK)
+        let other = UncheckedHandle(pointer: handle)
+        let released = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 5.6)
+            sqlite3_exec(other.pointer, "COMMIT", nil, nil, nil)
+            sqlite3_close(other.pointer)
+            released.signal()
         }
         let started = ContinuousClock.now
         let store = try await SQLiteDatabaseStore.open(path: path, readerCount: 1, logger: Logger(label: "test"))
         #expect(ContinuousClock.now - started > .seconds(5), "the lock was held while the file was opened")
-        try await release.value
+        released.wait()
         try await store.write { try await $0.raw("CREATE TABLE opened (k INTEGER)").run() }
         await store.close()
-        await other.close()
-        try await threadPool.shutdownGracefully()
+    }
+
+    struct UncheckedHandle: @unchecked Sendable {
+        let pointer: OpaquePointer?
     }
 }

@@ -92,7 +92,7 @@ final class SQLiteDatabaseStore: Database {
             path: path, writer: opened[0], readers: Array(opened.dropFirst()), threadPool: threadPool, options: options, logger: logger)
     }
 
-    /// `configure`, tried again for up to ten seconds while another process holds the file's lock.
+    /// `configure`, tried again for up to thirty seconds while another process holds the file's lock.
     /// SQLite does not wait in its busy handler where waiting could deadlock ("sqlite3_busy_handler":
     /// a connection holding a shared lock that needs the exclusive one, as switching to WAL does,
     /// while another process starting at the same moment does the same), and a process that exits
@@ -100,7 +100,7 @@ final class SQLiteDatabaseStore: Database {
     private static func configureWhileOthersStart(
         _ session: SQLiteSession, writer: Bool, options: SQLiteOptions, logger: Logger
     ) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while true {
             do {
                 return try await configure(session, writer: writer, options: options, logger: logger)
