@@ -91,9 +91,38 @@ func validInput() -> ClientRegistrationInput {
     @Test(arguments: [
         "https://app.example.com/cb", "https://app.example.com/cb?x=1", "http://localhost:3000/cb",
         "http://127.0.0.1/cb", "http://[::1]:8080/cb", "com.example.app:/oauth2redirect", "com.example.app:/cb",
+        "claude:/callback",
     ])
     func acceptableRedirectURIs(uri: String) {
         #expect(URLRules.redirectURIProblem(uri) == nil)
+    }
+
+    /// RFC 8252 §7.3: an http loopback redirect URI matches on any port; everything else exactly.
+    @Test(arguments: [
+        ("http://127.0.0.1:53127/cb", "http://127.0.0.1/cb", true),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:8080/cb", true),
+        ("http://localhost:41000/callback?x=1", "http://localhost:3000/callback?x=1", true),
+        ("http://[::1]:61000/cb", "http://[::1]:8080/cb", true),
+        ("https://app.example/cb", "https://app.example/cb", true),
+        ("claude:/callback", "claude:/callback", true),
+        ("http://127.0.0.1:53127/other", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:53127/cb?x=2", "http://127.0.0.1/cb?x=1", false),
+        ("http://127.0.0.1:53127/cb", "http://localhost/cb", false),
+        ("https://127.0.0.1:53127/cb", "https://127.0.0.1/cb", false),
+        ("https://app.example:8443/cb", "https://app.example/cb", false),
+        ("http://127.0.0.1.evil.example:80/cb", "http://127.0.0.1/cb", false),
+        ("http://user@127.0.0.1:1/cb", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:1/cb#x", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:1/CB", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:1/c%62", "http://127.0.0.1/cb", false),
+    ])
+    func redirectURIsMatchExactlyButForTheLoopbackPort(given: String, registered: String, matches: Bool) {
+        #expect(URLRules.redirectURI(given, matches: registered) == matches)
+    }
+
+    @Test(arguments: ["claud:/cb", "claudeapp:/cb", "myapp:/cb"])
+    func onlyNamedSchemesGoWithoutADot(uri: String) {
+        #expect(URLRules.redirectURIProblem(uri) != nil)
     }
 
     @Test(arguments: [

@@ -20,13 +20,14 @@ public enum AuthorizationChecks {
         }
         guard client.enabled else { return .failure(.errorPage(.invalidClient("This app is disabled."))) }
 
-        // 2. RedirectURICheck — RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: exact string match only.
+        // 2. RedirectURICheck — RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: exact string match, but for
+        // the port of an http loopback URI (RFC 8252 §7.3); the URI sent is the one redirected to.
         if request.duplicated.contains("redirect_uri") {
             return .failure(.errorPage(.invalidRequest("redirect_uri was sent more than once.")))
         }
         let redirectURI: String
         if let given = request.redirectURI {
-            guard client.redirectURIs.contains(given) else {
+            guard client.redirectURIs.contains(where: { URLRules.redirectURI(given, matches: $0) }) else {
                 return .failure(.errorPage(.invalidRequest("redirect_uri is not registered for this app.")))
             }
             redirectURI = given

@@ -2,6 +2,31 @@ import Foundation
 
 /// The URL rules of app registration (SPEC §2).
 public enum URLRules {
+    /// Private-use schemes taken although they are not reverse domain names (SPEC §6).
+    public static let privateUseSchemesWithoutDot: Set<String> = ["claude"]
+
+    /// Whether `given`, sent at authorize or token, names the registered redirect URI `registered`:
+    /// the exact string (RFC 6749 §3.1.2.3, RFC 9700 §4.1.3), or for `http` on a loopback host the same
+    /// URI with any port (RFC 8252 §7.3: a native app listens on whichever port the system gives it).
+    /// Scheme, host, path and query must still be the same.
+    public static func redirectURI(_ given: String, matches registered: String) -> Bool {
+        if given == registered { return true }
+        guard let sent = URLComponents(string: given), let known = URLComponents(string: registered),
+              sent.scheme == "http", known.scheme == "http",
+              let host = sent.host, let knownHost = known.host, host == knownHost, isLoopback(host),
+              sent.user == nil, sent.password == nil, sent.fragment == nil,
+              sent.percentEncodedPath == known.percentEncodedPath, sent.percentEncodedQuery == known.percentEncodedQuery
+        else { return false }
+        // Only the port may differ; nothing else may have been written another way.
+        var sameButPort = sent
+        sameButPort.port = known.port
+        return sameButPort.string == registered
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        loopbackHosts.contains(host) || loopbackHosts.contains("[\(host)]")
+    }
+
     /// The hosts RFC 8252 §7.3 and §8.3 treat as loopback, for which plain http is acceptable.
     public static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
 
@@ -55,8 +80,9 @@ public enum URLRules {
         case "javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss":
             return "cannot use the \(scheme): scheme"
         default:
-            // A private-use scheme: RFC 8252 §7.1 asks for a reverse domain name (with a dot).
-            guard scheme.contains("."), scheme.first?.isLetter == true else {
+            // A private-use scheme: RFC 8252 §7.1 asks for a reverse domain name (with a dot); DocSpace
+            // also takes `claude:`, the scheme of Claude's desktop app (SPEC §6).
+            guard (scheme.contains(".") || privateUseSchemesWithoutDot.contains(scheme)), scheme.first?.isLetter == true else {
                 return "must use https, http on loopback, or a private-use scheme such as com.example.app:/callback"
             }
             guard !components.path.isEmpty || components.host != nil else { return "must have a path" }
