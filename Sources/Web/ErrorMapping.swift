@@ -138,8 +138,6 @@ extension AppError: HTTPResponseError {
         default: break
         }
         if envelope {
-            // RFC 6750 §3.1: credentials that did not work are `invalid_token`; none at all get no error code.
-            if case .unauthorized = self, request.headers[.authorization] != nil { headers[.wwwAuthenticate] = PortalAPI.invalidTokenChallenge }
             return PortalAPI.errorResponse(status: status, message: detail, headers: headers)
         }
         if Self.wantsHTML(request) {

@@ -8,6 +8,8 @@ import Testing
 
 @Suite struct AuthenticationAPITests {
     /// `from` names the client address through `X-Forwarded-For` (the test app trusts its own peer, `local`, as a proxy).
+    static let resourceMetadata = "http://127.0.0.1:8080/.well-known/oauth-protected-resource/api/2.0"
+
     func signIn(_ client: any TestClientProtocol, userName: String = ownerEmail, password: String = ownerPassword, from address: String? = nil)
         async throws -> TestResponse
     {
@@ -42,14 +44,25 @@ import Testing
         try await withTestApp { client, _ in
             let none = try await client.execute(uri: "/api/2.0/people/@self", method: .get)
             #expect(none.status == .unauthorized)
-            #expect(none.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+            // RFC 9728 §5.1: a client given only the API's address learns where its authorization server is.
+            #expect(none.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", resource_metadata=\"\(Self.resourceMetadata)\"")
             let bogus = try await client.execute(
                 uri: "/api/2.0/people/@self", method: .get, headers: [.authorization: "Bearer not-a-real-token"]
             )
             #expect(bogus.status == .unauthorized)
             // SPEC §4: the portal API answers errors in DocSpace's envelope, with the RFC 6750 challenge.
             #expect(bogus.headers[.contentType] == "application/json")
-            #expect(bogus.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", error=\"invalid_token\"")
+            #expect(bogus.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", error=\"invalid_token\", resource_metadata=\"\(Self.resourceMetadata)\"")
+            // The document it names says where to go.
+            let metadata = try await client.execute(uri: "/.well-known/oauth-protected-resource/api/2.0", method: .get)
+            #expect(metadata.status == .ok && metadata.headers[.accessControlAllowOrigin] == "*")
+            let document = try metadata.json()
+            #expect(document["resource"] as? String == "http://127.0.0.1:8080/api/2.0")
+            #expect(document["authorization_servers"] as? [String] == ["http://127.0.0.1:8080"])
+            #expect(document["bearer_methods_supported"] as? [String] == ["header"])
+            #expect(document["resource_name"] is String)
+            #expect((document["scopes_supported"] as? [String])?.contains("files:read") == true)
+            #expect((document["scopes_supported"] as? [String])?.contains("openid") == false)
             let body = try JSONSerialization.jsonObject(with: Data(buffer: bogus.body)) as? [String: Any]
             #expect(body?["statusCode"] as? Int == 401)
             #expect((body?["error"] as? [String: Any])?["message"] is String)

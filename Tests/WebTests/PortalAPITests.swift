@@ -81,6 +81,9 @@ import Web
                     } else {
                         #expect(response.status == .forbidden, "\(scope) on \(route): \(response.status)")
                         #expect(challenge.contains("error=\"insufficient_scope\""), "\(scope) on \(route)")
+                        // RFC 9728 §5.1 and SPEC §6: the scope needed, and where to ask for it.
+                        #expect(challenge.contains("resource_metadata=\"\(AuthenticationAPITests.resourceMetadata)\""), "\(scope) on \(route): \(challenge)")
+                        #expect(route.needs.isEmpty || challenge.contains("scope=\"\(route.needs[0])\""), "\(scope) on \(route): \(challenge)")
                     }
                 }
             }
@@ -424,7 +427,7 @@ import Web
                                   ("two parts", parts[0] + "." + parts[1]), ("four parts", real + ".x"), ("dots only", "..")] {
                 let response = try await api(client, .get, "/api/2.0/files/@my", token: token)
                 #expect(response.status == .unauthorized, "\(name)")
-                #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", error=\"invalid_token\"", "\(name)")
+                #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", error=\"invalid_token\", resource_metadata=\"\(AuthenticationAPITests.resourceMetadata)\"", "\(name)")
             }
             clock.advance(by: 3600 + 61)
             #expect(try await api(client, .get, "/api/2.0/files/@my", token: real).status == .unauthorized)

@@ -17,6 +17,8 @@ struct RouteGate: Sendable {
     let clock: any TimeSource
     let publicOrigin: String
     let metricsAccess: MetricsAccess
+    /// The resource the `.api` routes are (RFC 9728): its challenge names its metadata.
+    let portalAPI: ProtectedResource
 
     func pass(_ request: Request, context: AppRequestContext, access: RouteAccess, _ handler: Routes.Handler) async throws -> Response {
         var context = context
@@ -52,7 +54,7 @@ struct RouteGate: Sendable {
         case .invalidAccessToken:
             return Self.refuse(request, context: context, envelope: envelope, status: .unauthorized,
                                message: "The access token is invalid, expired or revoked.", error: "invalid_token",
-                               challenge: PortalAPI.invalidTokenChallenge)
+                               challenge: portalAPI.challenge(error: "invalid_token"))
         case .caller(let caller):
             context.caller = caller
         }
@@ -63,10 +65,15 @@ struct RouteGate: Sendable {
             appOrigins = try await clients.find(app.clientID)?.allowedOrigins ?? []
         }
         var response: Response
-        if case .app(let app) = context.caller, let refusal = Self.scopeRefusal(request, context: context, scope: scope, claims: app.claims) {
+        if case .app(let app) = context.caller, let refusal = scopeRefusal(request, context: context, scope: scope, claims: app.claims) {
             response = refusal
         } else {
             response = try await run(request, context: context, envelope: envelope, budget: budget, handler)
+            // RFC 6750 §3.1 and RFC 9728 §5.1: a 401 says where the authorization server is, and
+            // `invalid_token` when credentials were sent and did not do.
+            if response.status == .unauthorized {
+                response.headers[.wwwAuthenticate] = portalAPI.challenge(error: request.headers[.authorization] == nil ? nil : "invalid_token")
+            }
         }
         if request.headers.value(.origin) != nil {
             response.headers[.vary] = "Origin"
@@ -76,19 +83,21 @@ struct RouteGate: Sendable {
     }
 
     /// RFC 6750 §3.1: 403 `insufficient_scope` when the route takes no OAuth token or the token lacks its scope.
-    private static func scopeRefusal(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, claims: AccessTokenClaims)
+    private func scopeRefusal(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, claims: AccessTokenClaims)
         -> Response?
     {
         guard let scope else {
-            return refuse(request, context: context, envelope: false, status: .forbidden,
-                          message: "This part of the API cannot be used with an OAuth access token.", error: "insufficient_scope",
-                          challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"")
+            return Self.refuse(request, context: context, envelope: false, status: .forbidden,
+                               message: "This part of the API cannot be used with an OAuth access token.", error: "insufficient_scope",
+                               challenge: portalAPI.challenge(error: "insufficient_scope"))
         }
         let accepted = scope.acceptedScopes
         guard !claims.grantsAny(of: accepted) else { return nil }
         let list = accepted.joined(separator: " ")
-        return refuse(request, context: context, envelope: true, status: .forbidden, message: "This call needs one of: \(list).",
-                      error: "insufficient_scope", challenge: "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"\(list)\"")
+        // The challenge names the least scope that would do (the read scope for a read), which a
+        // client can ask the person for (SPEC §6); the message names every scope accepted.
+        return Self.refuse(request, context: context, envelope: true, status: .forbidden, message: "This call needs one of: \(list).",
+                           error: "insufficient_scope", challenge: portalAPI.challenge(error: "insufficient_scope", scope: accepted[0]))
     }
 
     /// The route's own checks for a person's call (a browser's change proves its origin, the budget is

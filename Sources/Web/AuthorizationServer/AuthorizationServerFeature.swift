@@ -7,6 +7,7 @@ import PortalCore
 /// and userinfo endpoints, and the authorize and logout pages.
 public struct AuthorizationServerFeature: Sendable {
     let issuer: String
+    let portalAPI: ProtectedResource
     let keys: KeyRing
     let clients: any ClientLookup
     let authorization: any AuthorizationStore
@@ -44,6 +45,7 @@ public struct AuthorizationServerFeature: Sendable {
         tokenRequestsPerMinute: Int, secretKey: SymmetricKey
     ) {
         self.issuer = issuer.absoluteString
+        self.portalAPI = .portalAPI(publicURL: issuer)
         self.keys = keys
         self.clients = clients
         self.authorization = authorization
@@ -73,7 +75,7 @@ public struct AuthorizationServerFeature: Sendable {
             personClaims: { id in try await people.find(id: id.person).map(personClaims) }
         )
         let authenticator = ClientAuthenticator(lookup: clients)
-        DiscoveryController(issuer: issuer, keys: keys).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
+        DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
             limiter: limiter, requestsPerMinute: tokenRequestsPerMinute

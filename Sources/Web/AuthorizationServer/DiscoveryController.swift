@@ -2,10 +2,12 @@ import Foundation
 import Hummingbird
 import OAuthCore
 
-/// Discovery (RFC 8414, OpenID Connect Discovery 1.0) and the JWKS; any origin may read them.
+/// Discovery (RFC 8414, OpenID Connect Discovery 1.0), the protected-resource metadata of the
+/// portal API (RFC 9728) and the JWKS; any origin may read them.
 struct DiscoveryController {
     let issuer: String
     let keys: KeyRing
+    let portalAPI: ProtectedResource
 
     struct Metadata: Encodable {
         let issuer: String
@@ -49,6 +51,14 @@ struct DiscoveryController {
                 response.headers[.cacheControl] = "public, max-age=300"
                 return response
             }
+        }
+        // RFC 9728 §3: the portal API's protected-resource metadata (SPEC §6).
+        let resourceMetadata = portalAPI.metadata
+        wellKnown.get(String(portalAPI.metadataPath.dropFirst("/.well-known".count)), .anyone) { _, _ in
+            var response = try JSONResponse.make(resourceMetadata)
+            response.headers[.accessControlAllowOrigin] = "*"
+            response.headers[.cacheControl] = "public, max-age=300"
+            return response
         }
         oauth2.get("/jwks", .anyone) { _, _ in
             Response(

@@ -14,9 +14,6 @@ enum PortalAPI {
         return path.hasPrefix("/api/2.0/people") || path.hasPrefix("/api/2.0/files")
     }
 
-    /// RFC 6750 §3: the challenge of a 401 on the portal API.
-    static let invalidTokenChallenge = "Bearer realm=\"gatehouse\", error=\"invalid_token\""
-
     struct ErrorBody: Encodable {
         struct Detail: Encodable {
             let message: String

@@ -37,7 +37,7 @@ public final class Routes {
         self.init(router: router, gate: RouteGate(
             authentication: CallerAuthentication(cookieName: pages.csrf.cookies.session, signIn: signIn, verifier: verifier, people: people),
             cors: cors, clients: clients, limiter: limiter, limits: clientsAPILimits, clock: clock, publicOrigin: origin(of: publicURL),
-            metricsAccess: metricsAccess
+            metricsAccess: metricsAccess, portalAPI: .portalAPI(publicURL: publicURL)
         ), publicURL: publicURL)
     }
 
