@@ -131,3 +131,39 @@ def test_pyoidc_discovery_code_exchange_and_its_own_id_token_validation(server):
     assert id_token["nonce"] == nonce and id_token["aud"] == [app["client_id"]]
     userinfo = client.do_user_info_request(state=state)
     assert userinfo["email"] == "owner@example.com"
+
+
+def test_authlib_finds_the_server_from_the_api_and_binds_its_token_with_resource(server):
+    """SPEC §6 with an unmodified library: from a 401 of the portal API alone (RFC 9728) to a token whose
+    `aud` is that API (RFC 8707), a refresh that names it again, and `invalid_target` for a resource
+    that was not granted."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from authlib.integrations.base_client.errors import OAuthError
+
+    refused = requests.get(server.base_url + "/api/2.0/files/@my")
+    assert refused.status_code == 401
+    challenge = refused.headers["WWW-Authenticate"]
+    metadata_url = challenge.split('resource_metadata="', 1)[1].split('"', 1)[0]
+    resource_metadata = requests.get(metadata_url).json()
+    api = resource_metadata["resource"]
+    assert api == server.base_url + "/api/2.0" and "files:read" in resource_metadata["scopes_supported"]
+    meta = requests.get(resource_metadata["authorization_servers"][0] + "/.well-known/oauth-authorization-server").json()
+
+    session = signed_in_session(server)
+    app = register_app(server, session, [REDIRECT])
+    client = OAuth2Session(app["client_id"], app["client_secret"], scope="files:read", redirect_uri=REDIRECT, code_challenge_method="S256")
+    verifier = secrets.token_urlsafe(48)
+    url, _ = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, resource=api)
+    location = follow_authorize(server, session, url)
+    token = client.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier, resource=api)
+    claims = verify_with_pyjwt(server, token["access_token"], api, "ES256")
+    assert claims["aud"] == api
+    assert client.get(api + "/files/@my").status_code == 200
+
+    refreshed = client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"], resource=api)
+    assert verify_with_pyjwt(server, refreshed["access_token"], api, "ES256")["aud"] == api
+    try:
+        client.refresh_token(meta["token_endpoint"], refresh_token=refreshed["refresh_token"], resource=server.base_url + "/mcp")
+        raise AssertionError("a resource that was not granted gave a token")
+    except OAuthError as error:
+        assert error.error == "invalid_target"

@@ -9,6 +9,7 @@ import Testing
     static let disabledID = "1c6d2b4f-8e30-4d72-ab9c-3f5e7d9e1b22"
     static let redirect = "https://app.example/cb"
     static let challenge = String(repeating: "a", count: 43)
+    static let resources = ResourceIndicators(issuer: "https://id.example", known: ["https://id.example/api/2.0", "https://id.example/mcp"])
 
     /// The apps the checks look up; an in-memory stand-in for the client store port.
     struct Apps: ClientLookup {
@@ -51,6 +52,9 @@ import Testing
         ("redirect differs by a slash", { replace($0, "redirect_uri", redirect + "/") }, .errorPage, "invalid_request"),
         ("two redirects", { $0 + [("redirect_uri", redirect)] }, .errorPage, "invalid_request"),
         ("two states", { $0 + [("state", "x")] }, .redirect, "invalid_request"),
+        ("unknown resource", { $0 + [("resource", "https://evil.example/api")] }, .redirect, "invalid_target"),
+        ("resource differs by a slash", { $0 + [("resource", "https://id.example/api/2.0/")] }, .redirect, "invalid_target"),
+        ("issuer as a resource", { $0 + [("resource", "https://id.example")] }, .redirect, "invalid_target"),
         ("request object", { $0 + [("request", "eyJhbGciOiJub25lIn0.e30.")] }, .redirect, "request_not_supported"),
         ("request by reference", { $0 + [("request_uri", "https://evil.example/r")] }, .redirect, "request_uri_not_supported"),
         ("fragment response mode", { $0 + [("response_mode", "fragment")] }, .redirect, "invalid_request"),
@@ -79,7 +83,7 @@ import Testing
     func eachBrokenRequestIsRefusedWhereItShouldBe(
         name: String, breakIt: @Sendable ([(name: String, value: String)]) -> [(name: String, value: String)], goes: Goes, code: String
     ) async throws {
-        let result = try await AuthorizationChecks.validate(AuthorizationRequest(pairs: breakIt(Self.valid())), lookup: Apps())
+        let result = try await AuthorizationChecks.validate(AuthorizationRequest(pairs: breakIt(Self.valid())), lookup: Apps(), resources: Self.resources)
         switch (result, goes) {
         case (.success, _): Issue.record("\(name) was accepted")
         case (.failure(.errorPage(let error)), .errorPage): #expect(error.code == code, "\(name)")
@@ -93,7 +97,7 @@ import Testing
 
     @Test func aValidRequestIsBoundToWhatItAsked() async throws {
         let pairs = Self.valid() + [("response_mode", "query"), ("max_age", "0"), ("nonce", "n-1"), ("prompt", "login consent")]
-        let result = try await AuthorizationChecks.validate(AuthorizationRequest(pairs: pairs), lookup: Apps())
+        let result = try await AuthorizationChecks.validate(AuthorizationRequest(pairs: pairs), lookup: Apps(), resources: Self.resources)
         let validated = try result.get()
         #expect(validated.redirectURI == Self.redirect && validated.redirectURIWasGiven)
         #expect(Set(validated.scopes.names) == ["files:read", "openid"])
@@ -101,9 +105,17 @@ import Testing
         #expect(validated.codeChallenge == Self.challenge)
     }
 
+    /// RFC 8707: resources may be named several times, each kept once, in order; none named is none granted.
+    @Test func resourcesAreGrantedAsNamed() async throws {
+        let pairs = Self.valid() + [("resource", "https://id.example/mcp"), ("resource", "https://id.example/api/2.0"), ("resource", "https://id.example/mcp")]
+        let validated = try await AuthorizationChecks.validate(AuthorizationRequest(pairs: pairs), lookup: Apps(), resources: Self.resources).get()
+        #expect(validated.resources == ["https://id.example/mcp", "https://id.example/api/2.0"])
+        #expect(try await AuthorizationChecks.validate(AuthorizationRequest(pairs: Self.valid()), lookup: Apps(), resources: Self.resources).get().resources.isEmpty)
+    }
+
     @Test func leftOutScopeAndRedirectComeFromTheRegistration() async throws {
         let pairs = Self.valid().filter { $0.name != "scope" && $0.name != "redirect_uri" }
-        let validated = try await AuthorizationChecks.validate(AuthorizationRequest(pairs: pairs), lookup: Apps()).get()
+        let validated = try await AuthorizationChecks.validate(AuthorizationRequest(pairs: pairs), lookup: Apps(), resources: Self.resources).get()
         #expect(validated.redirectURI == Self.redirect && !validated.redirectURIWasGiven)
         #expect(Set(validated.scopes.names) == ["openid", "files:read", "files:write"])
     }

@@ -14,7 +14,7 @@ import Testing
         pairs.append(("scope", scopes.joined(separator: " ")))
         if !prompts.isEmpty { pairs.append(("prompt", prompts.sorted().joined(separator: " "))) }
         if let maxAge { pairs.append(("max_age", String(maxAge))) }
-        return try await AuthorizationChecks.validate(AuthorizationRequest(pairs: pairs), lookup: AuthorizationChecksTests.Apps()).get()
+        return try await AuthorizationChecks.validate(AuthorizationRequest(pairs: pairs), lookup: AuthorizationChecksTests.Apps(), resources: AuthorizationChecksTests.resources).get()
     }
 
     typealias Step = AuthorizationDecision.Step

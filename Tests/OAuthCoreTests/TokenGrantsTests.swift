@@ -56,7 +56,7 @@ import Testing
             keys = ActiveKeys(accessToken: try SigningKey.generate(.es256), idToken: try SigningKey.generate(.rs256))
             context = GrantContext(
                 codes: memory, refreshTokens: memory, grants: memory, issuer: TokenIssuer(issuer: "https://id.example", accessTokenLifetime: 3600),
-                refreshTokenLifetime: 86_400,
+                refreshTokenLifetime: 86_400, resources: AuthorizationChecksTests.resources,
                 personClaims: { PersonClaims(sub: $0.rawValue, name: "P", givenName: "P", familyName: "Q", email: "p@example.com") }
             )
         }

@@ -108,6 +108,53 @@ import Testing
         }
     }
 
+    /// RFC 8707 (SPEC §6): a token asked for the portal API is for it alone (`aud`), works there and at
+    /// userinfo, and introspection shows its audience; resources at the token endpoint must be among
+    /// those granted (the issuer when none was named), or `invalid_target`; an unknown resource at
+    /// authorize goes back to the app as `invalid_target`.
+    @Test func resourceIndicatorsBindTokensToTheirResource() async throws {
+        try await withTestApp { client, _ in
+            let api = "http://127.0.0.1:8080/api/2.0"
+            let app = try await registerApp(client)
+            var browser = Browser()
+            let pkce = PKCEPair.make()
+            let code = try await browser.code(client, app: app, pkce: pkce, scope: "openid files:read", resources: [api])
+            let answer = try await tokenRequest(client, [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", app.redirectURI),
+                                                         ("code_verifier", pkce.verifier), ("resource", api)], authorization: app.basic)
+            #expect(answer.status == .ok)
+            let tokens = try answer.json()
+            let access = try #require(tokens["access_token"] as? String)
+            #expect(try claims(of: access)["aud"] as? String == api, "the resource alone, never with the issuer added")
+            #expect(try await client.execute(uri: "/api/2.0/files/@my", method: .get, headers: [.authorization: "Bearer \(access)"]).status == .ok)
+            #expect(try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: [.authorization: "Bearer \(access)"]).status == .ok)
+            #expect(try await introspect(client, app: app, token: access)["aud"] as? String == api)
+            // A refresh may name the granted resource, never another.
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            let elsewhere = try await tokenRequest(client, [("grant_type", "refresh_token"), ("refresh_token", refresh),
+                                                            ("resource", "http://127.0.0.1:8080")], authorization: app.basic)
+            #expect(try elsewhere.status == .badRequest && elsewhere.json()["error"] as? String == "invalid_target")
+            let narrowed = try await tokenRequest(client, [("grant_type", "refresh_token"), ("refresh_token", refresh), ("resource", api)],
+                                                  authorization: app.basic)
+            #expect(narrowed.status == .ok)
+            #expect(try claims(of: try #require(try narrowed.json()["access_token"] as? String))["aud"] as? String == api)
+
+            // Asked for without a resource: the token is for the issuer, and a resource at the token endpoint is not granted.
+            let plainPKCE = PKCEPair.make()
+            let plain = try await browser.code(client, app: app, pkce: plainPKCE)
+            let refused = try await tokenRequest(client, [("grant_type", "authorization_code"), ("code", plain), ("redirect_uri", app.redirectURI),
+                                                          ("code_verifier", plainPKCE.verifier), ("resource", api)], authorization: app.basic)
+            #expect(try refused.status == .badRequest && refused.json()["error"] as? String == "invalid_target")
+
+            // An unknown resource at authorize goes back to the app.
+            let unknown = try await browser.authorize(client, authorizePath([
+                "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid",
+                "state": "s", "code_challenge": pkce.challenge, "code_challenge_method": "S256",
+            ]) + "&resource=" + AuthorizationChecks.formEscape("https://evil.example/api"))
+            #expect(unknown.status == .found)
+            #expect(queryItems(unknown.headers[.location] ?? "")["error"] == "invalid_target")
+        }
+    }
+
     /// RFC 8252 §7.3: a native app's loopback redirect URI matches on whichever port it listens;
     /// the code goes to that port and the token request must name the same URI.
     @Test func aLoopbackRedirectURIMatchesOnAnyPort() async throws {

@@ -69,12 +69,12 @@ extension Browser {
 
     /// Signs in, authorizes with consent, and answers the code.
     mutating func code(_ client: any TestClientProtocol, app: TestApp, pkce: PKCEPair? = PKCEPair.make(), scope: String = "openid files:read",
-                       nonce: String? = "n-1", state: String = "st-1") async throws -> String {
+                       nonce: String? = "n-1", state: String = "st-1", resources: [String] = []) async throws -> String {
         if cookies["gh_session"] == nil { _ = try await signIn(client) }
         let response = try await authorize(client, authorizePath([
             "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": scope,
             "state": state, "nonce": nonce, "code_challenge": pkce?.challenge, "code_challenge_method": pkce == nil ? nil : "S256",
-        ]))
+        ]) + resources.map { "&resource=" + AuthorizationChecks.formEscape($0) }.joined())
         #expect(response.status == .found)
         return try #require(queryItems(response.headers[.location] ?? "")["code"])
     }

@@ -418,7 +418,7 @@ import Web
             }
             claims.aud = "https://elsewhere.example.com"
             let foreignAudience = try JWT.sign(claims, key: ourKey, type: "at+jwt")
-            claims.aud = configuration.publicURL.absoluteString
+            claims.aud = Audience([configuration.publicURL.absoluteString])
             claims.iss = "https://elsewhere.example.com"
             let foreignIssuer = try JWT.sign(claims, key: ourKey, type: "at+jwt")
 

@@ -5,7 +5,7 @@ import Foundation
 /// then failures show an error page; afterwards they go back to the app.
 public enum AuthorizationChecks {
     /// Runs every check; `lookup` finds the client.
-    public static func validate(_ request: AuthorizationRequest, lookup: any ClientLookup) async throws
+    public static func validate(_ request: AuthorizationRequest, lookup: any ClientLookup, resources: ResourceIndicators) async throws
         -> Result<ValidatedAuthorization, AuthorizationFailure>
     {
         // 1. ClientCheck — RFC 6749 §4.1.2.1: an unknown or disabled client gets no redirect.
@@ -117,11 +117,19 @@ public enum AuthorizationChecks {
             maxAge = value
         }
         if let nonce = request.nonce, nonce.count > 512 { return back(.invalidRequest("nonce is too long.")) }
+
+        // 8. ResourceCheck — RFC 8707 §2: each resource one this server knows, exactly.
+        let granted: [String]
+        switch resources.granted(request.resources) {
+        case .failure(let error): return back(error)
+        case .success(let chosen): granted = chosen
+        }
         if let state, state.count > 2048 { return back(.invalidRequest("state is too long.")) }
 
         return .success(ValidatedAuthorization(
             client: client, redirectURI: redirectURI, redirectURIWasGiven: request.redirectURI != nil, scopes: scopes,
-            state: state, nonce: request.nonce, codeChallenge: request.codeChallenge, prompts: prompts, maxAge: maxAge
+            state: state, nonce: request.nonce, codeChallenge: request.codeChallenge, prompts: prompts, maxAge: maxAge,
+            resources: granted
         ))
     }
 

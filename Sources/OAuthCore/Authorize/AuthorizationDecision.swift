@@ -55,7 +55,7 @@ public enum AuthorizationDecision {
             codeHash: OpaqueToken.hash(code), grantID: .generate(), clientID: request.client.clientID,
             personID: personID, redirectURI: request.redirectURI, redirectURIWasGiven: request.redirectURIWasGiven,
             scopes: request.scopes.names, nonce: request.nonce, codeChallenge: request.codeChallenge,
-            authTime: authenticatedAt, createdAt: now, expiresAt: now.addingTimeInterval(lifetime)
+            authTime: authenticatedAt, createdAt: now, expiresAt: now.addingTimeInterval(lifetime), resources: request.resources
         ))
     }
 }

@@ -19,7 +19,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public var requestURI: String?
     /// OAuth 2.0 Multiple Response Type Encoding Practices §2.1 (only `query`).
     public var responseMode: String?
-    /// Parameters sent more than once (RFC 6749 §3.1: they MUST NOT be).
+    /// RFC 8707 §2: the resources the token is for (`resource` may be sent several times).
+    public var resources: [String] = []
+    /// Parameters sent more than once (RFC 6749 §3.1: they MUST NOT be), but for `resource`.
     public var duplicated: [String] = []
 
     public init() {}
@@ -28,7 +30,8 @@ public struct AuthorizationRequest: Sendable, Equatable {
     public init(pairs: [(name: String, value: String)]) {
         var counts: [String: Int] = [:]
         for pair in pairs { counts[pair.name, default: 0] += 1 }
-        duplicated = counts.filter { $0.value > 1 }.map(\.key).sorted()
+        duplicated = counts.filter { $0.value > 1 && $0.key != "resource" }.map(\.key).sorted()
+        resources = pairs.filter { $0.name == "resource" }.map(\.value)
         func first(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
         clientID = first("client_id")
         redirectURI = first("redirect_uri")
@@ -52,7 +55,7 @@ public struct AuthorizationRequest: Sendable, Equatable {
             ("client_id", clientID), ("redirect_uri", redirectURI), ("response_type", responseType), ("scope", scope),
             ("state", state), ("nonce", nonce), ("code_challenge", codeChallenge),
             ("code_challenge_method", codeChallengeMethod), ("prompt", prompt), ("max_age", maxAge),
-        ].compactMap { name, value in value.map { (name, $0) } }
+        ].compactMap { name, value in value.map { (name, $0) } } + resources.map { ("resource", $0) }
     }
 }
 
@@ -69,6 +72,8 @@ public struct ValidatedAuthorization: Sendable, Equatable {
     public let codeChallenge: String?
     public let prompts: Set<String>
     public let maxAge: Int?
+    /// The resources granted (RFC 8707); empty when none was named: then tokens are for the issuer.
+    public let resources: [String]
 }
 
 /// Where an authorization error goes.

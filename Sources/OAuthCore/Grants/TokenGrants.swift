@@ -28,9 +28,13 @@ public struct GrantContext: Sendable {
     public let issuer: TokenIssuer
     public let refreshTokenLifetime: TimeInterval
     public let personClaims: @Sendable (SubjectID) async throws -> PersonClaims?
+    /// The resources tokens may be for (RFC 8707).
+    public let resources: ResourceIndicators
 
     public init(codes: any AuthorizationCodeStore, refreshTokens: any RefreshTokenStore, grants: any GrantStore, issuer: TokenIssuer,
-                refreshTokenLifetime: TimeInterval, personClaims: @escaping @Sendable (SubjectID) async throws -> PersonClaims?) {
+                refreshTokenLifetime: TimeInterval, resources: ResourceIndicators,
+                personClaims: @escaping @Sendable (SubjectID) async throws -> PersonClaims?) {
+        self.resources = resources
         self.codes = codes
         self.refreshTokens = refreshTokens
         self.grants = grants
@@ -53,7 +57,12 @@ public protocol GrantHandler: Sendable {
 /// A token request's form parameters.
 public struct TokenRequest: Sendable {
     public let parameters: [String: String]
-    public init(parameters: [String: String]) { self.parameters = parameters }
+    /// RFC 8707 §2.2: the `resource` parameters (the one parameter that may be sent several times).
+    public let resources: [String]
+    public init(parameters: [String: String], resources: [String] = []) {
+        self.parameters = parameters
+        self.resources = resources
+    }
     public subscript(_ name: String) -> String? { parameters[name] }
 }
 
@@ -120,6 +129,11 @@ public struct AuthorizationCodeGrant: GrantHandler {
                 return .failure(.invalidGrant("A public client must use PKCE: the request had no code_challenge."))
             }
         }
+        let audience: [String]
+        switch context.resources.audience(requested: request.resources, granted: issued.resources) {
+        case .failure(let error): return .failure(error)
+        case .success(let chosen): audience = chosen
+        }
         let refresh = OpaqueToken.generate()
         let stored = StoredRefreshToken(
             tokenHash: OpaqueToken.hash(refresh), grantID: issued.grantID, clientID: client.clientID, personID: issued.personID,
@@ -131,7 +145,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
         }
         let subject = TokenIssuer.Subject(
             clientID: client.clientID, personID: issued.personID, grantID: issued.grantID, scopes: issued.scopes,
-            authTime: issued.authTime, nonce: issued.nonce
+            authTime: issued.authTime, nonce: issued.nonce, audience: audience
         )
         return try await TokenGrants.respond(
             subject: subject, refreshToken: refresh, withIDToken: issued.scopes.contains("openid"), keys: keys, context: context, now: now
@@ -169,6 +183,11 @@ public struct RefreshTokenGrant: GrantHandler {
             }
             scopes = held.filter(Set(asked).contains)
         }
+        let audience: [String]
+        switch context.resources.audience(requested: request.resources, granted: stored.resources) {
+        case .failure(let error): return .failure(error)
+        case .success(let chosen): audience = chosen
+        }
         let successor = OpaqueToken.generate()
         let next = StoredRefreshToken(
             tokenHash: OpaqueToken.hash(successor), grantID: stored.grantID, clientID: client.clientID, personID: stored.personID,
@@ -179,7 +198,7 @@ public struct RefreshTokenGrant: GrantHandler {
         }
         let subject = TokenIssuer.Subject(
             clientID: client.clientID, personID: stored.personID, grantID: stored.grantID, scopes: scopes,
-            authTime: stored.authTime, nonce: nil
+            authTime: stored.authTime, nonce: nil, audience: audience
         )
         return try await TokenGrants.respond(subject: subject, refreshToken: successor, withIDToken: false, keys: keys, context: context, now: now)
     }

@@ -16,10 +16,13 @@ public struct IssuedCode: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
     public var consumedAt: Date?
+    /// The resources granted (RFC 8707), kept with the grant; empty: the issuer.
+    public var resources: [String]
 
     public init(codeHash: String, grantID: GrantID, clientID: ClientID, personID: SubjectID, redirectURI: String,
                 redirectURIWasGiven: Bool, scopes: [String], nonce: String?, codeChallenge: String?, authTime: Date,
-                createdAt: Date, expiresAt: Date, consumedAt: Date? = nil) {
+                createdAt: Date, expiresAt: Date, consumedAt: Date? = nil, resources: [String] = []) {
+        self.resources = resources
         self.codeHash = codeHash
         self.grantID = grantID
         self.clientID = clientID
@@ -47,9 +50,12 @@ public struct StoredRefreshToken: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
     public var rotatedAt: Date?
+    /// The resources of its grant (RFC 8707), read from the grant; empty: the issuer.
+    public var resources: [String]
 
     public init(tokenHash: String, grantID: GrantID, clientID: ClientID, personID: SubjectID, scopes: [String], authTime: Date,
-                createdAt: Date, expiresAt: Date, rotatedAt: Date? = nil) {
+                createdAt: Date, expiresAt: Date, rotatedAt: Date? = nil, resources: [String] = []) {
+        self.resources = resources
         self.tokenHash = tokenHash
         self.grantID = grantID
         self.clientID = clientID

@@ -5,7 +5,8 @@ import Foundation
 public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var iss: String
     public var sub: String
-    public var aud: String
+    /// The resources the token is for (RFC 8707), or the issuer when none was asked for.
+    public var aud: Audience
     public var exp: Int64
     public var iat: Int64
     public var nbf: Int64

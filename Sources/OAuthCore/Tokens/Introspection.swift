@@ -12,7 +12,7 @@ public struct IntrospectionAnswer: Encodable, Sendable, Equatable {
     public var iat: Int64?
     public var nbf: Int64?
     public var iss: String?
-    public var aud: String?
+    public var aud: Audience?
     public var jti: String?
     public var token_type: String?
 

@@ -19,14 +19,18 @@ public struct TokenIssuer: Sendable {
         public var scopes: [String]
         public var authTime: Date
         public var nonce: String?
+        /// The access token's audience (`ResourceIndicators.audience`); the issuer when empty.
+        public var audience: [String]
 
-        public init(clientID: ClientID, personID: SubjectID, grantID: GrantID, scopes: [String], authTime: Date, nonce: String?) {
+        public init(clientID: ClientID, personID: SubjectID, grantID: GrantID, scopes: [String], authTime: Date, nonce: String?,
+                    audience: [String] = []) {
             self.clientID = clientID
             self.personID = personID
             self.grantID = grantID
             self.scopes = scopes
             self.authTime = authTime
             self.nonce = nonce
+            self.audience = audience
         }
     }
 
@@ -34,7 +38,8 @@ public struct TokenIssuer: Sendable {
     public func accessToken(for subject: Subject, now: Date, key: SigningKey) throws -> (token: String, claims: AccessTokenClaims) {
         let iat = now.unixSeconds
         let claims = AccessTokenClaims(
-            iss: issuer, sub: subject.personID.rawValue, aud: issuer, exp: iat + Int64(accessTokenLifetime), iat: iat, nbf: iat,
+            iss: issuer, sub: subject.personID.rawValue, aud: Audience(subject.audience.isEmpty ? [issuer] : subject.audience),
+            exp: iat + Int64(accessTokenLifetime), iat: iat, nbf: iat,
             jti: OpaqueToken.generate(byteCount: 16), client_id: subject.clientID.rawValue, cid: subject.clientID.rawValue,
             scope: subject.scopes.joined(separator: " "), gid: subject.grantID.rawValue, auth_time: subject.authTime.unixSeconds
         )

@@ -47,6 +47,7 @@ public struct Migrator: Sendable {
         M003AuthorizationServer.migration,
         M004Files.migration,
         M005SignInReservations.migration,
+        M006GrantResources.migration,
     ]
 
     private let database: any Database

@@ -18,9 +18,10 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
     public func issue(_ code: IssuedCode) async throws {
         try await database.write { sql in
             try await sql.raw("""
-                INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at)
+                INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at, resources)
                 VALUES (\(bind: code.grantID.rawValue), \(bind: code.clientID.rawValue), \(bind: code.personID.rawValue),
-                        \(bind: Self.scopes(code.scopes)), \(bind: code.authTime.unixSeconds), \(bind: code.createdAt.unixSeconds))
+                        \(bind: Self.scopes(code.scopes)), \(bind: code.authTime.unixSeconds), \(bind: code.createdAt.unixSeconds),
+                        \(bind: Self.scopes(code.resources)))
                 """).run()
             try await sql.raw("""
                 INSERT INTO authorization_codes (code_hash, grant_id, client_id, person_id, redirect_uri, redirect_uri_given,
@@ -36,9 +37,9 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
     public func find(codeHash: String) async throws -> IssuedCode? {
         try await database.read { sql in
             guard let row = try await sql.raw("""
-                SELECT code_hash, grant_id, client_id, person_id, redirect_uri, redirect_uri_given, scopes, nonce,
-                       code_challenge, auth_time, created_at, expires_at, consumed_at
-                FROM authorization_codes WHERE code_hash = \(bind: codeHash)
+                SELECT c.code_hash, c.grant_id, c.client_id, c.person_id, c.redirect_uri, c.redirect_uri_given, c.scopes, c.nonce,
+                       c.code_challenge, c.auth_time, c.created_at, c.expires_at, c.consumed_at, g.resources
+                FROM authorization_codes c JOIN grants g ON g.grant_id = c.grant_id WHERE c.code_hash = \(bind: codeHash)
                 """).first()
             else { return nil }
             return IssuedCode(
@@ -54,7 +55,8 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
                 authTime: Date(unixSeconds: try row.decode(column: "auth_time", as: Int64.self)),
                 createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
                 expiresAt: Date(unixSeconds: try row.decode(column: "expires_at", as: Int64.self)),
-                consumedAt: try row.decode(column: "consumed_at", as: Int64?.self).map { Date(unixSeconds: $0) }
+                consumedAt: try row.decode(column: "consumed_at", as: Int64?.self).map { Date(unixSeconds: $0) },
+                resources: Self.scopeList(try row.decode(column: "resources", as: String.self))
             )
         }
     }
@@ -87,8 +89,9 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
     public func find(tokenHash: String) async throws -> StoredRefreshToken? {
         try await database.read { sql in
             guard let row = try await sql.raw("""
-                SELECT token_hash, grant_id, client_id, person_id, scopes, auth_time, created_at, expires_at, rotated_at
-                FROM refresh_tokens WHERE token_hash = \(bind: tokenHash)
+                SELECT r.token_hash, r.grant_id, r.client_id, r.person_id, r.scopes, r.auth_time, r.created_at, r.expires_at,
+                       r.rotated_at, g.resources
+                FROM refresh_tokens r JOIN grants g ON g.grant_id = r.grant_id WHERE r.token_hash = \(bind: tokenHash)
                 """).first()
             else { return nil }
             return StoredRefreshToken(
@@ -100,7 +103,8 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
                 authTime: Date(unixSeconds: try row.decode(column: "auth_time", as: Int64.self)),
                 createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
                 expiresAt: Date(unixSeconds: try row.decode(column: "expires_at", as: Int64.self)),
-                rotatedAt: try row.decode(column: "rotated_at", as: Int64?.self).map { Date(unixSeconds: $0) }
+                rotatedAt: try row.decode(column: "rotated_at", as: Int64?.self).map { Date(unixSeconds: $0) },
+                resources: Self.scopeList(try row.decode(column: "resources", as: String.self))
             )
         }
     }

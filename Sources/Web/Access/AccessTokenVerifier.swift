@@ -8,6 +8,9 @@ public struct AccessTokenVerifier: Sendable {
     let keys: KeyRing
     let revocations: RevocationSet
     let issuer: String
+    /// The audiences a token may have to be taken here: the issuer (a token asked for without
+    /// `resource`) and the portal API's resource (RFC 8707; SPEC §6).
+    let audiences: [String]
     let clock: any TimeSource
     let verified = VerifiedTokens()
     static let skew: Int64 = 60
@@ -16,6 +19,7 @@ public struct AccessTokenVerifier: Sendable {
         self.keys = keys
         self.revocations = revocations
         self.issuer = issuer.absoluteString
+        self.audiences = [issuer.absoluteString, ProtectedResource.portalAPI(publicURL: issuer).resource]
         self.clock = clock
     }
 
@@ -31,7 +35,7 @@ public struct AccessTokenVerifier: Sendable {
             verified.remember(token, claims: checked, keyID: header.kid ?? "")
         }
         let now = clock.now.unixSeconds
-        guard claims.iss == issuer, claims.aud == issuer, claims.exp > now - Self.skew, claims.nbf <= now + Self.skew,
+        guard claims.iss == issuer, claims.aud.containsAny(of: audiences), claims.exp > now - Self.skew, claims.nbf <= now + Self.skew,
               !revocations.isRevoked(claims)
         else { return nil }
         return claims

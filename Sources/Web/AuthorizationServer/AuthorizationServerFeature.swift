@@ -68,10 +68,11 @@ public struct AuthorizationServerFeature: Sendable {
         let store = authorization
         let grants = LocallyAppliedGrantStore(inner: store, revoker: revoker)
         let people = people
+        let resources = ResourceIndicators(issuer: issuer, known: [portalAPI.resource])
         let grantContext = GrantContext(
             codes: store, refreshTokens: store, grants: grants,
             issuer: TokenIssuer(issuer: issuer, accessTokenLifetime: lifetimes.accessToken),
-            refreshTokenLifetime: lifetimes.refreshToken,
+            refreshTokenLifetime: lifetimes.refreshToken, resources: resources,
             personClaims: { id in try await people.find(id: id.person).map(personClaims) }
         )
         let authenticator = ClientAuthenticator(lookup: clients)
@@ -88,7 +89,7 @@ public struct AuthorizationServerFeature: Sendable {
         UserInfoEndpoint(verifier: verifier, people: people, lookup: clients, cors: cors).addRoutes(to: oauth2)
         AuthorizeController(
             lookup: clients, consents: store, codes: store, pages: pages, csrf: pages.csrf, bindingKey: consentBindingKey, issuer: issuer,
-            codeLifetime: lifetimes.code, clock: clock, metrics: metrics
+            codeLifetime: lifetimes.code, resources: resources, clock: clock, metrics: metrics
         ).addRoutes(to: oauth2)
         LogoutEndpoint(keys: keys, lookup: clients, signIn: signIn, pages: pages, csrf: pages.csrf, issuer: issuer).addRoutes(to: oauth2)
     }

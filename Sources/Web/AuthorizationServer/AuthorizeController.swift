@@ -15,6 +15,7 @@ struct AuthorizeController {
     let bindingKey: SymmetricKey
     let issuer: String
     let codeLifetime: TimeInterval
+    let resources: ResourceIndicators
     let clock: any TimeSource
     let metrics: AppMetrics
 
@@ -47,7 +48,7 @@ struct AuthorizeController {
         async throws -> Response
     {
         let validated: ValidatedAuthorization
-        switch try await AuthorizationChecks.validate(authorization, lookup: lookup) {
+        switch try await AuthorizationChecks.validate(authorization, lookup: lookup, resources: resources) {
         case .failure(.errorPage(let error)):
             metrics.authorizeOutcome("error_page")
             return pages.render("oauth-error", ["error": error.code, "description": error.description], request: request,

@@ -5,6 +5,8 @@ import OAuthCore
 /// The form of a token, revocation or introspection request, with its client authenticated.
 struct AuthenticatedForm {
     let parameters: [String: String]
+    /// RFC 8707 §2: `resource`, the one parameter that may come several times.
+    let resources: [String]
     let credentials: ClientCredentials
     let client: RegisteredClient
 }
@@ -26,7 +28,12 @@ struct ClientAuthenticator {
         }
         let form = FormFields(encoded: String(buffer: buffer))
         var parameters: [String: String] = [:]
+        var resources: [String] = []
         for (name, value) in form.pairs {
+            if name == "resource" {
+                resources.append(value)
+                continue
+            }
             // RFC 6749 §3.2: parameters MUST NOT be included more than once.
             guard parameters[name] == nil else { throw OAuthError.invalidRequest("\(name) was sent more than once.") }
             parameters[name] = value
@@ -36,7 +43,7 @@ struct ClientAuthenticator {
             throw OAuthError.invalidClient("This endpoint needs the client's secret.")
         }
         let client = try await credentials.authenticate(lookup: lookup).get()
-        return AuthenticatedForm(parameters: parameters, credentials: credentials, client: client)
+        return AuthenticatedForm(parameters: parameters, resources: resources, credentials: credentials, client: client)
     }
 }
 
@@ -76,7 +83,7 @@ struct TokenEndpoint {
                 }
                 guard let active = keys.active else { throw OAuthError.serverError("No signing key is available.") }
                 let result = try await handler.handle(
-                    TokenRequest(parameters: form.parameters), client: form.client, credentials: form.credentials,
+                    TokenRequest(parameters: form.parameters, resources: form.resources), client: form.client, credentials: form.credentials,
                     keys: active, context: grantContext, now: clock.now
                 )
                 let answer = try result.get()
