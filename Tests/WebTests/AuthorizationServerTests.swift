@@ -108,6 +108,24 @@ import Testing
         }
     }
 
+    /// An issuer with a path (a portal behind a proxy at https://portal.example/docs): RFC 8414 §3.1's
+    /// path-inserted discovery, and RFC 9728 §3.1's metadata URL, with the well-known name between
+    /// host and path.
+    @Test func anIssuerWithAPathIsDiscoveredTheWayRFC8414AndRFC9728Say() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_PUBLIC_URL": "https://portal.example/docs"]) { client, _ in
+            let inserted = try await client.execute(uri: "/.well-known/oauth-authorization-server/docs", method: .get)
+            #expect(inserted.status == .ok)
+            #expect(try inserted.json()["issuer"] as? String == "https://portal.example/docs")
+            #expect(try await client.execute(uri: "/.well-known/openid-configuration", method: .get).status == .ok)
+            let refused = try await client.execute(uri: "/api/2.0/people/@self", method: .get)
+            let metadataURL = "https://portal.example/.well-known/oauth-protected-resource/docs/api/2.0"
+            #expect(refused.headers[.wwwAuthenticate] == "Bearer realm=\"gatehouse\", resource_metadata=\"\(metadataURL)\"")
+            let metadata = try await client.execute(uri: "/.well-known/oauth-protected-resource/docs/api/2.0", method: .get)
+            #expect(try metadata.json()["resource"] as? String == "https://portal.example/docs/api/2.0")
+            #expect(try metadata.json()["authorization_servers"] as? [String] == ["https://portal.example/docs"])
+        }
+    }
+
     /// RFC 8707 (SPEC §6): a token asked for the portal API is for it alone (`aud`), works there and at
     /// userinfo, and introspection shows its audience; resources at the token endpoint must be among
     /// those granted (the issuer when none was named), or `invalid_target`; an unknown resource at

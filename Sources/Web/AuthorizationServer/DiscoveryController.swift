@@ -44,7 +44,12 @@ struct DiscoveryController {
             introspection_endpoint: issuer + "/oauth2/introspect", revocation_endpoint: issuer + "/oauth2/revoke",
             end_session_endpoint: issuer + "/oauth2/logout", scopes_supported: ScopeCatalog.all.map(\.name)
         )
-        for path in ["/openid-configuration", "/oauth-authorization-server"] {
+        // RFC 8414 §3.1: for an issuer with a path, the well-known name goes between host and path;
+        // OpenID Connect Discovery §4 appends it to the issuer instead (the plain route, behind a proxy
+        // that maps the issuer's path here).
+        let issuerPath = URLComponents(string: issuer)?.path ?? ""
+        let inserted = issuerPath.isEmpty || issuerPath == "/" ? [] : ["/oauth-authorization-server" + issuerPath]
+        for path in ["/openid-configuration", "/oauth-authorization-server"] + inserted {
             wellKnown.get(path, .anyone) { _, _ in
                 var response = try JSONResponse.make(metadata)
                 response.headers[.accessControlAllowOrigin] = "*"

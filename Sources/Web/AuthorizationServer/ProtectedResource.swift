@@ -8,7 +8,8 @@ import OAuthCore
 struct ProtectedResource: Sendable {
     /// The resource identifier, e.g. `https://portal.example/api/2.0`.
     let resource: String
-    /// `/.well-known/oauth-protected-resource` inserted before the resource's path (RFC 9728 §3.1).
+    /// `/.well-known/oauth-protected-resource` inserted between the host and the resource's path
+    /// (RFC 9728 §3.1), which holds the public URL's own path, if any: where the metadata is served.
     let metadataPath: String
     let metadataURL: String
     let name: String
@@ -23,10 +24,11 @@ struct ProtectedResource: Sendable {
 
     init(publicURL: URL, path: String, name: String, scopes: [String]) {
         let base = publicURL.absoluteString.hasSuffix("/") ? String(publicURL.absoluteString.dropLast()) : publicURL.absoluteString
+        let publicPath = publicURL.path == "/" ? "" : publicURL.path
         self.issuer = publicURL.absoluteString
         self.resource = base + path
-        self.metadataPath = "/.well-known/oauth-protected-resource" + path
-        self.metadataURL = base + metadataPath
+        self.metadataPath = "/.well-known/oauth-protected-resource" + publicPath + path
+        self.metadataURL = String(base.dropLast(publicPath.count)) + metadataPath
         self.name = name
         self.scopes = scopes
     }

@@ -60,6 +60,23 @@ struct OpenAPIDocument: Sendable {
         }
         components["securitySchemes"] = schemes
         document["components"] = components
+        // A public URL with a path: RFC 8414 §3.1 and RFC 9728 §3.1 put the well-known name between
+        // host and path, so those documents are served (and described) at paths holding it.
+        let publicPath = URLComponents(string: publicURL)?.path ?? ""
+        if !publicPath.isEmpty, publicPath != "/", var paths = document["paths"] as? [String: Any] {
+            let resourceMetadata = "/.well-known/oauth-protected-resource/api/2.0"
+            if let item = paths.removeValue(forKey: resourceMetadata) {
+                paths["/.well-known/oauth-protected-resource" + publicPath + "/api/2.0"] = item
+            }
+            if var item = paths["/.well-known/oauth-authorization-server"] as? [String: Any],
+               var operation = item["get"] as? [String: Any] {
+                operation["operationId"] = "authorizationServerMetadataPathInserted"
+                operation["summary"] = "RFC 8414 §3.1: the same, at the path-inserted address of an issuer with a path"
+                item["get"] = operation
+                paths["/.well-known/oauth-authorization-server" + publicPath] = item
+            }
+            document["paths"] = paths
+        }
         return document
     }
 
