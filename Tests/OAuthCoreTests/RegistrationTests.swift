@@ -115,6 +115,12 @@ func validInput() -> ClientRegistrationInput {
         ("http://127.0.0.1:1/cb#x", "http://127.0.0.1/cb", false),
         ("http://127.0.0.1:1/CB", "http://127.0.0.1/cb", false),
         ("http://127.0.0.1:1/c%62", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:0/cb", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:/cb", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:65536/cb", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:0080/cb", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:99999999999999999999/cb", "http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:65535/cb", "http://127.0.0.1:80/cb", true),
     ])
     func redirectURIsMatchExactlyButForTheLoopbackPort(given: String, registered: String, matches: Bool) {
         #expect(URLRules.redirectURI(given, matches: registered) == matches)

@@ -124,6 +124,13 @@ import Testing
             #expect(try metadata.json()["resource"] as? String == "https://portal.example/docs/api/2.0")
             #expect(try metadata.json()["authorization_servers"] as? [String] == ["https://portal.example/docs"])
         }
+        // A path with a percent-escape keeps it, and the metadata URL is still the host's.
+        try await withTestApp(extra: ["GATEHOUSE_PUBLIC_URL": "https://portal.example/my%20docs"]) { client, _ in
+            let refused = try await client.execute(uri: "/api/2.0/people/@self", method: .get)
+            #expect(refused.headers[.wwwAuthenticate]?.contains(
+                "resource_metadata=\"https://portal.example/.well-known/oauth-protected-resource/my%20docs/api/2.0\"") == true,
+                "\(refused.headers[.wwwAuthenticate] ?? "")")
+        }
     }
 
     /// RFC 8707 (SPEC §6): a token asked for the portal API is for it alone (`aud`), works there and at

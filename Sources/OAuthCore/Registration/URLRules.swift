@@ -17,10 +17,12 @@ public enum URLRules {
               sent.user == nil, sent.password == nil, sent.fragment == nil,
               sent.percentEncodedPath == known.percentEncodedPath, sent.percentEncodedQuery == known.percentEncodedQuery
         else { return false }
-        // Only the port may differ; nothing else may have been written another way.
-        var sameButPort = sent
-        sameButPort.port = known.port
-        return sameButPort.string == registered
+        // Only the port may differ, written plainly (1–65535, no leading zeros): `given` must be the
+        // registered string with its port replaced, so nothing else can have been written another way.
+        if let port = sent.port, !(1...65535).contains(port) { return false }
+        var withPort = known
+        withPort.port = sent.port
+        return withPort.string == given
     }
 
     static func isLoopback(_ host: String) -> Bool {

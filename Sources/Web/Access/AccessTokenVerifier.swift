@@ -9,7 +9,9 @@ public struct AccessTokenVerifier: Sendable {
     let revocations: RevocationSet
     let issuer: String
     /// The audiences a token may have to be taken here: the issuer (a token asked for without
-    /// `resource`) and the portal API's resource (RFC 8707; SPEC §6).
+    /// `resource`) and the portal API's resource (RFC 8707; SPEC §6). The portal API, userinfo and
+    /// introspection share this list while they accept the same audiences; a resource with audiences
+    /// of its own (the MCP server of SPEC §6) needs a verifier of its own, or the API would take its tokens.
     let audiences: [String]
     let clock: any TimeSource
     let verified = VerifiedTokens()

@@ -47,7 +47,7 @@ struct DiscoveryController {
         // RFC 8414 §3.1: for an issuer with a path, the well-known name goes between host and path;
         // OpenID Connect Discovery §4 appends it to the issuer instead (the plain route, behind a proxy
         // that maps the issuer's path here).
-        let issuerPath = URLComponents(string: issuer)?.path ?? ""
+        let issuerPath = URLComponents(string: issuer)?.percentEncodedPath ?? ""
         let inserted = issuerPath.isEmpty || issuerPath == "/" ? [] : ["/oauth-authorization-server" + issuerPath]
         for path in ["/openid-configuration", "/oauth-authorization-server"] + inserted {
             wellKnown.get(path, .anyone) { _, _ in

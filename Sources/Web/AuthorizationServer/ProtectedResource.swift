@@ -24,7 +24,9 @@ struct ProtectedResource: Sendable {
 
     init(publicURL: URL, path: String, name: String, scopes: [String]) {
         let base = publicURL.absoluteString.hasSuffix("/") ? String(publicURL.absoluteString.dropLast()) : publicURL.absoluteString
-        let publicPath = publicURL.path == "/" ? "" : publicURL.path
+        // As written in the URL (percent-escapes kept), so that it can be cut from the string.
+        let written = URLComponents(url: publicURL, resolvingAgainstBaseURL: false)?.percentEncodedPath ?? ""
+        let publicPath = written == "/" ? "" : written
         self.issuer = publicURL.absoluteString
         self.resource = base + path
         self.metadataPath = "/.well-known/oauth-protected-resource" + publicPath + path

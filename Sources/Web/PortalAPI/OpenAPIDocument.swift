@@ -62,7 +62,7 @@ struct OpenAPIDocument: Sendable {
         document["components"] = components
         // A public URL with a path: RFC 8414 §3.1 and RFC 9728 §3.1 put the well-known name between
         // host and path, so those documents are served (and described) at paths holding it.
-        let publicPath = URLComponents(string: publicURL)?.path ?? ""
+        let publicPath = URLComponents(string: publicURL)?.percentEncodedPath ?? ""
         if !publicPath.isEmpty, publicPath != "/", var paths = document["paths"] as? [String: Any] {
             let resourceMetadata = "/.well-known/oauth-protected-resource/api/2.0"
             if let item = paths.removeValue(forKey: resourceMetadata) {
