@@ -165,8 +165,9 @@ public func buildApplication(
         // Who may call each route is declared where the route is registered, and checked by the
         // route table's gate for the route the router matched.
         let router = WebRouter.make(metrics: metrics, trustedProxies: configuration.trustedProxies)
+        let apiKeys = SQLAPIKeyStore(database: database)
         let routes = Routes(
-            router: router, signIn: signIn, verifier: verifier, people: people, pages: pages, cors: cors, clients: clients,
+            router: router, signIn: signIn, verifier: verifier, people: people, apiKeys: apiKeys, pages: pages, cors: cors, clients: clients,
             limiter: limiter, clientsAPILimits: configuration.clientsAPILimits, clock: clock, publicURL: publicURL,
             metricsAccess: MetricsAccess(token: configuration.metricsToken, trustedAddresses: configuration.metricsAddresses)
         )
@@ -180,7 +181,8 @@ public func buildApplication(
         PortalAPIFeature(
             people: people, directory: people, files: SQLFileStore(database: database), hasher: hasher, signIn: signIn, revoker: revoker,
             maxUploadBytes: configuration.maxUploadBytes,
-            uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon), clock: clock
+            uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon),
+            apiKeys: apiKeys, apiKeysPerPerson: configuration.apiKeysPerPerson, clock: clock
         ).register(on: routes)
         DeveloperToolsFeature(
             clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),

@@ -37,6 +37,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var clientsPerPortal: Int
     /// How many apps one person may register (`GATEHOUSE_CLIENTS_PER_PERSON`).
     public var clientsPerPerson: Int
+    /// How many API keys one person may have (`GATEHOUSE_API_KEYS_PER_PERSON`, 50 by default).
+    public var apiKeysPerPerson: Int
     /// Access and ID token lifetime in seconds (`GATEHOUSE_ACCESS_TOKEN_TTL`).
     public var accessTokenLifetime: TimeInterval
     /// Authorization code lifetime in seconds (`GATEHOUSE_CODE_TTL`).
@@ -169,6 +171,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             apiTokenLifetime: TimeInterval(try integer("GATEHOUSE_API_TOKEN_TTL", default: 30 * 86400, range: 60...31_536_000)),
             clientsPerPortal: try integer("GATEHOUSE_CLIENTS_PER_PORTAL", default: 100, range: 1...1_000_000),
             clientsPerPerson: try integer("GATEHOUSE_CLIENTS_PER_PERSON", default: 10, range: 1...1_000_000),
+            apiKeysPerPerson: try integer("GATEHOUSE_API_KEYS_PER_PERSON", default: 50, range: 1...10_000),
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
             refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
@@ -202,7 +205,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "admin_password=\(adminPassword == nil ? "-" : "***")",
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
-            "clients_per_person=\(clientsPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
+            "clients_per_person=\(clientsPerPerson)", "api_keys_per_person=\(apiKeysPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
             "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "upload_budget_bytes=\(uploadBudgetBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
             "head_timeout=\(connectionLimits.headTimeout.nanoseconds / 1_000_000_000)",
             "body_timeout=\(connectionLimits.bodyPauseTimeout.nanoseconds / 1_000_000_000)",

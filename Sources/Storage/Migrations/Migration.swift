@@ -48,6 +48,7 @@ public struct Migrator: Sendable {
         M004Files.migration,
         M005SignInReservations.migration,
         M006GrantResources.migration,
+        M007APIKeys.migration,
     ]
 
     private let database: any Database

@@ -10,6 +10,8 @@ public struct SQLHousekeeping: Sendable {
     /// What one sweep deleted, and the longest single batch (the longest pause it caused writers).
     public struct Report: Sendable, Equatable {
         public var deleted: [String: Int] = [:]
+        /// Rows marked inactive rather than deleted, by table.
+        public var deactivated: [String: Int] = [:]
         public var longestBatch: Duration = .zero
         /// `false` when another process held the sweep lock.
         public var swept = true
@@ -66,6 +68,8 @@ public struct SQLHousekeeping: Sendable {
         }
         report.longestBatch = max(report.longestBatch, ContinuousClock.now - started)
         report.deleted["sign_in_failures"] = failures
+        // Expired API keys are marked inactive, so their creator sees it on the page (SPEC §7).
+        report.deactivated["api_keys"] = try await SQLAPIKeyStore(database: database).deactivateExpired(now: now)
         return report
     }
 

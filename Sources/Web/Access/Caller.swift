@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import OAuthCore
 import PortalCore
+import Synchronization
 
 /// Who is calling, established once per request by `CallerAuthentication` for the route the
 /// router matched. Handlers, CORS and the audit log read this value; nothing else parses the
@@ -13,21 +14,47 @@ public enum Caller: Sendable {
     case portalToken(SignedIn)
     /// An app acting for a person with an OAuth access token (RFC 9068): only within its scopes.
     case app(AppCaller)
+    /// A person's API key (SPEC §7): its creator, only within the key's permissions, like an app's scopes.
+    case apiKey(APIKeyCaller)
 
     /// The person on whose behalf the request is made.
     public var person: Person {
         switch self {
         case .browser(let signedIn), .portalToken(let signedIn): signedIn.person
         case .app(let app): app.person
+        case .apiKey(let key): key.person
         }
     }
 
-    /// The person's own session or portal token; `nil` for an app, which has neither.
+    /// The person's own session or portal token; `nil` for an app or a key, which have neither.
     public var signedIn: SignedIn? {
         switch self {
         case .browser(let signedIn), .portalToken(let signedIn): signedIn
-        case .app: nil
+        case .app, .apiKey: nil
         }
+    }
+
+    /// Whether the caller holds one of `scopes`; a person's own session or portal token holds them all.
+    func grantsAny(of scopes: [String]) -> Bool {
+        switch self {
+        case .browser, .portalToken: true
+        case .app(let app): app.claims.grantsAny(of: scopes)
+        case .apiKey(let key): scopes.contains(where: key.scopes.contains)
+        }
+    }
+}
+
+/// A person calling with one of their API keys. A class, like `AppCaller`.
+public final class APIKeyCaller: Sendable {
+    public let person: Person
+    public let key: APIKey
+    /// The key's permissions spelled out as scopes.
+    public let scopes: Set<String>
+
+    init(person: Person, key: APIKey) {
+        self.person = person
+        self.key = key
+        self.scopes = key.scopes
     }
 }
 
@@ -56,6 +83,9 @@ struct CallerAuthentication: Sendable {
     let signIn: SignInService
     let verifier: AccessTokenVerifier
     let people: any PersonStore
+    let apiKeys: any APIKeyStore
+    let keyUses: APIKeyUses
+    let clock: any TimeSource
 
     /// What the credentials of a request establish.
     enum Outcome: Sendable {
@@ -71,6 +101,16 @@ struct CallerAuthentication: Sendable {
     /// cookie rides along with a cross-site request, so only it needs proof of where a change came from.
     func authenticate(_ request: Request, acceptingBearer: Bool) async throws -> Outcome {
         if acceptingBearer, let credentials = AccessTokenVerifier.bearerCredentials(request.headers.value(.authorization)) {
+            // An API key by its exact form (a portal token never starts with `sk-`); one that is
+            // unknown, inactive or expired is `invalid_token`, like a bad access token.
+            if APIKeyRules.hasKeyForm(credentials) {
+                let now = clock.now
+                guard let (key, person) = try await apiKeys.find(secretHash: OpaqueToken.hash(String(credentials))), key.isUsable(at: now)
+                else { return .invalidAccessToken }
+                if keyUses.shouldRecord(key.id, at: now) { try await apiKeys.touch(id: key.id, at: now) }
+                return .caller(.apiKey(APIKeyCaller(person: person, key: key)))
+            }
+            if credentials.hasPrefix("sk-") { return .invalidAccessToken }
             if credentials.utf8.contains(UInt8(ascii: ".")) {
                 guard let claims = verifier.verify(String(credentials)),
                       let person = try await people.find(id: PersonID(rawValue: claims.sub))
@@ -95,5 +135,22 @@ struct CallerAuthentication: Sendable {
     private func session(_ token: String) async throws -> SignedIn? {
         guard token.utf8.count <= 128 else { return nil }
         return try await signIn.resolve(token: token)
+    }
+}
+
+/// When each API key's use was last written, so that "last used" costs at most one write a minute
+/// per key and process rather than one per request.
+final class APIKeyUses: Sendable {
+    private let written = Mutex<[String: Date]>([:])
+    static let interval: TimeInterval = 60
+
+    /// Whether this use should be written (and notes that it is).
+    func shouldRecord(_ id: String, at now: Date) -> Bool {
+        written.withLock { written in
+            if let last = written[id], now.timeIntervalSince(last) < Self.interval { return false }
+            if written.count > 100_000 { written.removeAll(keepingCapacity: true) }
+            written[id] = now
+            return true
+        }
     }
 }

@@ -13,15 +13,26 @@ enum RouteAccess: Sendable, Equatable {
     /// A page form that changes what the clients API changes, spending the same per-person budget.
     case pageSpending(RateBudget)
     /// An API route for a person: a browser session, a portal token, or — when `oauth` is set —
-    /// an OAuth access token holding that scope. `budget` is the per-person rate budget it spends.
+    /// an OAuth access token or API key holding that scope. `budget` is the per-person rate budget it spends.
     case api(oauth: ScopeRequirement?, budget: RateBudget? = nil)
+    /// The API keys routes (SPEC §7), in DocSpace's envelope: a person's session or portal token; no
+    /// OAuth token; an API key only where `anyKey` (`GET /api/2.0/keys/@self`, the key itself).
+    case apiKeys(anyKey: Bool)
     /// The metrics (SPEC §5): only a bearer of `GATEHOUSE_METRICS_TOKEN` or a trusted address.
     case operatorOnly
 
-    /// Whether errors answer in DocSpace's envelope (the portal API that scopes protect, SPEC §4).
-    var answersInEnvelope: Bool {
+    /// Whether OAuth access tokens may call it (then browsers get CORS preflights for it).
+    var takesAccessTokens: Bool {
         if case .api(.some, _) = self { return true }
         return false
+    }
+
+    /// Whether errors answer in DocSpace's envelope (the portal API that scopes protect, SPEC §4).
+    var answersInEnvelope: Bool {
+        switch self {
+        case .api(.some, _), .apiKeys: return true
+        default: return false
+        }
     }
 }
 

@@ -40,14 +40,15 @@ struct RouteGate: Sendable {
             }
             return try await handler(request, context)
         case .api(let scope, let budget):
-            return try await api(request, context: context, scope: scope, budget: budget, handler)
+            return try await api(request, context: context, scope: scope, budget: budget, envelope: scope != nil, anyAPIKey: false, handler)
+        case .apiKeys(let anyKey):
+            return try await api(request, context: context, scope: nil, budget: nil, envelope: true, anyAPIKey: anyKey, handler)
         }
     }
 
-    private func api(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, budget: RateBudget?,
-                     _ handler: Routes.Handler) async throws -> Response {
+    private func api(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, budget: RateBudget?, envelope: Bool,
+                     anyAPIKey: Bool, _ handler: Routes.Handler) async throws -> Response {
         var context = context
-        let envelope = scope != nil
         switch try await authentication.authenticate(request, acceptingBearer: true) {
         case .nobody:
             break
@@ -65,7 +66,7 @@ struct RouteGate: Sendable {
             appOrigins = try await clients.find(app.clientID)?.allowedOrigins ?? []
         }
         var response: Response
-        if case .app(let app) = context.caller, let refusal = scopeRefusal(request, context: context, scope: scope, claims: app.claims) {
+        if let caller = context.caller, let refusal = scopeRefusal(request, context: context, scope: scope, caller: caller, envelope: envelope, anyAPIKey: anyAPIKey) {
             response = refusal
         } else {
             response = try await run(request, context: context, envelope: envelope, budget: budget, handler)
@@ -82,17 +83,26 @@ struct RouteGate: Sendable {
         return response
     }
 
-    /// RFC 6750 §3.1: 403 `insufficient_scope` when the route takes no OAuth token or the token lacks its scope.
-    private func scopeRefusal(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, claims: AccessTokenClaims)
-        -> Response?
+    /// RFC 6750 §3.1: 403 `insufficient_scope` when the route takes no OAuth token or API key, or the
+    /// token or key lacks its scope. A person's own session or portal token is never refused here.
+    private func scopeRefusal(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, caller: Caller, envelope: Bool,
+                              anyAPIKey: Bool) -> Response?
     {
+        let credential: String
+        switch caller {
+        case .browser, .portalToken: return nil
+        case .app: credential = "an OAuth access token"
+        case .apiKey:
+            if anyAPIKey { return nil }
+            credential = "an API key"
+        }
         guard let scope else {
-            return Self.refuse(request, context: context, envelope: false, status: .forbidden,
-                               message: "This part of the API cannot be used with an OAuth access token.", error: "insufficient_scope",
+            return Self.refuse(request, context: context, envelope: envelope, status: .forbidden,
+                               message: "This part of the API cannot be used with \(credential).", error: "insufficient_scope",
                                challenge: portalAPI.challenge(error: "insufficient_scope"))
         }
         let accepted = scope.acceptedScopes
-        guard !claims.grantsAny(of: accepted) else { return nil }
+        guard !caller.grantsAny(of: accepted) else { return nil }
         let list = accepted.joined(separator: " ")
         // The challenge names the least scope that would do (the read scope for a read), which a
         // client can ask the person for (SPEC §6); the message names every scope accepted.

@@ -11,7 +11,7 @@ enum PortalAPI {
     /// of the portal API (SPEC §4). A matched route's own declaration decides for it (`RouteAccess`).
     static func answersInEnvelope(unmatched request: Request) -> Bool {
         let path = request.uri.path
-        return path.hasPrefix("/api/2.0/people") || path.hasPrefix("/api/2.0/files")
+        return path.hasPrefix("/api/2.0/people") || path.hasPrefix("/api/2.0/files") || path.hasPrefix("/api/2.0/keys")
     }
 
     struct ErrorBody: Encodable {

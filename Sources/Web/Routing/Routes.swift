@@ -30,12 +30,14 @@ public final class Routes {
 
     /// The route table of `router`, whose gate authenticates with these services.
     public convenience init(
-        router: Router<AppRequestContext>, signIn: SignInService, verifier: AccessTokenVerifier, people: any PersonStore, pages: Pages,
+        router: Router<AppRequestContext>, signIn: SignInService, verifier: AccessTokenVerifier, people: any PersonStore,
+        apiKeys: any APIKeyStore, pages: Pages,
         cors: OAuthCORS, clients: any ClientLookup, limiter: RateLimiter, clientsAPILimits: ClientsAPILimits, clock: any TimeSource,
         publicURL: URL, metricsAccess: MetricsAccess
     ) {
         self.init(router: router, gate: RouteGate(
-            authentication: CallerAuthentication(cookieName: pages.csrf.cookies.session, signIn: signIn, verifier: verifier, people: people),
+            authentication: CallerAuthentication(cookieName: pages.csrf.cookies.session, signIn: signIn, verifier: verifier, people: people,
+                                                 apiKeys: apiKeys, keyUses: APIKeyUses(), clock: clock),
             cors: cors, clients: clients, limiter: limiter, limits: clientsAPILimits, clock: clock, publicOrigin: origin(of: publicURL),
             metricsAccess: metricsAccess, portalAPI: .portalAPI(publicURL: publicURL)
         ), publicURL: publicURL)
@@ -83,7 +85,7 @@ public final class Routes {
             var allowed = registered
             if allowed.contains(.get) { allowed.insert(.head) }
             let allowList = candidates.filter { allowed.contains($0) }.map(\.rawValue)
-            let takesAccessTokens = declarations.contains { $0.path == path && $0.access.answersInEnvelope }
+            let takesAccessTokens = declarations.contains { $0.path == path && $0.access.takesAccessTokens }
             for method in candidates where !allowed.contains(method) {
                 if method == .options, takesAccessTokens {
                     // SPEC §3: a preflight is answered for an origin that any enabled app registered.
