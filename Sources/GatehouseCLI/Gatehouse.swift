@@ -195,7 +195,8 @@ struct Sweep: AsyncParsableCommand {
             }
             let deleted = report.deleted.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             let milliseconds = Double(report.longestBatch.components.attoseconds) / 1e15 + Double(report.longestBatch.components.seconds) * 1000
-            print("Deleted \(deleted); longest batch \(String(format: "%.1f", milliseconds)) ms.")
+            let deactivated = report.deactivated.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            print("Deleted \(deleted); deactivated \(deactivated); longest batch \(String(format: "%.1f", milliseconds)) ms.")
         } catch {
             fail("\(error)")
         }

@@ -65,6 +65,18 @@ import Testing
             #expect(off.status == .unauthorized && off.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true)
             #expect(try await api(client, .put, "/api/2.0/keys/\(id)", token: owner, json: ["isActive": true, "permissions": ["*"]]).status == .ok)
             #expect(try await api(client, .get, "/api/2.0/people/@self", token: secret).status == .ok, "* is every scope")
+            // Found by a review: a rename at the same moment as turning the key off never turns it back on.
+            for round in 0..<40 {
+                async let off = api(client, .put, "/api/2.0/keys/\(id)", token: owner, json: ["isActive": false])
+                async let renamed = api(client, .put, "/api/2.0/keys/\(id)", token: owner, json: ["name": "Reports \(round)"])
+                let (offStatus, renamedStatus) = try await (off.status, renamed.status)
+                #expect(offStatus == .ok && renamedStatus == .ok)
+                #expect(try await api(client, .get, "/api/2.0/files/@my", token: secret).status == .unauthorized, "round \(round)")
+                #expect(try await api(client, .put, "/api/2.0/keys/\(id)", token: owner, json: ["isActive": true]).status == .ok)
+            }
+            // Without any credentials, @self is 401 with the challenge.
+            let nobody = try await api(client, .get, "/api/2.0/keys/@self", token: nil)
+            #expect(nobody.status == .unauthorized && nobody.headers[.wwwAuthenticate]?.contains("resource_metadata") == true)
             // Removed: 401.
             #expect(try await api(client, .delete, "/api/2.0/keys/\(id)", token: owner).status == .ok)
             #expect(try await api(client, .get, "/api/2.0/files/@my", token: secret).status == .unauthorized)
@@ -125,6 +137,8 @@ import Testing
             #expect(try await api(client, .get, "/api/2.0/files/@my", token: secret).status == .ok)
             clock.advance(by: 86_400 + 1)
             #expect(try await api(client, .get, "/api/2.0/files/@my", token: secret).status == .unauthorized)
+            // Expired but not yet marked inactive: turning it on is refused all the same.
+            #expect(try await api(client, .put, "/api/2.0/keys/\(id)", token: owner, json: ["isActive": true]).status == .badRequest)
             let report = try await scratch.inspect { try await SQLHousekeeping(database: $0).sweep(now: clock.now) { } }
             #expect(report.deactivated["api_keys"] == 1)
             let listed = try #require(try await api(client, .get, "/api/2.0/keys", token: owner).json()["response"] as? [[String: Any]])

@@ -126,8 +126,9 @@ public protocol APIKeyStore: Sendable {
     func find(id: String) async throws -> (key: APIKey, person: Person)?
     /// A person's keys, or every key (`nil`), newest first, each with its creator.
     func list(personID: PersonID?) async throws -> [(key: APIKey, person: Person)]
-    /// Stores a changed name, permissions or state; `false` when the key is gone.
-    func update(_ key: APIKey) async throws -> Bool
+    /// Changes only what is given (name, permissions, state), in one statement, so that two changes
+    /// at once never undo each other; the key as it is then, or `nil` when it is gone.
+    func update(id: String, name: String?, permissions: [String]?, isActive: Bool?) async throws -> APIKey?
     /// Removes a key; `false` when it was gone.
     func delete(id: String) async throws -> Bool
     /// Records a use.

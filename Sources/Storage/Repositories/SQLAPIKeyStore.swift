@@ -99,13 +99,15 @@ public struct SQLAPIKeyStore: APIKeyStore {
         }
     }
 
-    public func update(_ key: APIKey) async throws -> Bool {
+    public func update(id: String, name: String?, permissions: [String]?, isActive: Bool?) async throws -> APIKey? {
         try await database.write { sql in
             try await sql.raw("""
-                UPDATE api_keys SET name = \(bind: key.name), permissions = \(bind: key.permissions.joined(separator: " ")),
-                    is_active = \(bind: key.isActive ? 1 : 0)
-                WHERE id = \(bind: key.id) RETURNING id
-                """).first() != nil
+                UPDATE api_keys SET name = COALESCE(\(bind: name), name),
+                    permissions = COALESCE(\(bind: permissions?.joined(separator: " ")), permissions),
+                    is_active = COALESCE(\(bind: isActive.map { $0 ? 1 : 0 }), is_active)
+                WHERE id = \(bind: id)
+                RETURNING id, postfix, name, permissions, person_id, created_at, expires_at, last_used, is_active
+                """).first().map(Self.key)
         }
     }
 

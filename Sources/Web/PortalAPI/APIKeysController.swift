@@ -100,25 +100,24 @@ struct APIKeysController {
             return try DocSpaceEnvelope.response(listed.map { KeyJSON($0.key, creator: $0.person) }, count: listed.count)
         }
         routes.get("/keys/@self", .apiKeys(anyKey: true)) { _, context in
-            guard case .apiKey(let caller) = context.caller else {
-                throw AppError.badRequest("This request was not made with an API key.")
-            }
-            return try DocSpaceEnvelope.response(KeyJSON(caller.key, creator: caller.person))
+            guard let caller = context.caller else { throw AppError.unauthorized("Send an API key as the bearer token.") }
+            guard case .apiKey(let key) = caller else { throw AppError.badRequest("This request was not made with an API key.") }
+            return try DocSpaceEnvelope.response(KeyJSON(key.key, creator: key.person))
         }
         routes.put("/keys/{id}", .apiKeys(anyKey: false)) { request, context in
             let me = try PortalAPI.caller(context)
-            var (key, creator) = try await managed(context, by: me)
+            let (key, creator) = try await managed(context, by: me)
             let change = try await RequestBody.json(KeyChange.self, from: request)
-            if let name = change.name { key.name = try Self.checked(APIKeyRules.name(name)) }
-            if let permissions = change.permissions { key.permissions = try Self.checked(APIKeyRules.permissions(permissions)) }
-            if let active = change.isActive {
-                if active, !key.isActive, key.isExpired(at: clock.now) {
-                    throw AppError.badRequest("The key has expired; an expired key cannot be activated again. Create a new one.")
-                }
-                key.isActive = active
+            let name = try change.name.map { try Self.checked(APIKeyRules.name($0)) }
+            let permissions = try change.permissions.map { try Self.checked(APIKeyRules.permissions($0)) }
+            // An expiry never changes, so this holds however the key's state changes meanwhile.
+            if change.isActive == true, key.isExpired(at: clock.now) {
+                throw AppError.badRequest("The key has expired; an expired key cannot be activated again. Create a new one.")
             }
-            guard try await keys.update(key) else { throw AppError.notFound }
-            return try DocSpaceEnvelope.response(KeyJSON(key, creator: creator))
+            guard let changed = try await keys.update(id: key.id, name: name, permissions: permissions, isActive: change.isActive) else {
+                throw AppError.notFound
+            }
+            return try DocSpaceEnvelope.response(KeyJSON(changed, creator: creator))
         }
         routes.delete("/keys/{id}", .apiKeys(anyKey: false)) { _, context in
             let me = try PortalAPI.caller(context)
