@@ -165,7 +165,7 @@ public func buildApplication(
         // Who may call each route is declared where the route is registered, and checked by the
         // route table's gate for the route the router matched.
         let router = WebRouter.make(metrics: metrics, trustedProxies: configuration.trustedProxies)
-        let apiKeys = SQLAPIKeyStore(database: database)
+        let apiKeys = APIKeyCache(store: SQLAPIKeyStore(database: database))
         let routes = Routes(
             router: router, signIn: signIn, verifier: verifier, people: people, apiKeys: apiKeys, pages: pages, cors: cors, clients: clients,
             limiter: limiter, clientsAPILimits: configuration.clientsAPILimits, clock: clock, publicURL: publicURL,

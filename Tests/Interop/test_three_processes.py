@@ -2,7 +2,8 @@
 and sit behind nginx configured by deploy/nginx/gatehouse.conf (TLS with a certificate made here):
 register on #1, sign in and authorize on #2, exchange on #3, refresh on #1, revoke on #2 and see #3
 refuse within 2 s, rotate keys and see new tokens accepted everywhere within 2 s while old ones stay
-valid, disable the app on #3 and see #1 refuse it; and the whole flow once through nginx."""
+valid, disable the app on #3 and see #1 refuse it; the whole flow once through nginx; and an API key made on #1,
+used on #3, turned off on #2 and refused by #3 within 2 s."""
 import base64
 import hashlib
 import os
@@ -261,5 +262,16 @@ def test_three_processes_behind_nginx_share_everything():
         edge_token = answer.json()["access_token"]
         for _ in range(6):
             assert secure.get(cluster.public_url + "/api/2.0/files/@my", headers=bearer(edge_token)).status_code == 200
+
+        # SPEC §7: an API key made on #1 works on #3 at once; turned off on #2, #3 refuses it within 2 s.
+        made = requests.post(one.base_url + "/api/2.0/keys", json={"name": "Cluster key", "permissions": ["files:read"]},
+                             headers=bearer(owner))
+        assert made.status_code == 201, made.text
+        key = made.json()["response"]
+        assert requests.get(three.base_url + "/api/2.0/files/@my", headers=bearer(key["key"])).status_code == 200
+        turned_off = requests.put(two.base_url + "/api/2.0/keys/" + key["id"], json={"isActive": False}, headers=bearer(owner))
+        assert turned_off.status_code == 200, turned_off.text
+        within(2, lambda: requests.get(three.base_url + "/api/2.0/files/@my", headers=bearer(key["key"])).status_code == 401,
+               "a key turned off on #2 still works on #3 after 2 s")
     finally:
         cluster.stop()
