@@ -112,6 +112,13 @@ import Testing
             #expect(try await api(client, .put, "/api/2.0/keys/\(ownersID)", token: user, json: ["name": "taken"]).status == .notFound)
             #expect(try await api(client, .delete, "/api/2.0/keys/\(ownersID)", token: user).status == .notFound)
             #expect(try await api(client, .get, "/api/2.0/keys", token: user).json()["count"] as? Int == 0, "a person sees only their own")
+            // An admin narrows another person's key but never widens it.
+            let users = try Self.response(try await Self.create(client, token: user, ["name": "user's", "permissions": ["files:read", "rooms:read"]]))
+            let usersID = try #require(users["id"] as? String)
+            #expect(try await api(client, .put, "/api/2.0/keys/\(usersID)", token: owner, json: ["permissions": ["*"]]).status == .forbidden)
+            let narrowed = try await api(client, .put, "/api/2.0/keys/\(usersID)", token: owner, json: ["permissions": ["files:read"]])
+            #expect(try narrowed.status == .ok && Self.response(narrowed)["permissions"] as? [String] == ["files:read"])
+            #expect(try await api(client, .delete, "/api/2.0/keys/\(usersID)", token: user).status == .ok)
             #expect(try await Self.create(client, token: owner, ["name": "second"]).status == .created)
             let third = try await Self.create(client, token: owner, ["name": "third"])
             #expect(third.status == .badRequest)

@@ -110,6 +110,11 @@ struct APIKeysController {
             let change = try await RequestBody.json(KeyChange.self, from: request)
             let name = try change.name.map { try Self.checked(APIKeyRules.name($0)) }
             let permissions = try change.permissions.map { try Self.checked(APIKeyRules.permissions($0)) }
+            // An admin may narrow, turn off or remove another person's key, never widen it: the key acts
+            // as that person, who did not ask for more.
+            if let permissions, me.id != key.personID, !APIKeyRules.scopes(of: permissions).isSubset(of: key.scopes) {
+                throw AppError.forbidden("Only the key's creator may widen its permissions.")
+            }
             // An expiry never changes, so this holds however the key's state changes meanwhile.
             if change.isActive == true, key.isExpired(at: clock.now) {
                 throw AppError.badRequest("The key has expired; an expired key cannot be activated again. Create a new one.")
