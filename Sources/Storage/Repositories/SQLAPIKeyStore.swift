@@ -29,17 +29,7 @@ public struct SQLAPIKeyStore: APIKeyStore {
     static let joined = "\(columns), p.email, p.first_name, p.last_name, p.role, p.updated_at, p.display_name, p.created_at AS person_created_at"
 
     static func person(_ row: any SQLRow) throws -> Person {
-        let roleName = try row.decode(column: "role", as: String.self)
-        return Person(
-            id: PersonID(rawValue: try row.decode(column: "person_id", as: String.self)),
-            email: try row.decode(column: "email", as: String.self),
-            firstName: try row.decode(column: "first_name", as: String.self),
-            lastName: try row.decode(column: "last_name", as: String.self),
-            role: Role(rawValue: roleName) ?? .guest,
-            createdAt: Date(unixSeconds: try row.decode(column: "person_created_at", as: Int64.self)),
-            updatedAt: Date(unixSeconds: try row.decode(column: "updated_at", as: Int64.self)),
-            chosenDisplayName: try row.decode(column: "display_name", as: String?.self)
-        )
+        try SQLPersonStore.person(row, id: "person_id", createdAt: "person_created_at")
     }
 
     public func create(_ key: APIKey, secretHash: String, limit: Int) async throws -> Bool {

@@ -54,7 +54,7 @@ public struct SQLPersonStore: PersonStore, PeopleDirectory {
     public func find(id: PersonID) async throws -> Person? {
         try await database.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM people WHERE id = \(bind: id.rawValue)")
-                .first().map(Self.person)
+                .first().map { try Self.person($0) }
         }
     }
 
@@ -82,15 +82,17 @@ public struct SQLPersonStore: PersonStore, PeopleDirectory {
 
     static let columns = "id, email, first_name, last_name, role, created_at, updated_at, display_name"
 
-    static func person(_ row: any SQLRow) throws -> Person {
+    /// The person of a row with `columns`; a row joined to another table may name the id and the
+    /// creation time otherwise.
+    static func person(_ row: any SQLRow, id: String = "id", createdAt: String = "created_at") throws -> Person {
         let roleName = try row.decode(column: "role", as: String.self)
         return Person(
-            id: PersonID(rawValue: try row.decode(column: "id", as: String.self)),
+            id: PersonID(rawValue: try row.decode(column: id, as: String.self)),
             email: try row.decode(column: "email", as: String.self),
             firstName: try row.decode(column: "first_name", as: String.self),
             lastName: try row.decode(column: "last_name", as: String.self),
             role: Role(rawValue: roleName) ?? .guest,
-            createdAt: Date(unixSeconds: try row.decode(column: "created_at", as: Int64.self)),
+            createdAt: Date(unixSeconds: try row.decode(column: createdAt, as: Int64.self)),
             updatedAt: Date(unixSeconds: try row.decode(column: "updated_at", as: Int64.self)),
             chosenDisplayName: try row.decode(column: "display_name", as: String?.self)
         )
@@ -114,7 +116,7 @@ public struct SQLPersonStore: PersonStore, PeopleDirectory {
             let total = try await sql.raw("SELECT COUNT(*) AS n FROM people \(filter)").first()?.decode(column: "n", as: Int.self) ?? 0
             let people = try await sql.raw("""
                 SELECT \(unsafeRaw: Self.columns) FROM people \(filter) ORDER BY email LIMIT \(bind: limit) OFFSET \(bind: offset)
-                """).all().map(Self.person)
+                """).all().map { try Self.person($0) }
             return (people, total)
         }
     }
