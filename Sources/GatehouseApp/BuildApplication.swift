@@ -181,12 +181,12 @@ public func buildApplication(
         PortalAPIFeature(
             people: people, directory: people, files: SQLFileStore(database: database), hasher: hasher, signIn: signIn, revoker: revoker,
             maxUploadBytes: configuration.maxUploadBytes,
-            uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon),
-            apiKeys: apiKeys, apiKeysPerPerson: configuration.apiKeysPerPerson, clock: clock
+            uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon), clock: clock
         ).register(on: routes)
         DeveloperToolsFeature(
             clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
-            consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, clock: clock
+            consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, apiKeys: apiKeys,
+            apiKeysPerPerson: configuration.apiKeysPerPerson, clock: clock
         ).register(on: routes)
         SignInFeature(signIn: signIn, pages: pages, clients: clients).register(on: routes)
         OperationsFeature(database: database, metrics: metrics).register(on: routes)

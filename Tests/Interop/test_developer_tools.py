@@ -112,3 +112,43 @@ def test_phone_sized_registration_form(server, browser, screenshots):
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390 + 1, f"the form overflows a phone screen ({width}px)"
     shot(browser, screenshots, "11-registration-form-phone")
+
+
+def test_api_keys_page_makes_a_key_that_works_until_turned_off(server, browser, screenshots):
+    """SPEC §7 in a real Chromium: the API keys tab, a Restricted key made through the form and shown once,
+    used as a bearer, "Last used" filled in, turned off (401), deleted."""
+    import requests
+
+    sign_in(browser, server)
+    browser.find_element(By.ID, "api-keys-tab").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("/developer-tools/api-keys"))
+    browser.find_element(By.ID, "key-name").send_keys("Nightly export")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="access"][value="restricted"]').click()
+    browser.find_element(By.CSS_SELECTOR, 'input[name="permissions"][value="files:read"]').click()
+    browser.find_element(By.ID, "key-days").send_keys("30")
+    browser.find_element(By.ID, "create-key-button").click()
+    secret = settle(browser).until(lambda b: b.find_element(By.ID, "new-key").text)
+    assert secret.startswith("sk-") and len(secret) == 67, secret
+    shot(browser, screenshots, "12-api-key-made")
+    row = browser.find_element(By.CSS_SELECTOR, "#key-list tbody tr")
+    assert "Nightly export" in row.text and "files:read" in row.text and secret not in browser.page_source.replace(
+        browser.find_element(By.ID, "new-key").get_attribute("outerHTML"), "")
+    assert "Never" in row.find_element(By.CLASS_NAME, "last-used").text
+
+    bearer = {"Authorization": "Bearer " + secret}
+    assert requests.get(server.base_url + "/api/2.0/files/@my", headers=bearer).status_code == 200
+    assert requests.get(server.base_url + "/api/2.0/people/@self", headers=bearer).status_code == 403, "files:read only"
+
+    browser.get(server.base_url + "/developer-tools/api-keys")
+    assert "Never" not in browser.find_element(By.CSS_SELECTOR, "#key-list .last-used").text
+    assert secret not in browser.page_source, "the key is shown once"
+    browser.find_element(By.CSS_SELECTOR, '#key-list button.switch').click()
+    settle(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "#key-list button.switch").text == "Inactive")
+    shot(browser, screenshots, "13-api-key-off")
+    refused = requests.get(server.base_url + "/api/2.0/files/@my", headers=bearer)
+    assert refused.status_code == 401 and "invalid_token" in refused.headers["WWW-Authenticate"]
+
+    browser.find_element(By.CSS_SELECTOR, '#key-list button.danger').click()
+    WebDriverWait(browser, 10).until(EC.url_contains("deleted=1"))
+    assert browser.find_elements(By.ID, "no-keys") or not any(
+        "Nightly export" in row.text for row in browser.find_elements(By.CSS_SELECTOR, "#key-list tbody tr"))

@@ -163,3 +163,34 @@ import Testing
         }
     }
 }
+
+/// The API keys page (SPEC §7): the same rules as the REST API, refusals shown on the page with
+/// nothing written, forms only with the page's CSRF token.
+@Suite struct APIKeyPagesTests {
+    @Test func thePageRefusesBadFormsAndWritesNothing() async throws {
+        try await withTestApp { client, scratch in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let page = try await browser.get(client, "/developer-tools/api-keys")
+            #expect(page.status == .ok && page.text.contains("id=\"create-key\""))
+            let csrf = try #require(csrfToken(in: page.text))
+            for (fields, message) in [
+                ([("name", ""), ("access", "all")], "The name must be"),
+                ([("name", "k"), ("access", "all"), ("days", "366")], "expiresInDays"),
+                ([("name", "k"), ("access", "all"), ("days", "soon")], "expiresInDays"),
+                ([("name", "k"), ("access", "restricted"), ("permissions", "files:delete")], "Unknown permissions"),
+            ] {
+                let refused = try await browser.post(client, "/developer-tools/api-keys", form: [("csrf_token", csrf)] + fields)
+                #expect(refused.status == .badRequest && refused.text.contains(message), "\(fields)")
+            }
+            let forged = try await browser.post(client, "/developer-tools/api-keys", form: [("name", "k"), ("access", "all")])
+            #expect(forged.status == .forbidden)
+            #expect(try await rowCount("api_keys", in: scratch) == 0)
+            // Read only is *:read; the key is shown on the answer and never again.
+            let made = try await browser.post(client, "/developer-tools/api-keys", form: [("csrf_token", csrf), ("name", "Reader"), ("access", "read")])
+            #expect(made.status == .created && made.text.contains("id=\"new-key\">sk-"))
+            let listed = try await browser.get(client, "/developer-tools/api-keys")
+            #expect(listed.text.contains("*:read") && !listed.text.contains("id=\"new-key\""))
+        }
+    }
+}

@@ -1,8 +1,9 @@
 import Foundation
 import OAuthCore
+import PortalCore
 
-/// Settings › Developer Tools › OAuth 2.0 (SPEC §2): the pages and the REST API for registering and
-/// managing apps, their icons, the scope catalog, and the apps a person has allowed.
+/// Settings › Developer Tools (SPEC §2, §7): the pages and the REST API for registering and managing
+/// apps, their icons, the scope catalog and the apps a person has allowed; and API keys.
 public struct DeveloperToolsFeature: Sendable {
     let clients: any ClientStore
     let limits: ClientLimits
@@ -10,10 +11,14 @@ public struct DeveloperToolsFeature: Sendable {
     let revoker: Revoker
     let pages: Pages
     let publicURL: URL
+    let apiKeys: any APIKeyStore
+    let apiKeysPerPerson: Int
     let clock: any TimeSource
 
     public init(clients: any ClientStore, limits: ClientLimits, consents: any ConsentStore, revoker: Revoker, pages: Pages, publicURL: URL,
-                clock: any TimeSource) {
+                apiKeys: any APIKeyStore, apiKeysPerPerson: Int, clock: any TimeSource) {
+        self.apiKeys = apiKeys
+        self.apiKeysPerPerson = apiKeysPerPerson
         self.clients = clients
         self.limits = limits
         self.consents = consents
@@ -32,5 +37,8 @@ public struct DeveloperToolsFeature: Sendable {
         ClientPagesController(management: management, pages: pages, csrf: pages.csrf).addRoutes(to: routes.group("/developer-tools/oauth"))
         ConsentsController(consents: consents, lookup: clients, icons: icons, revoker: revoker, pages: pages, csrf: pages.csrf)
             .addRoutes(api: api, profile: routes.group("/profile"))
+        let keys = APIKeyManagement(keys: apiKeys, perPerson: apiKeysPerPerson, clock: clock)
+        APIKeysController(management: keys).addRoutes(to: api)
+        APIKeyPagesController(management: keys, pages: pages, csrf: pages.csrf).addRoutes(to: routes.group("/developer-tools/api-keys"))
     }
 }

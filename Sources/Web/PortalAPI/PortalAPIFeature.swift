@@ -14,17 +14,12 @@ public struct PortalAPIFeature: Sendable {
     let revoker: Revoker
     let maxUploadBytes: Int
     let uploadBudget: BodyBudget
-    let apiKeys: any APIKeyStore
-    let apiKeysPerPerson: Int
     let clock: any TimeSource
 
     public init(
         people: any PersonStore, directory: any PeopleDirectory, files: any FileStore, hasher: PasswordHasher, signIn: SignInService,
-        revoker: Revoker, maxUploadBytes: Int, uploadBudget: BodyBudget, apiKeys: any APIKeyStore, apiKeysPerPerson: Int,
-        clock: any TimeSource
+        revoker: Revoker, maxUploadBytes: Int, uploadBudget: BodyBudget, clock: any TimeSource
     ) {
-        self.apiKeys = apiKeys
-        self.apiKeysPerPerson = apiKeysPerPerson
         self.people = people
         self.directory = directory
         self.files = files
@@ -46,6 +41,5 @@ public struct PortalAPIFeature: Sendable {
         let checks = FolderAccessChecks(files: files)
         RoomsController(files: files, people: people, checks: checks, clock: clock).addRoutes(to: routes)
         FilesController(files: files, checks: checks, uploadLimit: maxUploadBytes, budget: uploadBudget, clock: clock).addRoutes(to: routes)
-        APIKeysController(keys: apiKeys, perPerson: apiKeysPerPerson, clock: clock).addRoutes(to: routes)
     }
 }
