@@ -152,3 +152,51 @@ def test_api_keys_page_makes_a_key_that_works_until_turned_off(server, browser, 
     WebDriverWait(browser, 10).until(EC.url_contains("deleted=1"))
     assert browser.find_elements(By.ID, "no-keys") or not any(
         "Nightly export" in row.text for row in browser.find_elements(By.CSS_SELECTOR, "#key-list tbody tr"))
+
+
+def test_auth_button_link_and_snippets_work_as_pasted(server, browser, screenshots, tmp_path):
+    """SPEC §7's Auth button: its page in Chromium; its authorize link followed as given; the authlib
+    snippet run as pasted (with the secret and the address the browser came back to in the environment)
+    and the curl line run as printed, each getting a token the API takes."""
+    import html
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from oauth_helpers import follow_authorize, query_of, register_app, signed_in_session
+
+    session = signed_in_session(server)
+    app = register_app(server, session, ["http://127.0.0.1:8765/callback"], scopes=("files:read", "openid"))
+    page_url = f"{server.base_url}/developer-tools/oauth/{app['client_id']}/auth-button"
+
+    sign_in(browser, server)
+    browser.get(f"{server.base_url}/developer-tools/oauth/{app['client_id']}")
+    browser.find_element(By.ID, "auth-button").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("/auth-button"))
+    assert browser.find_element(By.ID, "preview").text.startswith("Sign in with")
+    shot(browser, screenshots, "14-auth-button")
+
+    def fresh():
+        """The page as shown now: its link, verifier and snippets (a fresh PKCE pair each time)."""
+        text = session.get(page_url).text
+        def code(element):
+            return html.unescape(re.search(rf'<code id="{element}">(.*?)</code>', text, re.S).group(1))
+        return code("authorize-link"), code("code-verifier"), code("token-python"), code("token-curl")
+
+    link, verifier, python, curl = fresh()
+    assert f"client_id={app['client_id']}" in link and "code_challenge_method=S256" in link and verifier in python
+    redirected_to = follow_authorize(server, session, link)
+    script = tmp_path / "snippet.py"  # not token.py, which would hide the standard library's token module
+    script.write_text(python)
+    environment = dict(os.environ, CLIENT_SECRET=app["client_secret"], REDIRECTED_TO=redirected_to, AUTHLIB_INSECURE_TRANSPORT="1")
+    ran = subprocess.run([sys.executable, str(script)], env=environment, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    token = ran.stdout.strip()
+    assert session.get(server.base_url + "/api/2.0/files/@my", headers={"Authorization": "Bearer " + token}).status_code == 200
+
+    link, verifier, python, curl = fresh()
+    code = query_of(follow_authorize(server, session, link))["code"]
+    line = curl.replace("YOUR_CLIENT_SECRET", app["client_secret"])
+    ran = subprocess.run(["bash", "-c", line], env=dict(os.environ, CODE=code), capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and '"access_token"' in ran.stdout, ran.stdout + ran.stderr

@@ -10,6 +10,7 @@ struct ClientPagesController {
     let management: ClientManagement
     let pages: Pages
     let csrf: CSRFProtection
+    let issuer: String
 
     /// The largest form accepted: a 256 KB icon, its data-URI copy and the text fields.
     static let formLimit = 1024 * 1024
@@ -86,6 +87,15 @@ struct ClientPagesController {
             let client = try await management.setEnabled(try context.parameters.require("client_id"), form["status"] == "true", by: person)
             if form["return_to"] == "list" { return .seeOther("/developer-tools/oauth") }
             return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)")
+        }
+        routes.get("/:client_id/auth-button", .page) { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
+            var response = pages.render("devtools-auth-button", ["app": Self.appView(client), "button": AuthButton(issuer: issuer, client: client).view],
+                                        request: request, context: context)
+            // A fresh PKCE pair on every showing: never kept by a cache.
+            response.headers[.cacheControl] = "no-store"
+            return response
         }
         routes.get("/:client_id/delete", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }

@@ -34,7 +34,7 @@ public struct DeveloperToolsFeature: Sendable {
         let api = routes.group("/api/2.0")
         icons.addRoutes(to: routes.group("/icons"))
         ClientsAPIController(management: management, icons: icons).addRoutes(to: api)
-        ClientPagesController(management: management, pages: pages, csrf: pages.csrf).addRoutes(to: routes.group("/developer-tools/oauth"))
+        ClientPagesController(management: management, pages: pages, csrf: pages.csrf, issuer: publicURL.absoluteString).addRoutes(to: routes.group("/developer-tools/oauth"))
         ConsentsController(consents: consents, lookup: clients, icons: icons, revoker: revoker, pages: pages, csrf: pages.csrf)
             .addRoutes(api: api, profile: routes.group("/profile"))
         let keys = APIKeyManagement(keys: apiKeys, perPerson: apiKeysPerPerson, clock: clock)
