@@ -104,7 +104,11 @@ def portal():
     # schemathesis sends thousands of calls a minute; the budgets themselves are tested elsewhere.
     budget = "1000000"
     with running_gatehouse("gatehouse-contract-", GATEHOUSE_LOG_LEVEL="error", GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE=budget,
-                           GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE=budget, GATEHOUSE_CLIENTS_API_READS_PER_MINUTE=budget) as running:
+                           GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE=budget, GATEHOUSE_CLIENTS_API_READS_PER_MINUTE=budget,
+                           # The generated POSTs make many keys; the per-person limit (a 400, SPEC §7) is a rule of the data.
+                           GATEHOUSE_API_KEYS_PER_PERSON="10000",
+                           # Three runs each seed apps and register more; the app limits (a 400) are rules of the data too.
+                           GATEHOUSE_CLIENTS_PER_PERSON="10000", GATEHOUSE_CLIENTS_PER_PORTAL="100000") as running:
         yield running
 
 
@@ -273,7 +277,11 @@ def test_the_server_keeps_to_its_openapi_document(portal, tmp_path):
     token = portal_token(portal.base_url)
     # The OAuth run goes first: the portal run may disable or delete any app it lists, this token's among them.
     access_token = oauth_token(portal, session)
+    # And with an API key holding every scope (SPEC §7): the key's own route and every scoped one answer as documented.
+    key = requests.post(portal.base_url + "/api/2.0/keys", headers={"Authorization": "Bearer " + token},
+                        json={"name": "Contract", "permissions": ["*"]}).json()["response"]["key"]
     runs = [run_schemathesis(portal, access_token, seed(portal, session, token, "oauth"), "OAuth", tmp_path),
+            run_schemathesis(portal, key, seed(portal, session, token, "key"), "API-key", tmp_path),
             run_schemathesis(portal, token, seed(portal, session, token, "portal"), "portal", tmp_path)]
     # schemathesis leaves out the document it was pointed at.
     called = set(described) - set(NOT_CALLED) - {"getOpenAPIDocument"}

@@ -45,7 +45,7 @@ import Testing
         while gate.entered.load(ordering: .relaxed) < 1 { try await Task.sleep(for: .milliseconds(1)) }
         let started = ContinuousClock.now
         do {
-            try await budget.withReservation(1) { Issue.record("ran without room") }
+            _ = try await budget.withReservation(1) { Issue.record("ran without room") }
             Issue.record("admitted without room")
         } catch let AppError.busy(retryAfter, message) {
             #expect(retryAfter > 0 && message.contains("uploads"))

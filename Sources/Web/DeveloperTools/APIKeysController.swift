@@ -88,7 +88,8 @@ struct APIKeysController {
         }
         routes.get("/keys/@self", .apiKeys(anyKey: true)) { _, context in
             guard let caller = context.caller else { throw AppError.unauthorized("Send an API key as the bearer token.") }
-            guard case .apiKey(let key) = caller else { throw AppError.badRequest("This request was not made with an API key.") }
+            // Made with a session or a portal token, the request has no key to show.
+            guard case .apiKey(let key) = caller else { throw AppError.notFound }
             return try DocSpaceEnvelope.response(KeyJSON(key.key, creator: key.person))
         }
         routes.put("/keys/{id}", .apiKeys(anyKey: false)) { request, context in
