@@ -186,7 +186,7 @@ public func buildApplication(
         DeveloperToolsFeature(
             clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
             consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, apiKeys: apiKeys,
-            apiKeysPerPerson: configuration.apiKeysPerPerson, clock: clock
+            apiKeysPerPerson: configuration.apiKeysPerPerson, once: SQLOnceStore(database: database), secretKey: secretKey, clock: clock
         ).register(on: routes)
         SignInFeature(signIn: signIn, pages: pages, clients: clients).register(on: routes)
         OperationsFeature(database: database, metrics: metrics).register(on: routes)

@@ -49,11 +49,17 @@ import Testing
                 for failedAt in [t - 3600, t - 60] {
                     try await sql.raw("INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES ('k', \(bind: failedAt))").run()
                 }
+                // A secret kept for one view and a form token, one of each past its five minutes.
+                for (index, expiresAt) in [t - 1, t + 300].enumerated() {
+                    try await sql.raw("INSERT INTO one_time_views (id, owner, sealed, expires_at) VALUES (\(bind: "v\(index)"), 'o', x'00', \(bind: expiresAt))").run()
+                    try await sql.raw("INSERT INTO form_submissions (token, owner, result, expires_at) VALUES (\(bind: "f\(index)"), 'o', '', \(bind: expiresAt))").run()
+                }
             }
             let pauses = Counter()
             let report = try await SQLHousekeeping(database: database, batchSize: 2).sweep(now: now) { pauses.add() }
             #expect(report.swept)
-            #expect(report.deleted == ["authorization_codes": 2, "refresh_tokens": 2, "sessions": 3, "revocations": 1, "sign_in_failures": 1])
+            #expect(report.deleted == ["authorization_codes": 2, "refresh_tokens": 2, "sessions": 3, "revocations": 1, "sign_in_failures": 1,
+                                       "one_time_views": 1, "form_submissions": 1])
             #expect(pauses.value >= 2, "full batches are followed by a pause")
             let left = try await database.read { sql in
                 var left: [String: [String]] = [:]

@@ -187,10 +187,17 @@ import Testing
             #expect(forged.status == .forbidden)
             #expect(try await rowCount("api_keys", in: scratch) == 0)
             // Read only is *:read; the key is shown on the answer and never again.
-            let made = try await browser.post(client, "/developer-tools/api-keys", form: [("csrf_token", csrf), ("name", "Reader"), ("access", "read")])
-            #expect(made.status == .created && made.text.contains("id=\"new-key\">sk-"))
-            let listed = try await browser.get(client, "/developer-tools/api-keys")
-            #expect(listed.text.contains("*:read") && !listed.text.contains("id=\"new-key\""))
+            let formToken = try #require(page.text.range(of: "name=\"form_token\" value=\"").map { String(page.text[$0.upperBound...].prefix(22)) })
+            let fields = [("csrf_token", csrf), ("form_token", formToken), ("name", "Reader"), ("access", "read")]
+            let made = try await browser.post(client, "/developer-tools/api-keys", form: fields)
+            #expect(made.status == .seeOther)
+            let shown = try await browser.get(client, try #require(made.headers[.location]))
+            #expect(shown.text.contains("id=\"new-key\">sk-") && shown.headers[.cacheControl] == "no-store")
+            let listed = try await browser.get(client, try #require(made.headers[.location]))
+            #expect(listed.text.contains("*:read") && !listed.text.contains("id=\"new-key\""), "shown once")
+            // The same form sent again makes no second key.
+            #expect(try await browser.post(client, "/developer-tools/api-keys", form: fields).status == .seeOther)
+            #expect(try await rowCount("api_keys", in: scratch) == 1)
         }
     }
 }

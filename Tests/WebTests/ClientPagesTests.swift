@@ -68,13 +68,29 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
             for section in ["Basic info", "Access scopes", "Support and legal info"] { #expect(form.text.contains(section)) }
             let csrf = try #require(csrfToken(in: form.text))
 
-            let created = try await browser.postMultipart(client, "/developer-tools/oauth/new", appFormFields(csrf: csrf), file: iconFile)
+            // Post/Redirect/Get (SPEC §7): the app's page shows the secret once, after the redirect.
+            let formToken = try #require(form.text.range(of: "name=\"form_token\" value=\"").map { String(form.text[$0.upperBound...].prefix(22)) })
+            let fields = appFormFields(csrf: csrf) + [("form_token", formToken)]
+            let posted = try await browser.postMultipart(client, "/developer-tools/oauth/new", fields, file: iconFile)
+            #expect(posted.status == .seeOther)
+            let location = try #require(posted.headers[.location])
+            let id = try #require(location.split(separator: "/").last.map { String($0.prefix(36)) })
+            let created = try await browser.get(client, location)
             #expect(created.status == .ok)
             #expect(created.headers[.cacheControl] == "no-store")
             #expect(created.text.contains("id=\"client-secret\""))
             #expect(created.text.contains("will not be shown again"))
             #expect(try await rowCount("oauth_clients", in: scratch) == 1)
-            let id = try #require(created.text.range(of: "id=\"client-id\">").map { String(created.text[$0.upperBound...].prefix(36)) })
+            // Once: the same address again shows no secret; the same form sent again makes no second app.
+            #expect(!(try await browser.get(client, location)).text.contains("id=\"client-secret\""))
+            let again = try await browser.postMultipart(client, "/developer-tools/oauth/new", fields, file: iconFile)
+            #expect(again.status == .seeOther && again.headers[.location] == "/developer-tools/oauth/\(id)")
+            #expect(try await rowCount("oauth_clients", in: scratch) == 1)
+            // Another session cannot read the view.
+            let regenerated = try await browser.post(client, "/developer-tools/oauth/\(id)/regenerate", form: [("csrf_token", csrf)])
+            var stranger = Browser()
+            _ = try await stranger.signIn(client)
+            #expect(!(try await stranger.get(client, try #require(regenerated.headers[.location]))).text.contains("id=\"client-secret\""))
 
             let details = try await browser.get(client, "/developer-tools/oauth/\(id)")
             #expect(details.status == .ok)
@@ -85,12 +101,13 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
 
             // Edit keeps the icon when no file is chosen.
             let edited = try await browser.postMultipart(client, "/developer-tools/oauth/\(id)", appFormFields(csrf: csrf, name: "Docs Sync Pro"))
-            #expect(edited.status == .ok)
-            #expect(edited.text.contains("Docs Sync Pro"))
+            #expect(edited.status == .seeOther)
+            let saved = try await browser.get(client, try #require(edited.headers[.location]))
+            #expect(saved.text.contains("Docs Sync Pro") && saved.text.contains("Your changes were saved."))
 
-            let regenerated = try await browser.post(client, "/developer-tools/oauth/\(id)/regenerate", form: [("csrf_token", csrf)])
-            #expect(regenerated.status == .ok)
-            #expect(regenerated.text.contains("id=\"client-secret\""))
+            let regeneratedAgain = try await browser.post(client, "/developer-tools/oauth/\(id)/regenerate", form: [("csrf_token", csrf)])
+            #expect(regeneratedAgain.status == .seeOther)
+            #expect(try await browser.get(client, try #require(regeneratedAgain.headers[.location])).text.contains("id=\"client-secret\""))
 
             let disabled = try await browser.post(client, "/developer-tools/oauth/\(id)/activation", form: [("csrf_token", csrf), ("status", "false")])
             #expect(disabled.status == .seeOther)
@@ -150,7 +167,7 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
             _ = try await owner.signIn(client)
             let csrf = try #require(csrfToken(in: try await owner.get(client, "/developer-tools/oauth/new").text))
             let created = try await owner.postMultipart(client, "/developer-tools/oauth/new", appFormFields(csrf: csrf), file: iconFile)
-            let id = try #require(created.text.range(of: "id=\"client-id\">").map { String(created.text[$0.upperBound...].prefix(36)) })
+            let id = try #require(created.headers[.location]?.split(separator: "/").last.map { String($0.prefix(36)) })
 
             var bob = Browser()
             _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")

@@ -101,3 +101,20 @@ public protocol PeopleDirectory: Sendable {
     /// records the removal in the revocation feed; `false` when the person is gone.
     func remove(_ id: PersonID, at now: Date, feedExpiry: Date) async throws -> Bool
 }
+
+/// What the portal's pages keep for a moment (SPEC §7): a secret shown once after Post/Redirect/Get,
+/// sealed and bound to the session that made it, and the single-use tokens of forms that must not act
+/// twice. Each kept row has an expiry; housekeeping removes it after.
+public protocol OnceStore: Sendable {
+    /// Keeps `sealed` for `owner` (a session's hash) until `until`.
+    func keep(id: String, owner: String, sealed: Data, until: Date) async throws
+    /// Takes (and removes) what `keep` stored under `id` for `owner`, if it has not expired.
+    func take(id: String, owner: String, now: Date) async throws -> Data?
+    /// Claims a form's token: `nil` when this is its first submission (claimed now), else what the first
+    /// submission recorded (empty while it is still under way).
+    func claim(formToken: String, owner: String, until: Date) async throws -> String?
+    /// Records what the first submission of `formToken` made.
+    func record(formToken: String, result: String) async throws
+    /// Gives a claimed token back (its submission was refused and may be sent again).
+    func release(formToken: String) async throws
+}

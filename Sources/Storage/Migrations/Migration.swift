@@ -49,6 +49,7 @@ public struct Migrator: Sendable {
         M005SignInReservations.migration,
         M006GrantResources.migration,
         M007APIKeys.migration,
+        M008PageOnce.migration,
     ]
 
     private let database: any Database

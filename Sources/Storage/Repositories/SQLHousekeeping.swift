@@ -46,6 +46,8 @@ public struct SQLHousekeeping: Sendable {
             ("refresh_tokens", "token_hash", "rotated_at < \(bind: seconds - Int64(reuseDetectionWindow))"),
             ("sessions", "token_hash", "expires_at < \(bind: seconds)"),
             ("revocations", "id", "expires_at < \(bind: seconds)"),
+            ("one_time_views", "id", "expires_at < \(bind: seconds)"),
+            ("form_submissions", "token", "expires_at < \(bind: seconds)"),
         ]
         var report = Report()
         for target in targets {

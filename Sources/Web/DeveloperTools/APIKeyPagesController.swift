@@ -10,6 +10,7 @@ struct APIKeyPagesController {
     let management: APIKeyManagement
     let pages: Pages
     let csrf: CSRFProtection
+    let once: PageOnce
 
     /// The permission groups of the Restricted choice, with their labels.
     static let groups: [(label: String, group: String)] = [
@@ -19,19 +20,30 @@ struct APIKeyPagesController {
     func addRoutes(to routes: RouteGroup) {
         routes.get("", .page) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
-            return try await page(request, context, person: person)
+            var created: (name: String, secret: String)?
+            if let text = try await once.take(request.uri.queryParameters["shown"].map(String.init), for: request),
+               let shown = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)), let name = shown["name"], let secret = shown["secret"] {
+                created = (name, secret)
+            }
+            return try await page(request, context, person: person, created: created)
         }
         routes.post("", .page) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
             let form = try await csrf.checkedForm(request)
-            do {
-                let days = try Self.days(form["days"])
-                let made = try await management.create(name: form["name"] ?? "", permissions: Self.permissions(form), lifetimeDays: days,
-                                                       by: person)
-                return try await page(request, context, person: person, created: made, status: .created)
-            } catch let error as AppError where error.status == .badRequest {
-                return try await page(request, context, person: person, error: error.detail, status: .badRequest)
-            }
+            // Post/Redirect/Get: the list shows the new key once; the same form sent twice makes one key.
+            return try await once.once(formToken: form[PageOnce.formField], request: request, make: {
+                do {
+                    let days = try Self.days(form["days"])
+                    let made = try await management.create(name: form["name"] ?? "", permissions: Self.permissions(form), lifetimeDays: days,
+                                                           by: person)
+                    let shown = try JSONEncoder().encode(["name": made.key.name, "secret": made.secret])
+                    let view = try await once.keep(String(decoding: shown, as: UTF8.self), for: request)
+                    return (made.key.id, .seeOther("/developer-tools/api-keys?shown=\(view)"))
+                } catch let error as AppError where error.status == .badRequest {
+                    return (nil, try await page(request, context, person: person, error: error.detail, formToken: form[PageOnce.formField],
+                                                status: .badRequest))
+                }
+            }, again: { _ in .seeOther("/developer-tools/api-keys") })
         }
         routes.post("/:id/activation", .page) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
@@ -63,8 +75,8 @@ struct APIKeyPagesController {
         return days
     }
 
-    private func page(_ request: Request, _ context: AppRequestContext, person: Person, created: (key: APIKey, secret: String)? = nil,
-                      error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func page(_ request: Request, _ context: AppRequestContext, person: Person, created: (name: String, secret: String)? = nil,
+                      error: String? = nil, formToken: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let now = management.clock.now
         let keys = try await management.visible(to: person).map { key, creator -> [String: Any] in
             [
@@ -77,10 +89,14 @@ struct APIKeyPagesController {
         var data: [String: Any] = [
             "hasKeys": !keys.isEmpty, "keys": keys, "canCreate": person.role != .guest,
             "groups": Self.groups.map { ["label": $0.label, "read": $0.group + ":read", "write": $0.group + ":write"] },
+            "formToken": formToken ?? PageOnce.formToken(),
         ]
-        if let created { data["created"] = ["name": created.key.name, "secret": created.secret] }
+        if let created { data["created"] = ["name": created.name, "secret": created.secret] }
         if let error { data["error"] = error }
         if request.uri.queryParameters["deleted"] != nil { data["notice"] = "The key was deleted." }
-        return pages.render("devtools-api-keys", data, request: request, context: context, status: status)
+        var response = pages.render("devtools-api-keys", data, request: request, context: context, status: status)
+        // A page with a new key on it must not be kept by any cache.
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 }

@@ -11,6 +11,7 @@ struct ClientPagesController {
     let pages: Pages
     let csrf: CSRFProtection
     let issuer: String
+    let once: PageOnce
 
     /// The largest form accepted: a 256 KB icon, its data-URI copy and the text fields.
     static let formLimit = 1024 * 1024
@@ -42,25 +43,40 @@ struct ClientPagesController {
         routes.get("/new", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             guard person.role != .guest else { throw AppError.forbidden("Guests cannot register apps.") }
-            return pages.render("devtools-new", ["form": FormValues.empty.view(action: "/developer-tools/oauth/new", submitLabel: "Save")],
-                                request: request, context: context)
+            var view = FormValues.empty.view(action: "/developer-tools/oauth/new", submitLabel: "Save")
+            view["formToken"] = PageOnce.formToken()
+            return pages.render("devtools-new", ["form": view], request: request, context: context)
         }
         routes.post("/new", .pageSpending(.clientsPost)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let form = try await checkedForm(request)
             let (input, values) = Self.input(from: form, current: nil)
-            do {
-                let made = try await management.create(input, by: person)
-                return details(request, context, made.client, secret: made.secret, notice: "The app was registered.")
-            } catch AppError.validation(let errors) {
-                let view = values.view(action: "/developer-tools/oauth/new", submitLabel: "Save", errors: errors.errors)
-                return pages.render("devtools-new", ["form": view], request: request, context: context, status: .badRequest)
-            }
+            // Post/Redirect/Get: the app's page shows the secret once; the same form sent twice makes one app.
+            return try await once.once(formToken: form[PageOnce.formField], request: request, make: {
+                do {
+                    let made = try await management.create(input, by: person)
+                    let id = made.client.clientID.rawValue
+                    let view = try await once.keep(made.secret, for: request)
+                    return (id, .seeOther("/developer-tools/oauth/\(id)?shown=\(view)&done=registered"))
+                } catch AppError.validation(let errors) {
+                    var view = values.view(action: "/developer-tools/oauth/new", submitLabel: "Save", errors: errors.errors)
+                    view["formToken"] = form[PageOnce.formField]
+                    return (nil, pages.render("devtools-new", ["form": view], request: request, context: context, status: .badRequest))
+                }
+            }, again: { earlier in .seeOther(earlier.isEmpty ? "/developer-tools/oauth" : "/developer-tools/oauth/\(earlier)") })
         }
         routes.get("/:client_id", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
-            return details(request, context, client, secret: nil, notice: nil)
+            let query = request.uri.queryParameters
+            let secret = try await once.take(query["shown"].map(String.init), for: request)
+            let notice: String? = switch query["done"] {
+            case "registered": secret == nil ? "The app was registered. Its secret was shown once; regenerate it if it is lost." : "The app was registered."
+            case "saved": "Your changes were saved."
+            case "regenerated": secret == nil ? "A new secret was made; it was shown once." : "A new secret was made; the old one no longer works."
+            default: nil
+            }
+            return details(request, context, client, secret: secret, notice: notice)
         }
         routes.post("/:client_id", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
@@ -70,7 +86,7 @@ struct ClientPagesController {
             let (input, values) = Self.input(from: form, current: current)
             do {
                 let client = try await management.update(id, input, by: person)
-                return details(request, context, client, secret: nil, notice: "Your changes were saved.")
+                return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)?done=saved")
             } catch AppError.validation(let errors) {
                 return details(request, context, current, secret: nil, notice: nil, form: values, errors: errors.errors, status: .badRequest)
             }
@@ -79,7 +95,8 @@ struct ClientPagesController {
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
-            return details(request, context, made.client, secret: made.secret, notice: "A new secret was made; the old one no longer works.")
+            let view = try await once.keep(made.secret, for: request)
+            return .seeOther("/developer-tools/oauth/\(made.client.clientID.rawValue)?shown=\(view)&done=regenerated")
         }
         routes.post("/:client_id/activation", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }

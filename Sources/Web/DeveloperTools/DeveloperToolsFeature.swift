@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import OAuthCore
 import PortalCore
 
@@ -13,10 +14,14 @@ public struct DeveloperToolsFeature: Sendable {
     let publicURL: URL
     let apiKeys: any APIKeyStore
     let apiKeysPerPerson: Int
+    let once: any OnceStore
+    let secretKey: SymmetricKey
     let clock: any TimeSource
 
     public init(clients: any ClientStore, limits: ClientLimits, consents: any ConsentStore, revoker: Revoker, pages: Pages, publicURL: URL,
-                apiKeys: any APIKeyStore, apiKeysPerPerson: Int, clock: any TimeSource) {
+                apiKeys: any APIKeyStore, apiKeysPerPerson: Int, once: any OnceStore, secretKey: SymmetricKey, clock: any TimeSource) {
+        self.once = once
+        self.secretKey = secretKey
         self.apiKeys = apiKeys
         self.apiKeysPerPerson = apiKeysPerPerson
         self.clients = clients
@@ -30,15 +35,16 @@ public struct DeveloperToolsFeature: Sendable {
 
     public func register(on routes: Routes) {
         let management = ClientManagement(store: clients, limits: limits, clock: clock, revoker: revoker)
+        let pageOnce = PageOnce(store: once, secretKey: secretKey, sessionCookie: pages.csrf.cookies.session, clock: clock)
         let icons = ClientIcons(store: clients, publicURL: publicURL)
         let api = routes.group("/api/2.0")
         icons.addRoutes(to: routes.group("/icons"))
         ClientsAPIController(management: management, icons: icons).addRoutes(to: api)
-        ClientPagesController(management: management, pages: pages, csrf: pages.csrf, issuer: publicURL.absoluteString).addRoutes(to: routes.group("/developer-tools/oauth"))
+        ClientPagesController(management: management, pages: pages, csrf: pages.csrf, issuer: publicURL.absoluteString, once: pageOnce).addRoutes(to: routes.group("/developer-tools/oauth"))
         ConsentsController(consents: consents, lookup: clients, icons: icons, revoker: revoker, pages: pages, csrf: pages.csrf)
             .addRoutes(api: api, profile: routes.group("/profile"))
         let keys = APIKeyManagement(keys: apiKeys, perPerson: apiKeysPerPerson, clock: clock)
         APIKeysController(management: keys).addRoutes(to: api)
-        APIKeyPagesController(management: keys, pages: pages, csrf: pages.csrf).addRoutes(to: routes.group("/developer-tools/api-keys"))
+        APIKeyPagesController(management: keys, pages: pages, csrf: pages.csrf, once: pageOnce).addRoutes(to: routes.group("/developer-tools/api-keys"))
     }
 }
