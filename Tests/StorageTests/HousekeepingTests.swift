@@ -51,7 +51,7 @@ import Testing
                 }
                 // A secret kept for one view and a form token, one of each past its five minutes.
                 for (index, expiresAt) in [t - 1, t + 300].enumerated() {
-                    try await sql.raw("INSERT INTO one_time_views (id, owner, sealed, expires_at) VALUES (\(bind: "v\(index)"), 'o', x'00', \(bind: expiresAt))").run()
+                    try await sql.raw("INSERT INTO one_time_views (id, owner, sealed, expires_at) VALUES (\(bind: "v\(index)"), 'o', \(bind: Data([0])), \(bind: expiresAt))").run()
                     try await sql.raw("INSERT INTO form_submissions (token, owner, result, expires_at) VALUES (\(bind: "f\(index)"), 'o', '', \(bind: expiresAt))").run()
                 }
             }
