@@ -75,6 +75,10 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
             #expect(posted.status == .seeOther)
             let location = try #require(posted.headers[.location])
             let id = try #require(location.split(separator: "/").last.map { String($0.prefix(36)) })
+            // A double click: the browser shows the second answer, which leads to the same one view.
+            let doubled = try await browser.postMultipart(client, "/developer-tools/oauth/new", fields, file: iconFile)
+            #expect(doubled.status == .seeOther && doubled.headers[.location] == location)
+            #expect(try await rowCount("oauth_clients", in: scratch) == 1)
             let created = try await browser.get(client, location)
             #expect(created.status == .ok)
             #expect(created.headers[.cacheControl] == "no-store")
@@ -84,8 +88,13 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
             // Once: the same address again shows no secret; the same form sent again makes no second app.
             #expect(!(try await browser.get(client, location)).text.contains("id=\"client-secret\""))
             let again = try await browser.postMultipart(client, "/developer-tools/oauth/new", fields, file: iconFile)
-            #expect(again.status == .seeOther && again.headers[.location] == "/developer-tools/oauth/\(id)")
+            #expect(again.status == .seeOther && again.headers[.location] == location)
             #expect(try await rowCount("oauth_clients", in: scratch) == 1)
+            // A view opens only on the page it was made for.
+            let other = try await registerApp(client)
+            let regeneratedHere = try await browser.post(client, "/developer-tools/oauth/\(id)/regenerate", form: [("csrf_token", csrf)])
+            let view = try #require(regeneratedHere.headers[.location]?.components(separatedBy: "shown=").last?.components(separatedBy: "&").first)
+            #expect(!(try await browser.get(client, "/developer-tools/oauth/\(other.clientID)?shown=\(view)")).text.contains("id=\"client-secret\""))
             // Another session cannot read the view.
             let regenerated = try await browser.post(client, "/developer-tools/oauth/\(id)/regenerate", form: [("csrf_token", csrf)])
             var stranger = Browser()
@@ -117,7 +126,7 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
             #expect(confirm.text.contains("confirm-delete"))
             let deleted = try await browser.post(client, "/developer-tools/oauth/\(id)/delete", form: [("csrf_token", csrf)])
             #expect(deleted.status == .seeOther)
-            #expect(try await rowCount("oauth_clients", in: scratch) == 0)
+            #expect(try await rowCount("oauth_clients", in: scratch) == 1, "only the other app of the view test is left")
         }
     }
 

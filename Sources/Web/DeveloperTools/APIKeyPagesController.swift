@@ -21,7 +21,7 @@ struct APIKeyPagesController {
         routes.get("", .page) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
             var created: (name: String, secret: String)?
-            if let text = try await once.take(request.uri.queryParameters["shown"].map(String.init), for: request),
+            if let text = try await once.take(request.uri.queryParameters["shown"].map(String.init), purpose: "new API key", for: request),
                let shown = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)), let name = shown["name"], let secret = shown["secret"] {
                 created = (name, secret)
             }
@@ -31,19 +31,20 @@ struct APIKeyPagesController {
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
             let form = try await csrf.checkedForm(request)
             // Post/Redirect/Get: the list shows the new key once; the same form sent twice makes one key.
-            return try await once.once(formToken: form[PageOnce.formField], request: request, make: {
+            return try await once.once(formToken: form[PageOnce.formField], request: request, otherwise: "/developer-tools/api-keys") {
                 do {
                     let days = try Self.days(form["days"])
                     let made = try await management.create(name: form["name"] ?? "", permissions: Self.permissions(form), lifetimeDays: days,
                                                            by: person)
                     let shown = try JSONEncoder().encode(["name": made.key.name, "secret": made.secret])
-                    let view = try await once.keep(String(decoding: shown, as: UTF8.self), for: request)
-                    return (made.key.id, .seeOther("/developer-tools/api-keys?shown=\(view)"))
+                    let view = try await once.keep(String(decoding: shown, as: UTF8.self), purpose: "new API key", for: request)
+                    let page = "/developer-tools/api-keys?shown=\(view)"
+                    return (page, .seeOther(page))
                 } catch let error as AppError where error.status == .badRequest {
                     return (nil, try await page(request, context, person: person, error: error.detail, formToken: form[PageOnce.formField],
                                                 status: .badRequest))
                 }
-            }, again: { _ in .seeOther("/developer-tools/api-keys") })
+            }
         }
         routes.post("/:id/activation", .page) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }

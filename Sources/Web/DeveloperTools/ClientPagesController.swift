@@ -52,24 +52,25 @@ struct ClientPagesController {
             let form = try await checkedForm(request)
             let (input, values) = Self.input(from: form, current: nil)
             // Post/Redirect/Get: the app's page shows the secret once; the same form sent twice makes one app.
-            return try await once.once(formToken: form[PageOnce.formField], request: request, make: {
+            return try await once.once(formToken: form[PageOnce.formField], request: request, otherwise: "/developer-tools/oauth") {
                 do {
                     let made = try await management.create(input, by: person)
                     let id = made.client.clientID.rawValue
-                    let view = try await once.keep(made.secret, for: request)
-                    return (id, .seeOther("/developer-tools/oauth/\(id)?shown=\(view)&done=registered"))
+                    let view = try await once.keep(made.secret, purpose: Self.secretView(id), for: request)
+                    let page = "/developer-tools/oauth/\(id)?shown=\(view)&done=registered"
+                    return (page, .seeOther(page))
                 } catch AppError.validation(let errors) {
                     var view = values.view(action: "/developer-tools/oauth/new", submitLabel: "Save", errors: errors.errors)
                     view["formToken"] = form[PageOnce.formField]
                     return (nil, pages.render("devtools-new", ["form": view], request: request, context: context, status: .badRequest))
                 }
-            }, again: { earlier in .seeOther(earlier.isEmpty ? "/developer-tools/oauth" : "/developer-tools/oauth/\(earlier)") })
+            }
         }
         routes.get("/:client_id", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
             let query = request.uri.queryParameters
-            let secret = try await once.take(query["shown"].map(String.init), for: request)
+            let secret = try await once.take(query["shown"].map(String.init), purpose: Self.secretView(client.clientID.rawValue), for: request)
             let notice: String? = switch query["done"] {
             case "registered": secret == nil ? "The app was registered. Its secret was shown once; regenerate it if it is lost." : "The app was registered."
             case "saved": "Your changes were saved."
@@ -95,8 +96,9 @@ struct ClientPagesController {
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
-            let view = try await once.keep(made.secret, for: request)
-            return .seeOther("/developer-tools/oauth/\(made.client.clientID.rawValue)?shown=\(view)&done=regenerated")
+            let id = made.client.clientID.rawValue
+            let view = try await once.keep(made.secret, purpose: Self.secretView(id), for: request)
+            return .seeOther("/developer-tools/oauth/\(id)?shown=\(view)&done=regenerated")
         }
         routes.post("/:client_id/activation", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
@@ -126,6 +128,9 @@ struct ClientPagesController {
             return .seeOther("/developer-tools/oauth?deleted=1")
         }
     }
+
+    /// What a kept secret is for: this app's page, and no other.
+    static func secretView(_ clientID: String) -> String { "client secret " + clientID }
 
     static func signInFirst(_ request: Request) -> Response {
         let path = request.uri.string
