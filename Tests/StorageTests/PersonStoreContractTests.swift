@@ -198,8 +198,9 @@ func makePerson(_ email: String, role: Role = .user, at instant: Date = Date(uni
         try await withScratchDatabase(kind) { database, _ in
             let store = SQLSignInFailureStore(database: database)
             let start = Date(unixSeconds: 1_800_000_000)
-            try await store.recordFailure(keys: ["account:a", "address:1"], at: start)
-            try await store.recordFailure(keys: ["account:a"], at: start.addingTimeInterval(10))
+            // A failed attempt is a reservation that stays.
+            _ = try await store.reserve(keys: ["account:a", "address:1"], attempt: "a1", at: start, since: .distantPast) { _ in .allowed }
+            _ = try await store.reserve(keys: ["account:a"], attempt: "a2", at: start.addingTimeInterval(10), since: .distantPast) { _ in .allowed }
             #expect(try await store.failures(key: "account:a", since: start.addingTimeInterval(-1)).count == 2)
             #expect(try await store.failures(key: "account:a", since: start).count == 1)
             #expect(try await store.failures(key: "address:1", since: start.addingTimeInterval(-1)) == [start])

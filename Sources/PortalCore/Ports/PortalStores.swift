@@ -74,8 +74,6 @@ public protocol SessionStore: Sendable {
 public protocol SignInFailureStore: Sendable {
     /// The instants of failures recorded for `key` after `since`.
     func failures(key: String, since: Date) async throws -> [Date]
-    /// Records one failure for each key.
-    func recordFailure(keys: [String], at: Date) async throws
     /// Reserves a place in the failure counts of `keys` for an attempt about to check a password,
     /// atomically across processes: `decide` sees each key's failures and reservations after `since`
     /// (in the order of `keys`), and only when it allows is a row recorded for each key under

@@ -9,7 +9,9 @@ public struct SQLAPIKeyStore: APIKeyStore {
 
     public init(database: any Database) { self.database = database }
 
-    static let columns = "k.id, k.postfix, k.name, k.permissions, k.person_id, k.created_at, k.expires_at, k.last_used, k.is_active"
+    /// A key's columns, as `key(_:)` reads them.
+    static let columnNames = ["id", "postfix", "name", "permissions", "person_id", "created_at", "expires_at", "last_used", "is_active"]
+    static let columns = columnNames.map { "k." + $0 }.joined(separator: ", ")
 
     static func key(_ row: any SQLRow) throws -> APIKey {
         APIKey(
@@ -96,7 +98,7 @@ public struct SQLAPIKeyStore: APIKeyStore {
                     permissions = COALESCE(\(bind: permissions?.joined(separator: " ")), permissions),
                     is_active = COALESCE(\(bind: isActive.map { $0 ? 1 : 0 }), is_active)
                 WHERE id = \(bind: id)
-                RETURNING id, postfix, name, permissions, person_id, created_at, expires_at, last_used, is_active
+                RETURNING \(unsafeRaw: Self.columnNames.joined(separator: ", "))
                 """).first().map(Self.key)
         }
     }

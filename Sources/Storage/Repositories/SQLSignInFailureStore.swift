@@ -11,22 +11,14 @@ public struct SQLSignInFailureStore: SignInFailureStore {
     public init(database: any Database) { self.database = database }
 
     public func failures(key: String, since: Date) async throws -> [Date] {
-        try await database.read { sql in
-            try await sql.raw("""
-                SELECT failed_at FROM sign_in_failures
-                WHERE throttle_key = \(bind: key) AND failed_at > \(bind: since.unixSeconds)
-                """).all().map { Date(unixSeconds: try $0.decode(column: "failed_at", as: Int64.self)) }
-        }
+        try await database.read { sql in try await Self.failures(key: key, since: since, sql) }
     }
 
-    public func recordFailure(keys: [String], at instant: Date) async throws {
-        try await database.write { sql in
-            for key in keys {
-                try await sql.raw("""
-                    INSERT INTO sign_in_failures (throttle_key, failed_at) VALUES (\(bind: key), \(bind: instant.unixSeconds))
-                    """).run()
-            }
-        }
+    /// The failures (and reservations) of `key` after `since`, read on `sql`.
+    static func failures(key: String, since: Date, _ sql: any SQLDatabase) async throws -> [Date] {
+        try await sql.raw("""
+            SELECT failed_at FROM sign_in_failures WHERE throttle_key = \(bind: key) AND failed_at > \(bind: since.unixSeconds)
+            """).all().map { Date(unixSeconds: try $0.decode(column: "failed_at", as: Int64.self)) }
     }
 
     public func reserve(
@@ -42,11 +34,7 @@ public struct SQLSignInFailureStore: SignInFailureStore {
                 }
             }
             var failures: [[Date]] = []
-            for key in keys {
-                failures.append(try await sql.raw("""
-                    SELECT failed_at FROM sign_in_failures WHERE throttle_key = \(bind: key) AND failed_at > \(bind: since.unixSeconds)
-                    """).all().map { Date(unixSeconds: try $0.decode(column: "failed_at", as: Int64.self)) })
-            }
+            for key in keys { failures.append(try await Self.failures(key: key, since: since, sql)) }
             let decision = decide(failures)
             guard decision == .allowed else { return decision }
             for key in keys {

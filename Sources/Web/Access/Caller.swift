@@ -37,9 +37,11 @@ public enum Caller: Sendable {
     /// Whether the caller holds one of `scopes`; a person's own session or portal token holds them all.
     func grantsAny(of scopes: [String]) -> Bool {
         switch self {
-        case .browser, .portalToken: true
-        case .app(let app): app.claims.grantsAny(of: scopes)
-        case .apiKey(let key): scopes.contains(where: key.scopes.contains)
+        case .browser, .portalToken: return true
+        case .app(let app): return app.claims.grantsAny(of: scopes)
+        case .apiKey(let caller):
+            let held = caller.key.scopes
+            return scopes.contains(where: held.contains)
         }
     }
 }
@@ -48,13 +50,10 @@ public enum Caller: Sendable {
 public final class APIKeyCaller: Sendable {
     public let person: Person
     public let key: APIKey
-    /// The key's permissions spelled out as scopes.
-    public let scopes: Set<String>
 
     init(person: Person, key: APIKey) {
         self.person = person
         self.key = key
-        self.scopes = key.scopes
     }
 }
 

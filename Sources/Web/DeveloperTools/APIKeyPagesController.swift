@@ -95,9 +95,6 @@ struct APIKeyPagesController {
         if let created { data["created"] = ["name": created.name, "secret": created.secret] }
         if let error { data["error"] = error }
         if request.uri.queryParameters["deleted"] != nil { data["notice"] = "The key was deleted." }
-        var response = pages.render("devtools-api-keys", data, request: request, context: context, status: status)
-        // A page with a new key on it must not be kept by any cache.
-        response.headers[.cacheControl] = "no-store"
-        return response
+        return pages.render("devtools-api-keys", data, request: request, context: context, status: status, noStore: true)
     }
 }

@@ -110,11 +110,9 @@ struct ClientPagesController {
         routes.get("/:client_id/auth-button", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
-            var response = pages.render("devtools-auth-button", ["app": Self.appView(client), "button": AuthButton(issuer: issuer, client: client).view],
-                                        request: request, context: context)
-            // A fresh PKCE pair on every showing: never kept by a cache.
-            response.headers[.cacheControl] = "no-store"
-            return response
+            // A fresh PKCE pair on every showing.
+            return pages.render("devtools-auth-button", ["app": Self.appView(client), "button": AuthButton(issuer: issuer, client: client).view],
+                                request: request, context: context, noStore: true)
         }
         routes.get("/:client_id/delete", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
@@ -166,10 +164,7 @@ struct ClientPagesController {
         var data: [String: Any] = ["app": Self.appView(client), "form": view]
         if let secret { data["secret"] = secret }
         if let notice { data["notice"] = notice }
-        var response = pages.render("devtools-details", data, request: request, context: context, status: status)
-        // A page with a secret on it must not be kept by any cache.
-        response.headers[.cacheControl] = "no-store"
-        return response
+        return pages.render("devtools-details", data, request: request, context: context, status: status, noStore: true)
     }
 
     static func appView(_ client: RegisteredClient) -> [String: Any] {

@@ -69,7 +69,7 @@ public struct Pages: Sendable {
     /// The page `template` with `data`, the layout's values and the CSRF cookie.
     func render(
         _ template: String, _ data: [String: Any], request: Request, context: AppRequestContext?,
-        status: HTTPResponse.Status = .ok, csrfState given: CSRFProtection.State? = nil
+        status: HTTPResponse.Status = .ok, csrfState given: CSRFProtection.State? = nil, noStore: Bool = false
     ) -> Response {
         let csrfState = given ?? csrf.token(for: request)
         var data = data
@@ -77,6 +77,8 @@ public struct Pages: Sendable {
         data["signedIn"] = context?.signedIn != nil
         var response = renderer.response(template, data, status: status)
         if let cookie = csrfState.newCookie { response.setCookie(cookie) }
+        // `noStore`: a page with a secret (or a fresh PKCE pair) on it must not be kept by any cache.
+        if noStore { response.headers[.cacheControl] = "no-store" }
         return response
     }
 }
