@@ -146,9 +146,19 @@ public func buildApplication(
         let keys = KeyRing(store: SQLSigningKeyStore(database: database), secretKey: secretKey, clock: clock)
         try await keys.reload()  // openSigningDatabase made the first keys
         let revocations = RevocationSet()
-        let revoker = Revoker(revocations: revocations, accessTokenLifetime: configuration.accessTokenLifetime, clock: clock)
+        let tokenIssuer = TokenIssuer(
+            issuer: publicURL.absoluteString, accessTokenLifetime: configuration.accessTokenLifetime,
+            developerTokenLifetime: configuration.developerTokenLifetime
+        )
+        // Revocations are remembered as long as the longest-lived access token (a developer token's may be longer).
+        let revoker = Revoker(revocations: revocations, accessTokenLifetime: tokenIssuer.longestLifetime, clock: clock)
+        let developerTokenStore = SQLDeveloperTokenStore(database: database)
+        let developerTokens = DeveloperTokenIssuer(
+            store: LocallyAppliedDeveloperTokenStore(inner: developerTokenStore, revoker: revoker), issuer: tokenIssuer
+        )
+        let tokenRevocations = TokenRevocations(store: authorization, developerTokens: developerTokenStore, keys: keys, revoker: revoker)
         let people = SQLPersonStore(database: database)
-        let clients = ClientCache(store: SQLClientStore(database: database, revocationHorizon: configuration.accessTokenLifetime))
+        let clients = ClientCache(store: SQLClientStore(database: database, revocationHorizon: tokenIssuer.longestLifetime))
         let hasher = PasswordHasher(cost: configuration.bcryptCost)
         let signIn = SignInService(
             people: people, sessions: SQLSessionStore(database: database), failures: SQLSignInFailureStore(database: database),
@@ -174,9 +184,8 @@ public func buildApplication(
         AuthorizationServerFeature(
             issuer: publicURL, keys: keys, clients: clients, authorization: authorization, people: people, revoker: revoker,
             signIn: signIn, pages: pages, verifier: verifier, cors: cors, limiter: limiter, metrics: metrics, clock: clock,
-            lifetimes: .init(accessToken: configuration.accessTokenLifetime, code: configuration.codeLifetime,
-                             refreshToken: configuration.refreshTokenLifetime),
-            tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
+            lifetimes: .init(code: configuration.codeLifetime, refreshToken: configuration.refreshTokenLifetime),
+            tokenIssuer: tokenIssuer, developerTokens: developerTokens, tokenRevocations: tokenRevocations, tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
         ).register(on: routes)
         PortalAPIFeature(
             people: people, directory: people, files: SQLFileStore(database: database), hasher: hasher, signIn: signIn, revoker: revoker,
@@ -186,7 +195,8 @@ public func buildApplication(
         DeveloperToolsFeature(
             clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
             consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, apiKeys: apiKeys,
-            apiKeysPerPerson: configuration.apiKeysPerPerson, once: SQLOnceStore(database: database), secretKey: secretKey, clock: clock
+            apiKeysPerPerson: configuration.apiKeysPerPerson, once: SQLOnceStore(database: database), secretKey: secretKey,
+            developerTokens: developerTokens, tokenRevocations: tokenRevocations, keys: keys, clock: clock
         ).register(on: routes)
         SignInFeature(signIn: signIn, pages: pages, clients: clients).register(on: routes)
         OperationsFeature(database: database, metrics: metrics).register(on: routes)
@@ -293,7 +303,7 @@ public func rotateSigningKeys(configuration: Configuration, logger: Logger) asyn
         let now = Date()
         try await KeyRing.rotateAll(
             store: SQLSigningKeyStore(database: database), secretKey: secretKey, now: now,
-            publishOldUntil: TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: configuration.accessTokenLifetime)
+            publishOldUntil: TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: configuration.longestTokenLifetime)
         )
     }
 }

@@ -41,6 +41,10 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var apiKeysPerPerson: Int
     /// Access and ID token lifetime in seconds (`GATEHOUSE_ACCESS_TOKEN_TTL`).
     public var accessTokenLifetime: TimeInterval
+    /// Developer token lifetime in seconds (`GATEHOUSE_DEVELOPER_TOKEN_TTL`, 3600 by default as DocSpace's; SPEC §7).
+    public var developerTokenLifetime: TimeInterval
+    /// The longest any access token lives: how long revocations and retired signing keys are kept.
+    public var longestTokenLifetime: TimeInterval { max(accessTokenLifetime, developerTokenLifetime) }
     /// Authorization code lifetime in seconds (`GATEHOUSE_CODE_TTL`).
     public var codeLifetime: TimeInterval
     /// Refresh token lifetime in seconds (`GATEHOUSE_REFRESH_TOKEN_TTL`).
@@ -173,6 +177,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             clientsPerPerson: try integer("GATEHOUSE_CLIENTS_PER_PERSON", default: 10, range: 1...1_000_000),
             apiKeysPerPerson: try integer("GATEHOUSE_API_KEYS_PER_PERSON", default: 50, range: 1...10_000),
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
+            developerTokenLifetime: TimeInterval(try integer("GATEHOUSE_DEVELOPER_TOKEN_TTL", default: 3600, range: 60...2_592_000)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
             refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
             maxUploadBytes: maxUploadBytes,
@@ -206,6 +211,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "api_keys_per_person=\(apiKeysPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
+            "developer_token_ttl=\(Int(developerTokenLifetime))",
             "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "upload_budget_bytes=\(uploadBudgetBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
             "head_timeout=\(connectionLimits.headTimeout.nanoseconds / 1_000_000_000)",
             "body_timeout=\(connectionLimits.bodyPauseTimeout.nanoseconds / 1_000_000_000)",

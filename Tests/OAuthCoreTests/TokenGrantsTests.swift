@@ -152,7 +152,7 @@ import Testing
         #expect(first.id_token != nil && first.scope == "openid files:read")
         #expect(Self.error(try await setup.exchange(Self.form(code))) == "invalid_grant")
         #expect(await setup.memory.revoked.contains(record.grantID))
-        #expect(Self.error(try await setup.exchange(["grant_type": "refresh_token", "refresh_token": first.refresh_token])) == "invalid_grant")
+        #expect(Self.error(try await setup.exchange(["grant_type": "refresh_token", "refresh_token": (first.refresh_token ?? "")])) == "invalid_grant")
     }
 
     /// Refresh: rotation, reuse detection, narrowing, and the app's current registration.
@@ -165,22 +165,22 @@ import Testing
             form["scope"] = scope
             return form
         }
-        #expect(Self.error(try await setup.exchange(refresh(first.refresh_token, "files:read rooms:read"))) == "invalid_scope")
-        let narrowed = try await setup.exchange(refresh(first.refresh_token, "files:read")).get()
+        #expect(Self.error(try await setup.exchange(refresh((first.refresh_token ?? ""), "files:read rooms:read"))) == "invalid_scope")
+        let narrowed = try await setup.exchange(refresh((first.refresh_token ?? ""), "files:read")).get()
         #expect(narrowed.scope == "files:read" && narrowed.id_token == nil)
         // The narrowing is for that answer only: the grant keeps its scopes for the next refresh.
-        let again = try await setup.exchange(refresh(narrowed.refresh_token, nil)).get()
+        let again = try await setup.exchange(refresh((narrowed.refresh_token ?? ""), nil)).get()
         #expect(Set(again.scope.split(separator: " ")) == ["openid", "files:read", "files:write"])
         // Another app cannot use it; an unknown one is unknown.
         var other = setup.client
         other.clientID = ClientID(rawValue: "9f9f9f9f-9f9f-4f9f-9f9f-9f9f9f9f9f9f")
-        #expect(Self.error(try await setup.exchange(refresh(again.refresh_token, nil), client: other)) == "invalid_grant")
+        #expect(Self.error(try await setup.exchange(refresh((again.refresh_token ?? ""), nil), client: other)) == "invalid_grant")
         #expect(Self.error(try await setup.exchange(refresh("unknown", nil))) == "invalid_grant")
         #expect(Self.error(try await setup.exchange(["grant_type": "refresh_token"])) == "invalid_request")
         // A rotated-out token coming back revokes the whole grant, its newest token included.
-        #expect(Self.error(try await setup.exchange(refresh(first.refresh_token, nil))) == "invalid_grant")
+        #expect(Self.error(try await setup.exchange(refresh((first.refresh_token ?? ""), nil))) == "invalid_grant")
         #expect(await setup.memory.revoked.contains(record.grantID))
-        #expect(Self.error(try await setup.exchange(refresh(again.refresh_token, nil))) == "invalid_grant")
+        #expect(Self.error(try await setup.exchange(refresh((again.refresh_token ?? ""), nil))) == "invalid_grant")
     }
 
     @Test func refreshKeepsOnlyWhatTheAppIsStillRegisteredFor() async throws {
@@ -189,10 +189,10 @@ import Testing
         let first = try await setup.exchange(Self.form(code)).get()
         var shrunk = setup.client
         shrunk.scopes = ["openid", "files:read"]
-        let next = try await setup.exchange(["grant_type": "refresh_token", "refresh_token": first.refresh_token], client: shrunk).get()
+        let next = try await setup.exchange(["grant_type": "refresh_token", "refresh_token": (first.refresh_token ?? "")], client: shrunk).get()
         #expect(next.scope == "openid files:read")
         shrunk.scopes = ["rooms:read"]
-        #expect(Self.error(try await setup.exchange(["grant_type": "refresh_token", "refresh_token": next.refresh_token], client: shrunk))
+        #expect(Self.error(try await setup.exchange(["grant_type": "refresh_token", "refresh_token": (next.refresh_token ?? "")], client: shrunk))
                 == "invalid_grant")
     }
 

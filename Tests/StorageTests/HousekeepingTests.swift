@@ -19,8 +19,18 @@ import Testing
             try await SQLClientStore(database: database).create(client, logo: icon, limits: roomyLimits)
             let p = person.id.rawValue
             let c = client.clientID.rawValue
+            let other = Person(id: .generate(), email: "q@example.com", firstName: "", lastName: "", role: .user, createdAt: now, updatedAt: now)
+            try await SQLPersonStore(database: database).create(other, passwordHash: "x")
             try await database.write { sql in
                 try await sql.raw("INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at) VALUES ('g', \(bind: c), \(bind: p), 'openid', 0, 0)").run()
+                try await sql.raw("INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at) VALUES ('g2', \(bind: c), \(bind: other.id.rawValue), 'openid', 0, 0)").run()
+                // Developer tokens: one expired, one live.
+                for (grant, person, expiry) in [("g", p, t - 1), ("g2", other.id.rawValue, t + 3600)] {
+                    try await sql.raw("""
+                        INSERT INTO developer_tokens (client_id, person_id, grant_id, scopes, created_at, expires_at)
+                        VALUES (\(bind: c), \(bind: person), \(bind: grant), 'openid', 0, \(bind: expiry))
+                        """).run()
+                }
                 // Codes: two long expired, one just expired (kept for reuse detection), one live.
                 for (hash, expiry) in [("c1", t - 3600), ("c2", t - 700), ("c3", t - 10), ("c4", t + 50)] {
                     try await sql.raw("""
@@ -59,18 +69,19 @@ import Testing
             let report = try await SQLHousekeeping(database: database, batchSize: 2).sweep(now: now) { pauses.add() }
             #expect(report.swept)
             #expect(report.deleted == ["authorization_codes": 2, "refresh_tokens": 2, "sessions": 3, "revocations": 1, "sign_in_failures": 1,
-                                       "one_time_views": 1, "form_submissions": 1])
+                                       "one_time_views": 1, "form_submissions": 1, "developer_tokens": 1])
             #expect(pauses.value >= 2, "full batches are followed by a pause")
             let left = try await database.read { sql in
                 var left: [String: [String]] = [:]
                 for (table, key) in [("authorization_codes", "code_hash"), ("refresh_tokens", "token_hash"), ("sessions", "token_hash"),
-                                     ("revocations", "value")] {
+                                     ("revocations", "value"), ("developer_tokens", "grant_id")] {
                     left[table] = try await sql.raw("SELECT \(unsafeRaw: key) AS k FROM \(unsafeRaw: table) ORDER BY \(unsafeRaw: key)").all()
                         .map { try $0.decode(column: "k", as: String.self) }
                 }
                 return left
             }
-            #expect(left == ["authorization_codes": ["c3", "c4"], "refresh_tokens": ["r3", "r4"], "sessions": ["s4"], "revocations": ["live"]])
+            #expect(left == ["authorization_codes": ["c3", "c4"], "refresh_tokens": ["r3", "r4"], "sessions": ["s4"], "revocations": ["live"],
+                           "developer_tokens": ["g2"]])
             let again = try await SQLHousekeeping(database: database, batchSize: 2).sweep(now: now) {}
             #expect(again.deleted.values.reduce(0, +) == 0)
         }

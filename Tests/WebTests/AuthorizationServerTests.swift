@@ -60,7 +60,7 @@ import Testing
                 #expect(metadata["issuer"] as? String == "http://127.0.0.1:8080")
                 #expect(metadata["response_types_supported"] as? [String] == ["code"])
                 #expect(metadata["code_challenge_methods_supported"] as? [String] == ["S256"])
-                #expect(metadata["grant_types_supported"] as? [String] == ["authorization_code", "refresh_token"])
+                #expect(metadata["grant_types_supported"] as? [String] == ["authorization_code", "refresh_token", "personal_access_token"])
                 #expect(metadata["token_endpoint_auth_methods_supported"] as? [String] == ["client_secret_basic", "client_secret_post", "none"])
                 #expect((metadata["scopes_supported"] as? [String])?.count == 9)
                 #expect(metadata["authorization_response_iss_parameter_supported"] as? Bool == true)

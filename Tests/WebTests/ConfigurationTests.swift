@@ -29,7 +29,8 @@ import Testing
         ("GATEHOUSE_ADMIN_EMAIL", "not-an-email"), ("GATEHOUSE_ADMIN_PASSWORD", "short"),
         ("GATEHOUSE_IDLE_TIMEOUT", "0"), ("GATEHOUSE_HEAD_TIMEOUT", "0"), ("GATEHOUSE_HEAD_TIMEOUT", "10s"),
         ("GATEHOUSE_BODY_TIMEOUT", "-1"), ("GATEHOUSE_BODY_TOTAL_TIMEOUT", "0"), ("GATEHOUSE_UPLOAD_BUDGET_BYTES", "0"),
-        ("GATEHOUSE_UPLOAD_BUDGET_BYTES", "1000000"),
+        ("GATEHOUSE_UPLOAD_BUDGET_BYTES", "1000000"), ("GATEHOUSE_DEVELOPER_TOKEN_TTL", "59"),
+        ("GATEHOUSE_DEVELOPER_TOKEN_TTL", "2592001"), ("GATEHOUSE_DEVELOPER_TOKEN_TTL", "1h"),
     ])
     func aBadValueNamesItsVariable(variable: String, value: String) {
         #expect {

@@ -5,9 +5,20 @@ public struct TokenResponse: Codable, Sendable {
     public let access_token: String
     public let token_type: String
     public let expires_in: Int
-    public let refresh_token: String
+    /// Left out where a grant issues none (the developer token, SPEC §7).
+    public let refresh_token: String?
     public let scope: String
     public let id_token: String?
+
+    public init(access_token: String, token_type: String = "Bearer", expires_in: Int, refresh_token: String?, scope: String,
+                id_token: String? = nil) {
+        self.access_token = access_token
+        self.token_type = token_type
+        self.expires_in = expires_in
+        self.refresh_token = refresh_token
+        self.scope = scope
+        self.id_token = id_token
+    }
 }
 
 /// The keys a token response is signed with at this moment.
@@ -30,11 +41,14 @@ public struct GrantContext: Sendable {
     public let personClaims: @Sendable (SubjectID) async throws -> PersonClaims?
     /// The resources tokens may be for (RFC 8707).
     public let resources: ResourceIndicators
+    /// Developer tokens (SPEC §7); `nil`: the `personal_access_token` grant is not offered.
+    public let developerTokens: DeveloperTokenIssuer?
 
     public init(codes: any AuthorizationCodeStore, refreshTokens: any RefreshTokenStore, grants: any GrantStore, issuer: TokenIssuer,
-                refreshTokenLifetime: TimeInterval, resources: ResourceIndicators,
+                refreshTokenLifetime: TimeInterval, resources: ResourceIndicators, developerTokens: DeveloperTokenIssuer? = nil,
                 personClaims: @escaping @Sendable (SubjectID) async throws -> PersonClaims?) {
         self.resources = resources
+        self.developerTokens = developerTokens
         self.codes = codes
         self.refreshTokens = refreshTokens
         self.grants = grants
@@ -44,7 +58,7 @@ public struct GrantContext: Sendable {
     }
 
     /// How long revocation entries must be kept: as long as an access token can live.
-    func feedExpiry(_ now: Date) -> Date { TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.accessTokenLifetime) }
+    func feedExpiry(_ now: Date) -> Date { TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.longestLifetime) }
 }
 
 /// One grant type (RFC 6749 §4): adding a grant is one handler and one line in `TokenGrants.all`.
@@ -59,16 +73,19 @@ public struct TokenRequest: Sendable {
     public let parameters: [String: String]
     /// RFC 8707 §2.2: the `resource` parameters (the one parameter that may be sent several times).
     public let resources: [String]
-    public init(parameters: [String: String], resources: [String] = []) {
+    /// The portal's browser session that came with the request (the `personal_access_token` grant).
+    public let session: SessionProof
+    public init(parameters: [String: String], resources: [String] = [], session: SessionProof = .none) {
         self.parameters = parameters
         self.resources = resources
+        self.session = session
     }
     public subscript(_ name: String) -> String? { parameters[name] }
 }
 
 /// The grants Gatehouse answers.
 public enum TokenGrants {
-    public static let all: [any GrantHandler] = [AuthorizationCodeGrant(), RefreshTokenGrant()]
+    public static let all: [any GrantHandler] = [AuthorizationCodeGrant(), RefreshTokenGrant(), PersonalAccessTokenGrant()]
 
     static func respond(subject: TokenIssuer.Subject, refreshToken: String, withIDToken: Bool, keys: ActiveKeys,
                         context: GrantContext, now: Date) async throws -> Result<TokenResponse, OAuthError> {

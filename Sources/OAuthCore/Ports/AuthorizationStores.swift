@@ -247,3 +247,33 @@ public protocol SigningKeyStore: Sendable {
     /// Replaces the sealed private parts of these keys (by key id), all in one transaction.
     func reseal(_ sealed: [String: Data]) async throws
 }
+
+/// A person's developer token for an app (SPEC §7), as stored: its grant, never the token.
+public struct DeveloperToken: Sendable, Equatable {
+    public var grantID: GrantID
+    public var clientID: ClientID
+    public var personID: SubjectID
+    public var scopes: [String]
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(grantID: GrantID, clientID: ClientID, personID: SubjectID, scopes: [String], createdAt: Date, expiresAt: Date) {
+        self.grantID = grantID
+        self.clientID = clientID
+        self.personID = personID
+        self.scopes = scopes
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Developer tokens: one per person and app; a new one ends the one before.
+public protocol DeveloperTokenStore: Sendable {
+    /// Opens `token`'s grant and makes it the person's developer token for the app; the grant of the
+    /// one before is revoked with its feed entry, in the same transaction. Answers that grant.
+    func open(_ token: DeveloperToken, feedExpiry: Date) async throws -> GrantID?
+    /// The person's developer token for the app while it is neither revoked nor expired.
+    func current(clientID: ClientID, personID: SubjectID, now: Date) async throws -> DeveloperToken?
+    /// Revokes the grant when it is a developer token's (with its feed entry); `false` otherwise.
+    func revokeDeveloperToken(grantID: GrantID, at: Date, feedExpiry: Date) async throws -> Bool
+}

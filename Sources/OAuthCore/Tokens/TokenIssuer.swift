@@ -5,11 +5,17 @@ import Foundation
 public struct TokenIssuer: Sendable {
     public let issuer: String
     public let accessTokenLifetime: TimeInterval
+    /// How long a developer token lives (SPEC §7, `GATEHOUSE_DEVELOPER_TOKEN_TTL`).
+    public let developerTokenLifetime: TimeInterval
 
-    public init(issuer: String, accessTokenLifetime: TimeInterval) {
+    public init(issuer: String, accessTokenLifetime: TimeInterval, developerTokenLifetime: TimeInterval? = nil) {
         self.issuer = issuer
         self.accessTokenLifetime = accessTokenLifetime
+        self.developerTokenLifetime = developerTokenLifetime ?? accessTokenLifetime
     }
+
+    /// The longest any access token lives: how long revocations and retired keys must be remembered.
+    public var longestLifetime: TimeInterval { max(accessTokenLifetime, developerTokenLifetime) }
 
     /// What a grant needs to mint tokens.
     public struct Subject: Sendable {
@@ -34,8 +40,11 @@ public struct TokenIssuer: Sendable {
         }
     }
 
-    /// An RFC 9068 access token (`typ` `at+jwt`).
-    public func accessToken(for subject: Subject, now: Date, key: SigningKey) throws -> (token: String, claims: AccessTokenClaims) {
+    /// An RFC 9068 access token (`typ` `at+jwt`), living `lifetime` (the access token lifetime when left out).
+    public func accessToken(for subject: Subject, now: Date, key: SigningKey, lifetime: TimeInterval? = nil) throws
+        -> (token: String, claims: AccessTokenClaims)
+    {
+        let accessTokenLifetime = lifetime ?? accessTokenLifetime
         let iat = now.unixSeconds
         let claims = AccessTokenClaims(
             iss: issuer, sub: subject.personID.rawValue, aud: Audience(subject.audience.isEmpty ? [issuer] : subject.audience),

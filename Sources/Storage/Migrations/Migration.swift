@@ -50,6 +50,7 @@ public struct Migrator: Sendable {
         M006GrantResources.migration,
         M007APIKeys.migration,
         M008PageOnce.migration,
+        M009DeveloperTokens.migration,
     ]
 
     private let database: any Database

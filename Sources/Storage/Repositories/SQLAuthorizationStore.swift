@@ -132,10 +132,13 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
     }
 
     public func revoke(grantID: GrantID, at now: Date, feedExpiry: Date) async throws {
-        try await database.write { sql in
-            try await sql.raw("UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE grant_id = \(bind: grantID.rawValue) AND revoked_at IS NULL").run()
-            try await Self.record(.grant(id: grantID), now, feedExpiry, sql)
-        }
+        try await database.write { sql in try await Self.revoke(grantID, now, feedExpiry, sql) }
+    }
+
+    /// Marks the grant revoked and appends its feed entry, in the caller's transaction.
+    static func revoke(_ grantID: GrantID, _ now: Date, _ feedExpiry: Date, _ sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE grants SET revoked_at = \(bind: now.unixSeconds) WHERE grant_id = \(bind: grantID.rawValue) AND revoked_at IS NULL").run()
+        try await record(.grant(id: grantID), now, feedExpiry, sql)
     }
 
     public func record(_ revocation: Revocation, at now: Date, feedExpiry: Date) async throws {

@@ -48,6 +48,7 @@ public struct SQLHousekeeping: Sendable {
             ("revocations", "id", "expires_at < \(bind: seconds)"),
             ("one_time_views", "id", "expires_at < \(bind: seconds)"),
             ("form_submissions", "token", "expires_at < \(bind: seconds)"),
+            ("developer_tokens", "grant_id", "expires_at < \(bind: seconds)"),
         ]
         var report = Report()
         for target in targets {

@@ -25,7 +25,7 @@ struct RouteGate: Sendable {
         switch access {
         case .anyone:
             return try await handler(request, context)
-        case .page:
+        case .page, .tokenEndpoint:
             if let signedIn = try await authentication.browserSession(request) { context.caller = .browser(signedIn) }
             return try await handler(request, context)
         case .pageSpending(let budget):
@@ -117,7 +117,8 @@ struct RouteGate: Sendable {
     {
         var response: Response
         do {
-            if case .browser = context.caller, request.method != .get, request.method != .head, !cameFromOurPages(request) {
+            if case .browser = context.caller, request.method != .get, request.method != .head,
+               !Self.cameFromOurPages(request, publicOrigin: publicOrigin) {
                 throw AppError.forbidden("A change made with the session cookie must come from the portal's own pages.")
             }
             if let budget, let person = context.caller?.person { try spend(budget, by: person) }
@@ -137,7 +138,7 @@ struct RouteGate: Sendable {
 
     /// Fetch metadata (`Sec-Fetch-Site: same-origin`) or an `Origin` equal to the portal's own. A
     /// browser sends one of them with every state-changing request; a request with neither is refused.
-    private func cameFromOurPages(_ request: Request) -> Bool {
+    static func cameFromOurPages(_ request: Request, publicOrigin: String) -> Bool {
         if let site = request.headers[.secFetchSite] { return site == "same-origin" }
         if let origin = request.headers.value(.origin) { return origin == publicOrigin }
         return false

@@ -21,17 +21,18 @@ public struct AuthorizationServerFeature: Sendable {
     let metrics: AppMetrics
     let clock: any TimeSource
     let lifetimes: TokenLifetimes
+    let tokenIssuer: TokenIssuer
+    let developerTokens: DeveloperTokenIssuer
+    let tokenRevocations: TokenRevocations
     let tokenRequestsPerMinute: Int
     let consentBindingKey: SymmetricKey
 
-    /// How long what the server issues lives.
+    /// How long codes and refresh tokens live (access tokens: `TokenIssuer`).
     public struct TokenLifetimes: Sendable {
-        public var accessToken: TimeInterval
         public var code: TimeInterval
         public var refreshToken: TimeInterval
 
-        public init(accessToken: TimeInterval, code: TimeInterval, refreshToken: TimeInterval) {
-            self.accessToken = accessToken
+        public init(code: TimeInterval, refreshToken: TimeInterval) {
             self.code = code
             self.refreshToken = refreshToken
         }
@@ -42,8 +43,12 @@ public struct AuthorizationServerFeature: Sendable {
         authorization: any AuthorizationStore,
         people: any PersonStore, revoker: Revoker, signIn: SignInService, pages: Pages, verifier: AccessTokenVerifier,
         cors: OAuthCORS, limiter: RateLimiter, metrics: AppMetrics, clock: any TimeSource, lifetimes: TokenLifetimes,
-        tokenRequestsPerMinute: Int, secretKey: SymmetricKey
+        tokenIssuer: TokenIssuer, developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, tokenRequestsPerMinute: Int,
+        secretKey: SymmetricKey
     ) {
+        self.tokenRevocations = tokenRevocations
+        self.tokenIssuer = tokenIssuer
+        self.developerTokens = developerTokens
         self.issuer = issuer.absoluteString
         self.portalAPI = .portalAPI(publicURL: issuer)
         self.keys = keys
@@ -71,21 +76,20 @@ public struct AuthorizationServerFeature: Sendable {
         let resources = ResourceIndicators(issuer: issuer, known: [portalAPI.resource])
         let grantContext = GrantContext(
             codes: store, refreshTokens: store, grants: grants,
-            issuer: TokenIssuer(issuer: issuer, accessTokenLifetime: lifetimes.accessToken),
-            refreshTokenLifetime: lifetimes.refreshToken, resources: resources,
+            issuer: tokenIssuer, refreshTokenLifetime: lifetimes.refreshToken, resources: resources,
+            developerTokens: developerTokens,
             personClaims: { id in try await people.find(id: id.person).map(personClaims) }
         )
         let authenticator = ClientAuthenticator(lookup: clients)
         DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
-            limiter: limiter, requestsPerMinute: tokenRequestsPerMinute
+            limiter: limiter, requestsPerMinute: tokenRequestsPerMinute, csrf: pages.csrf, publicOrigin: origin(of: URL(string: issuer)!)
         ).addRoutes(to: oauth2)
         IntrospectionEndpoint(
             authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer, clock: clock
         ).addRoutes(to: oauth2)
-        RevocationEndpoint(authenticator: authenticator, refreshTokens: store, grants: grants, keys: keys, cors: cors, revoker: revoker)
-            .addRoutes(to: oauth2)
+        RevocationEndpoint(authenticator: authenticator, cors: cors, tokens: tokenRevocations).addRoutes(to: oauth2)
         UserInfoEndpoint(verifier: verifier, people: people, lookup: clients, cors: cors).addRoutes(to: oauth2)
         AuthorizeController(
             lookup: clients, consents: store, codes: store, pages: pages, csrf: pages.csrf, bindingKey: consentBindingKey, issuer: issuer,

@@ -21,7 +21,7 @@ struct DiscoveryController {
         let scopes_supported: [String]
         let response_types_supported = ["code"]
         let response_modes_supported = ["query"]
-        let grant_types_supported = ["authorization_code", "refresh_token"]
+        let grant_types_supported = TokenGrants.all.map(\.grantType)
         let code_challenge_methods_supported = ["S256"]
         let token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"]
         let introspection_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post"]

@@ -129,3 +129,31 @@ struct LocallyAppliedGrantStore: GrantStore {
 
     func revocations(after id: Int, now: Date) async throws -> [RevocationEntry] { try await inner.revocations(after: id, now: now) }
 }
+
+/// A `DeveloperTokenStore` whose revocations (the token a new one replaces, a revoked one) the revoker
+/// also applies in this process at once; the store writes their feed entries.
+public struct LocallyAppliedDeveloperTokenStore: DeveloperTokenStore {
+    let inner: any DeveloperTokenStore
+    let revoker: Revoker
+
+    public init(inner: any DeveloperTokenStore, revoker: Revoker) {
+        self.inner = inner
+        self.revoker = revoker
+    }
+
+    public func open(_ token: DeveloperToken, feedExpiry: Date) async throws -> GrantID? {
+        let replaced = try await inner.open(token, feedExpiry: feedExpiry)
+        if let replaced { revoker.applied(.grant(id: replaced), at: token.createdAt, expiry: feedExpiry) }
+        return replaced
+    }
+
+    public func current(clientID: ClientID, personID: SubjectID, now: Date) async throws -> DeveloperToken? {
+        try await inner.current(clientID: clientID, personID: personID, now: now)
+    }
+
+    public func revokeDeveloperToken(grantID: GrantID, at now: Date, feedExpiry: Date) async throws -> Bool {
+        guard try await inner.revokeDeveloperToken(grantID: grantID, at: now, feedExpiry: feedExpiry) else { return false }
+        revoker.applied(.grant(id: grantID), at: now, expiry: feedExpiry)
+        return true
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import OAuthCore
 
@@ -62,11 +63,14 @@ struct TokenEndpoint {
     let clock: any TimeSource
     let limiter: RateLimiter
     let requestsPerMinute: Int
+    let csrf: CSRFProtection
+    /// The portal's own origin: a `personal_access_token` request with the session cookie must come from it.
+    let publicOrigin: String
     let handlers: [String: any GrantHandler] = Dictionary(uniqueKeysWithValues: TokenGrants.all.map { ($0.grantType, $0) })
 
     func addRoutes(to routes: RouteGroup) {
         routes.on("/token", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
-        routes.post("/token", .anyone) { request, context in
+        routes.post("/token", .tokenEndpoint) { request, context in
             var clientOrigins: [String]?
             var response: Response
             do {
@@ -79,11 +83,12 @@ struct TokenEndpoint {
                     throw OAuthError.invalidRequest("grant_type is missing.")
                 }
                 guard let handler = handlers[grantType] else {
-                    throw OAuthError.unsupportedGrantType("Supported grant types: authorization_code, refresh_token.")
+                    throw OAuthError.unsupportedGrantType("Supported grant types: \(TokenGrants.all.map(\.grantType).joined(separator: ", ")).")
                 }
                 guard let active = keys.active else { throw OAuthError.serverError("No signing key is available.") }
                 let result = try await handler.handle(
-                    TokenRequest(parameters: form.parameters, resources: form.resources), client: form.client, credentials: form.credentials,
+                    TokenRequest(parameters: form.parameters, resources: form.resources, session: session(of: request, context, grantType: grantType)),
+                    client: form.client, credentials: form.credentials,
                     keys: active, context: grantContext, now: clock.now
                 )
                 let answer = try result.get()
@@ -104,4 +109,24 @@ struct TokenEndpoint {
             return response
         }
     }
+
+    /// The person's session for the `personal_access_token` grant (SPEC §7), with its proof that the
+    /// request came from the portal's own pages: a same-origin `Origin` or `Sec-Fetch-Site`, or the
+    /// page's CSRF token in `X-CSRF-Token`. Other grants never act on a cookie.
+    private func session(of request: Request, _ context: AppRequestContext, grantType: String) -> SessionProof {
+        guard grantType == PersonalAccessTokenGrant().grantType, let signedIn = context.signedIn else { return .none }
+        guard RouteGate.cameFromOurPages(request, publicOrigin: publicOrigin)
+                || csrf.verify(request.headers[.csrfToken], request: request)
+        else { return .foreignOrigin }
+        let person = signedIn.person
+        return .person(SessionPerson(
+            personID: person.id.subject, isGuest: person.role == .guest, isAdministrator: person.role.isAdministrator,
+            authTime: signedIn.session.authenticatedAt
+        ))
+    }
+}
+
+extension HTTPField.Name {
+    /// A page's CSRF token sent by its script (the `personal_access_token` grant's same-origin proof).
+    static let csrfToken = HTTPField.Name("X-CSRF-Token")!
 }

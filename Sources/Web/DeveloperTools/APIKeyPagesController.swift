@@ -65,7 +65,7 @@ struct APIKeyPagesController {
     static func permissions(_ form: FormFields) -> [String] {
         switch form["access"] {
         case "read": ["*:read"]
-        case "restricted": form.pairs.filter { $0.name == "permissions" }.map(\.value)
+        case "restricted": form.all("permissions")
         default: ["*"]
         }
     }

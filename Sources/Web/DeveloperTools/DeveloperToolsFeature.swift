@@ -16,10 +16,17 @@ public struct DeveloperToolsFeature: Sendable {
     let apiKeysPerPerson: Int
     let once: any OnceStore
     let secretKey: SymmetricKey
+    let developerTokens: DeveloperTokenIssuer
+    let tokenRevocations: TokenRevocations
+    let keys: KeyRing
     let clock: any TimeSource
 
     public init(clients: any ClientStore, limits: ClientLimits, consents: any ConsentStore, revoker: Revoker, pages: Pages, publicURL: URL,
-                apiKeys: any APIKeyStore, apiKeysPerPerson: Int, once: any OnceStore, secretKey: SymmetricKey, clock: any TimeSource) {
+                apiKeys: any APIKeyStore, apiKeysPerPerson: Int, once: any OnceStore, secretKey: SymmetricKey,
+                developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, keys: KeyRing, clock: any TimeSource) {
+        self.developerTokens = developerTokens
+        self.tokenRevocations = tokenRevocations
+        self.keys = keys
         self.once = once
         self.secretKey = secretKey
         self.apiKeys = apiKeys
@@ -40,7 +47,13 @@ public struct DeveloperToolsFeature: Sendable {
         let api = routes.group("/api/2.0")
         icons.addRoutes(to: routes.group("/icons"))
         ClientsAPIController(management: management, icons: icons).addRoutes(to: api)
-        ClientPagesController(management: management, pages: pages, csrf: pages.csrf, issuer: publicURL.absoluteString, once: pageOnce).addRoutes(to: routes.group("/developer-tools/oauth"))
+        let oauthPages = routes.group("/developer-tools/oauth")
+        ClientPagesController(management: management, pages: pages, csrf: pages.csrf, issuer: publicURL.absoluteString, once: pageOnce)
+            .addRoutes(to: oauthPages)
+        DeveloperTokenPagesController(
+            management: management, developerTokens: developerTokens, revocations: tokenRevocations, keys: keys, pages: pages, csrf: pages.csrf,
+            once: pageOnce, clock: clock
+        ).addRoutes(to: oauthPages)
         ConsentsController(consents: consents, lookup: clients, icons: icons, revoker: revoker, pages: pages, csrf: pages.csrf)
             .addRoutes(api: api, profile: routes.group("/profile"))
         let keys = APIKeyManagement(keys: apiKeys, perPerson: apiKeysPerPerson, clock: clock)

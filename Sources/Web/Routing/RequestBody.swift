@@ -85,4 +85,6 @@ struct FormFields: Sendable {
 
     /// How many times `name` occurs.
     func count(of name: String) -> Int { pairs.filter { $0.name == name }.count }
+    /// Every value sent under `name` (ticked checkboxes), in order.
+    func all(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
 }

@@ -65,13 +65,26 @@
     });
   }
 
-  // Copy buttons.
+  // Copy buttons; "Copy & close" (data-close-to) then leaves for the page it names.
   document.querySelectorAll("button.copy").forEach(function (button) {
     button.addEventListener("click", function () {
       var text = document.getElementById(button.dataset.copy).textContent;
+      var done = function () {
+        button.textContent = "Copied";
+        if (button.dataset.closeTo) { window.location.assign(button.dataset.closeTo); }
+      };
       if (navigator.clipboard) {
-        navigator.clipboard.writeText(text).then(function () { button.textContent = "Copied"; });
+        navigator.clipboard.writeText(text).then(done, done);
+      } else {
+        done();
       }
+    });
+  });
+
+  // A form whose button asks first (data-confirm): revoking, deleting.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
     });
   });
 })();
