@@ -196,7 +196,7 @@ public func buildApplication(
             clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
             consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, apiKeys: apiKeys,
             apiKeysPerPerson: configuration.apiKeysPerPerson, once: SQLOnceStore(database: database), secretKey: secretKey,
-            developerTokens: developerTokens, tokenRevocations: tokenRevocations, keys: keys, clock: clock
+            developerTokens: developerTokens, tokenRevocations: tokenRevocations, keys: keys, people: people, clock: clock
         ).register(on: routes)
         SignInFeature(signIn: signIn, pages: pages, clients: clients).register(on: routes)
         OperationsFeature(database: database, metrics: metrics).register(on: routes)

@@ -177,7 +177,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             clientsPerPerson: try integer("GATEHOUSE_CLIENTS_PER_PERSON", default: 10, range: 1...1_000_000),
             apiKeysPerPerson: try integer("GATEHOUSE_API_KEYS_PER_PERSON", default: 50, range: 1...10_000),
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
-            developerTokenLifetime: TimeInterval(try integer("GATEHOUSE_DEVELOPER_TOKEN_TTL", default: 3600, range: 60...2_592_000)),
+            developerTokenLifetime: TimeInterval(try integer("GATEHOUSE_DEVELOPER_TOKEN_TTL", default: 3600, range: 60...86_400)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
             refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
             maxUploadBytes: maxUploadBytes,

@@ -77,7 +77,7 @@ def test_register_list_regenerate_disable_delete(server, browser, screenshots, t
     shot(browser, screenshots, "04-app-created-with-secret")
 
     browser.get(server.base_url + "/developer-tools/oauth")
-    row = browser.find_element(By.CSS_SELECTOR, f'li[data-client-id="{client_id}"]')
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-client-id="{client_id}"]')
     assert "Docs Sync" in row.text
     icon = row.find_element(By.CSS_SELECTOR, "img.app-icon")
     WebDriverWait(browser, 10).until(lambda b: b.execute_script("return arguments[0].naturalWidth", icon) == 32)
@@ -101,7 +101,7 @@ def test_register_list_regenerate_disable_delete(server, browser, screenshots, t
     shot(browser, screenshots, "09-delete-confirmation")
     browser.find_element(By.ID, "confirm-delete").click()
     WebDriverWait(browser, 10).until(EC.url_contains("deleted=1"))
-    assert not browser.find_elements(By.CSS_SELECTOR, f'li[data-client-id="{client_id}"]')
+    assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-client-id="{client_id}"]')
     shot(browser, screenshots, "10-app-deleted")
 
 
@@ -200,3 +200,65 @@ def test_auth_button_link_and_snippets_work_as_pasted(server, browser, screensho
     line = curl.replace("YOUR_CLIENT_SECRET", app["client_secret"])
     ran = subprocess.run(["bash", "-c", line], env=dict(os.environ, CODE=code), capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0 and '"access_token"' in ran.stdout, ran.stdout + ran.stderr
+
+
+def test_row_menu_generate_token_and_many_apps_at_once(server, browser, screenshots):
+    """SPEC §7's list in Chromium: the table's row menu opens Generate token, whose dialog shows the
+    token once with Created and Expires; the token works on the API until the dialog's Revoke; then two
+    apps are disabled together (their token items greyed out) and deleted together after a confirmation."""
+    import requests
+
+    from oauth_helpers import register_app, signed_in_session
+
+    session = signed_in_session(server)
+    first = register_app(server, session, ["https://first.example.com/cb"], scopes=("files:read", "openid"))
+    second = register_app(server, session, ["https://second.example.com/cb"], scopes=("rooms:read",))
+
+    sign_in(browser, server)
+    browser.get(server.base_url + "/developer-tools/oauth")
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-client-id="{first["client_id"]}"]')
+    assert "files:read" in row.find_element(By.CLASS_NAME, "scope-tags").text
+    assert row.find_element(By.CLASS_NAME, "creator").text
+    row.find_element(By.CSS_SELECTOR, "details.row-menu summary").click()
+    shot(browser, screenshots, "15-app-row-menu")
+    row.find_element(By.CLASS_NAME, "menu-generate-token").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("/developer-token"))
+    browser.find_element(By.CSS_SELECTOR, 'input[name="scope"][value="openid"]').click()  # files:read only
+    browser.find_element(By.ID, "generate-token").click()
+    token = settle(browser).until(lambda b: b.find_element(By.ID, "developer-token").text)
+    assert browser.find_element(By.ID, "token-created").text and browser.find_element(By.ID, "token-expires").text
+    assert browser.find_element(By.ID, "token-scopes").text == "files:read"
+    shot(browser, screenshots, "16-developer-token")
+    bearer = {"Authorization": "Bearer " + token}
+    assert requests.get(server.base_url + "/api/2.0/files/@my", headers=bearer).status_code == 200
+    browser.refresh()
+    assert not browser.find_elements(By.ID, "developer-token"), "shown once"
+    browser.back()
+
+    browser.get(browser.current_url.split("?")[0])
+    browser.execute_script("window.confirm = function () { return true; };")
+    browser.find_element(By.ID, "revoke-current-token").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("done=token-revoked"))
+    assert "was revoked" in browser.find_element(By.ID, "notice").text
+    assert requests.get(server.base_url + "/api/2.0/files/@my", headers=bearer).status_code == 401
+
+    browser.get(server.base_url + "/developer-tools/oauth")
+    for app in (first, second):
+        browser.find_element(By.CSS_SELECTOR, f'input.select-app[value="{app["client_id"]}"]').click()
+    browser.find_element(By.ID, "disable-selected").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("done=disabled"))
+    assert "2 apps were disabled" in browser.find_element(By.ID, "notice").text
+    for app in (first, second):
+        row = browser.find_element(By.CSS_SELECTOR, f'tr[data-client-id="{app["client_id"]}"]')
+        assert row.find_element(By.CSS_SELECTOR, "button.switch").text == "Disabled"
+        assert len(row.find_elements(By.CLASS_NAME, "menu-disabled")) == 3
+    shot(browser, screenshots, "17-two-apps-disabled")
+    for app in (first, second):
+        browser.find_element(By.CSS_SELECTOR, f'input.select-app[value="{app["client_id"]}"]').click()
+    browser.find_element(By.ID, "delete-selected").click()
+    WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "selected-apps")))
+    shot(browser, screenshots, "18-delete-two-apps")
+    browser.find_element(By.ID, "confirm-delete").click()
+    WebDriverWait(browser, 10).until(EC.url_contains("done=deleted"))
+    for app in (first, second):
+        assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-client-id="{app["client_id"]}"]')

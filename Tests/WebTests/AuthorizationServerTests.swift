@@ -779,10 +779,19 @@ import Testing
             #expect((entry["client"] as? [String: Any])?["name"] as? String == "Docs Sync")
             let page = try await browser.get(client, "/profile/authorized-apps")
             #expect(page.text.contains("Docs Sync"))
-            let csrf = try #require(csrfToken(in: page.text))
+            // Scopes with the consent screen's labels; Revoke asks first, on a page naming what ends.
+            #expect(page.text.contains("View all files and folders") && page.text.contains("View your personal data"))
+            #expect(!page.text.contains("method=\"post\" action=\"/profile/authorized-apps/"))
+            let confirm = try await browser.get(client, "/profile/authorized-apps/\(app.clientID)/revoke")
+            #expect(confirm.status == .ok && confirm.text.contains("Revoke “Docs Sync”?") && confirm.text.contains("View all files and folders"))
+            #expect(try await browser.get(client, "/profile/authorized-apps").text.contains("Docs Sync"), "nothing revoked by looking")
+            let csrf = try #require(csrfToken(in: confirm.text))
             let revoked = try await browser.post(client, "/profile/authorized-apps/\(app.clientID)/revoke", form: [("csrf_token", csrf)])
             #expect(revoked.status == .seeOther)
-            #expect(try await browser.get(client, "/profile/authorized-apps").text.contains("no-authorized-apps"))
+            let after = try await browser.get(client, try #require(revoked.headers[.location]))
+            #expect(after.text.contains("no-authorized-apps"))
+            #expect(after.text.contains("“Docs Sync” can no longer act for you"))
+            #expect(try await browser.get(client, "/profile/authorized-apps/\(app.clientID)/revoke").status == .notFound)
         }
     }
 }

@@ -143,6 +143,12 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
             #expect(response.text.contains("id=\"error-name\""))
             #expect(response.text.contains("id=\"error-logo\""))
             #expect(response.text.contains("id=\"error-allowed_origins\""))
+            // The fields the summary names are marked invalid and point at their messages; the others are not.
+            #expect(response.text.contains("aria-invalid=\"true\" aria-describedby=\"error-name\""))
+            #expect(response.text.contains("aria-invalid=\"true\" aria-describedby=\"error-logo\""))
+            #expect(response.text.contains("aria-invalid=\"true\" aria-describedby=\"error-allowed_origins\""))
+            #expect(!response.text.contains("aria-describedby=\"error-website_url\""))
+            #expect(response.text.contains("id=\"error-summary\""))
             #expect(response.text.contains("value=\"ab\""))
             #expect(response.text.contains("value=\"https://sync.example.com/cb\""))
             #expect(try await rowCount("oauth_clients", in: scratch) == 0)
@@ -189,6 +195,109 @@ let iconFile = (name: "logo", filename: "icon.png", type: "image/png", data: Tes
             var gus = Browser()
             _ = try await gus.signIn(client, email: "gus@example.com", password: "person-password-1")
             #expect(try await gus.get(client, "/developer-tools/oauth/new").status == .forbidden)
+        }
+    }
+
+    /// SPEC §7's list: the empty state, then a table with Label, Creator, Last modified, Scopes and
+    /// State, a row menu (token items and Auth button greyed out while disabled), and several apps
+    /// enabled, disabled or deleted together (delete after a confirmation). Nothing changes for apps
+    /// the person may not manage.
+    @Test func theListIsATableWithAMenuAndSelection() async throws {
+        try await withTestApp { client, scratch in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let empty = try await browser.get(client, "/developer-tools/oauth")
+            #expect(empty.text.contains("No OAuth applications") && empty.text.contains("id=\"guide-link\"") && empty.text.contains("id=\"register-app\""))
+            #expect(!empty.text.contains("id=\"app-list\""))
+            let guide = try await browser.get(client, "/developer-tools/oauth/guide")
+            #expect(guide.status == .ok && guide.text.contains("/oauth2/token") && guide.text.contains("/.well-known/openid-configuration"))
+            let first = try await registerApp(client, scopes: ["files:read", "openid"])
+            let second = try await registerApp(client, scopes: ["rooms:read"])
+            let third = try await registerApp(client, scopes: ["rooms:read"])
+            let page = try await browser.get(client, "/developer-tools/oauth")
+            #expect(page.text.contains(">Creator</th>") && page.text.contains(">Last modified</th>") && page.text.contains(">Scopes</th>") && page.text.contains(">State</th>"))
+            #expect(page.text.contains("<span class=\"tag\" title=\"View all files and folders\">files:read</span>"))
+            #expect(page.text.contains("<a href=\"/settings\">Settings</a>"))
+            for app in [first, second, third] {
+                #expect(page.text.contains("data-client-id=\"\(app.clientID)\""))
+                #expect(page.text.contains("href=\"/developer-tools/oauth/\(app.clientID)/developer-token\" class=\"menu-generate-token\""))
+            }
+            let csrf = try #require(csrfToken(in: page.text))
+            // Disable two at once: their menus grey out the token items and the Auth button.
+            let disabled = try await browser.post(client, "/developer-tools/oauth/selected", form: [
+                ("csrf_token", csrf), ("action", "disable"), ("client_id", first.clientID), ("client_id", second.clientID),
+            ])
+            #expect(disabled.headers[.location] == "/developer-tools/oauth?done=disabled&count=2")
+            let after = try await browser.get(client, "/developer-tools/oauth?done=disabled&count=2")
+            #expect(after.text.contains("2 apps were disabled"))
+            #expect(!after.text.contains("/developer-tools/oauth/\(first.clientID)/developer-token"))
+            #expect(after.text.contains("/developer-tools/oauth/\(third.clientID)/developer-token"))
+            #expect(after.text.components(separatedBy: "class=\"menu-disabled\"").count - 1 == 6)
+            let portal = try await portalToken(client)
+            let enabledFlags = { (id: String) async throws -> Bool? in
+                try await api(client, .get, "/api/2.0/clients/\(id)", token: portal).json()["enabled"] as? Bool
+            }
+            #expect(try await enabledFlags(first.clientID) == false)
+            #expect(try await enabledFlags(second.clientID) == false)
+            #expect(try await enabledFlags(third.clientID) == true)
+            _ = try await browser.post(client, "/developer-tools/oauth/selected", form: [
+                ("csrf_token", csrf), ("action", "enable"), ("client_id", first.clientID),
+            ])
+            #expect(try await enabledFlags(first.clientID) == true)
+            // Delete asks first and deletes nothing until confirmed.
+            let ask = try await browser.post(client, "/developer-tools/oauth/selected", form: [
+                ("csrf_token", csrf), ("action", "delete"), ("client_id", first.clientID), ("client_id", third.clientID),
+            ])
+            #expect(ask.status == .ok && ask.text.contains("Delete these apps?") && ask.text.contains("id=\"confirm-delete\""))
+            #expect(try await rowCount("oauth_clients", in: scratch) == 3)
+            let confirmed = try await browser.post(client, "/developer-tools/oauth/selected", form: hiddenFields(ask.text))
+            #expect(confirmed.headers[.location] == "/developer-tools/oauth?done=deleted&count=2")
+            #expect(try await rowCount("oauth_clients", in: scratch) == 1)
+            // Another person's selection of these apps changes nothing.
+            try await addPerson(scratch, email: "bob@example.com", role: .user)
+            var bob = Browser()
+            _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")
+            let bobsCSRF = try #require(csrfToken(in: try await bob.get(client, "/developer-tools/oauth").text))
+            let refused = try await bob.post(client, "/developer-tools/oauth/selected", form: [
+                ("csrf_token", bobsCSRF), ("action", "disable"), ("client_id", second.clientID),
+            ])
+            #expect(refused.status == .notFound)
+            #expect(try await enabledFlags(second.clientID) == false)
+            _ = try await browser.post(client, "/developer-tools/oauth/selected", form: [("csrf_token", csrf), ("action", "enable"), ("client_id", second.clientID)])
+            let bobs = try await bob.post(client, "/developer-tools/oauth/selected", form: [
+                ("csrf_token", bobsCSRF), ("action", "delete"), ("confirm", "yes"), ("client_id", second.clientID),
+            ])
+            #expect(bobs.status == .notFound)
+            #expect(try await rowCount("oauth_clients", in: scratch) == 1)
+        }
+    }
+
+    /// The pages a newcomer walks through: Settings in the top bar and the breadcrumb, the home page's
+    /// cards, required marks on the form, and the app page's issuer and endpoint URLs with Copy.
+    @Test func settingsBreadcrumbRequiredMarksAndEndpoints() async throws {
+        try await withTestApp { client, _ in
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let home = try await browser.get(client, "/")
+            #expect(home.text.contains("id=\"nav-settings\"") && home.text.contains("id=\"developer-tools-card\"") && home.text.contains("tile-go"))
+            let settings = try await browser.get(client, "/settings")
+            #expect(settings.status == .ok && settings.text.contains("id=\"settings-oauth\"") && settings.text.contains("id=\"settings-api-keys\""))
+            #expect(try await client.execute(uri: "/settings", method: .get).headers[.location] == "/login?redirect=%2Fsettings")
+            let form = try await browser.get(client, "/developer-tools/oauth/new")
+            for label in ["App name", "Website URL", "App icon", "Redirect URLs", "Allowed origins", "Access scopes", "Privacy policy URL",
+                          "Terms of Service URL"] {
+                #expect(form.text.contains(label + " <span class=\"required\" aria-hidden=\"true\">*</span>"), "\(label)")
+            }
+            #expect(!form.text.contains("Description <span class=\"required\""))
+            // No picture yet: the preview has no address at all, so no broken image shows.
+            #expect(form.text.contains("<img id=\"logo-preview\" class=\"app-icon\" width=\"32\" height=\"32\" alt=\"\" hidden>"))
+            let app = try await registerApp(client)
+            let details = try await browser.get(client, "/developer-tools/oauth/\(app.clientID)")
+            for (id, url) in [("issuer-url", "http://127.0.0.1:8080"), ("discovery-url", "http://127.0.0.1:8080/.well-known/openid-configuration"),
+                              ("authorize-url", "http://127.0.0.1:8080/oauth2/authorize"), ("token-url", "http://127.0.0.1:8080/oauth2/token")] {
+                #expect(details.text.contains("<code id=\"\(id)\">\(url)</code> <button type=\"button\" class=\"copy\" data-copy=\"\(id)\">Copy</button>"))
+            }
+            #expect(details.text.contains("<section class=\"card\" id=\"edit\">"))
         }
     }
 }

@@ -58,6 +58,13 @@ import Testing
             #expect(try await api(client, .get, "/api/2.0/files/@my", token: first).status == .unauthorized)
             #expect(try await api(client, .get, "/api/2.0/files/@my", token: second).status == .ok)
             #expect(try await Self.developerRows(scratch).tokens == 1)
+            // The replaced token's revocation is remembered as long as a developer token lives, not an access token.
+            let feedExpiry = try await scratch.inspect { database in
+                try await database.read { sql in
+                    try await sql.raw("SELECT MAX(expires_at) AS e FROM revocations WHERE kind = 'grant'").first()?.decode(column: "e", as: Int64.self)
+                }
+            }
+            #expect((feedExpiry ?? 0) >= Int64(Date().timeIntervalSince1970) + 7200 + 60 - 5)
             let discovery = try await client.execute(uri: "/.well-known/openid-configuration", method: .get).json()
             #expect((discovery["grant_types_supported"] as? [String])?.contains(Self.grant) == true)
             let metrics = try await client.execute(uri: "/metrics", method: .get, headers: metricsHeaders).text
@@ -98,6 +105,48 @@ import Testing
         }
     }
 
+    /// SPEC §7: the app's creator or an admin — each alone is enough.
+    @Test func anAdminWhoDidNotMakeTheAppAndAUserWhoDidBothGetTokens() async throws {
+        try await withTestApp { client, scratch in
+            _ = try await addPerson(scratch, email: "admin@example.com", role: .admin)
+            _ = try await addPerson(scratch, email: "maker@example.com", role: .user)
+            let ownersApp = try await registerApp(client)
+            let makerToken = try await portalToken(client, email: "maker@example.com", password: "person-password-1")
+            var body = registrationJSON()
+            body["scopes"] = ["files:read"]
+            let made = try await api(client, .post, "/api/2.0/clients", token: makerToken, json: body).json()
+            let makersApp = TestApp(clientID: try #require(made["client_id"] as? String), secret: try #require(made["client_secret"] as? String),
+                                    redirectURI: "https://app.example.com/cb")
+            var admin = Browser()
+            _ = try await admin.signIn(client, email: "admin@example.com", password: "person-password-1")
+            var maker = Browser()
+            _ = try await maker.signIn(client, email: "maker@example.com", password: "person-password-1")
+            #expect(try await Self.grantRequest(client, browser: admin, app: ownersApp, scope: "openid").status == .ok)
+            #expect(try await Self.grantRequest(client, browser: maker, app: makersApp, scope: "files:read").status == .ok)
+            #expect(try await Self.grantRequest(client, browser: maker, app: ownersApp, scope: "openid").status == .badRequest)
+            #expect(try await Self.developerRows(scratch).tokens == 2)
+        }
+    }
+
+    /// The dialog's Revoke ends the token it showed, not a newer one made meanwhile (in another tab).
+    @Test func theDialogRevokesOnlyTheTokenItShowed() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client)
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let path = "/developer-tools/oauth/\(app.clientID)/developer-token"
+            let form = hiddenFields(try await browser.get(client, path).text).filter { $0.0 != "scope" } + [("scope", "openid")]
+            let shown = try await browser.get(client, try #require(try await browser.post(client, path, form: form).headers[.location]))
+            let revokeForm = hiddenFields(shown.text).filter { $0.0 == "csrf_token" || $0.0 == "grant_id" }
+            #expect(revokeForm.contains { $0.0 == "grant_id" })
+            let newer = try #require(try await Self.grantRequest(client, browser: browser, app: app, scope: "openid").json()["access_token"] as? String)
+            let stale = try await browser.post(client, path + "/revoke", form: revokeForm)
+            #expect(stale.headers[.location] == "/developer-tools/oauth/\(app.clientID)?done=no-token")
+            #expect(try await api(client, .get, "/api/2.0/people/@self", token: newer).status == .forbidden, "still valid: openid only")
+            #expect(try await browser.get(client, "/developer-tools/oauth/\(app.clientID)?done=no-token").text.contains("nothing was revoked"))
+        }
+    }
+
     /// Same-origin proof may also be the page's CSRF token in a header (a script on the portal's pages).
     @Test func theCSRFHeaderIsProofEnough() async throws {
         try await withTestApp { client, _ in
@@ -135,6 +184,12 @@ import Testing
                                                                     proof: [("Sec-Fetch-Site", "cross-site")]), .badRequest, "invalid_grant"),
                 ("no proof at all", try await Self.grantRequest(client, browser: owner, app: app, scope: "files:read", proof: []),
                  .badRequest, "invalid_grant"),
+                ("an opaque origin", try await Self.grantRequest(client, browser: owner, app: app, scope: "files:read", proof: [("Origin", "null")]),
+                 .badRequest, "invalid_grant"),
+                ("a same-site page", try await Self.grantRequest(client, browser: owner, app: app, scope: "files:read",
+                                                                  proof: [("Sec-Fetch-Site", "same-site")]), .badRequest, "invalid_grant"),
+                ("a typed address", try await Self.grantRequest(client, browser: owner, app: app, scope: "files:read",
+                                                                 proof: [("Sec-Fetch-Site", "none")]), .badRequest, "invalid_grant"),
                 ("a guest", try await Self.grantRequest(client, browser: guest, app: app, scope: "files:read"), .badRequest, "access_denied"),
                 ("neither creator nor admin", try await Self.grantRequest(client, browser: user, app: app, scope: "files:read"),
                  .badRequest, "access_denied"),
@@ -161,6 +216,12 @@ import Testing
                                                    proof: [("Origin", "https://app.example.com")])
             #expect(cors.headers[.accessControlAllowCredentials] == nil)
             #expect(cors.status == .badRequest)
+            // Nor does a preflight: no credentials, and no X-CSRF-Token from another origin.
+            let preflight = try await client.execute(uri: "/oauth2/token", method: .options, headers: [
+                .origin: "https://app.example.com", .accessControlRequestMethod: "POST", .accessControlRequestHeaders: "X-CSRF-Token, Content-Type",
+            ])
+            #expect(preflight.headers[.accessControlAllowCredentials] == nil)
+            #expect(!(preflight.headers[.accessControlAllowHeaders] ?? "").lowercased().contains("x-csrf-token"))
             // A disabled app.
             let portal = try await portalToken(client)
             #expect(try await api(client, .patch, "/api/2.0/clients/\(app.clientID)/activation", token: portal, json: ["status": false]).status == .ok)

@@ -45,13 +45,14 @@ public struct DeveloperTokenIssuer: Sendable {
         self.issuer = issuer
     }
 
-    /// A developer token with its stored record, and the grant of the token it replaced.
+    /// A developer token with its stored record.
     public struct Issued: Sendable {
         public let token: String
         public let record: DeveloperToken
-        public let replaced: GrantID?
-        public let feedExpiry: Date
     }
+
+    /// When the feed may forget a revocation made at `now`: after every token has expired.
+    func feedExpiry(_ now: Date) -> Date { TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.longestLifetime) }
 
     /// The scopes asked for, in the app's order, when every one is the app's.
     public static func scopes(_ requested: String?, client: RegisteredClient) -> Result<[String], OAuthError> {
@@ -70,7 +71,7 @@ public struct DeveloperTokenIssuer: Sendable {
         async throws -> Result<Issued, OAuthError>
     {
         guard person.mayTakeDeveloperTokens(of: client) else {
-            return .failure(OAuthError("access_denied", person.isGuest
+            return .failure(.accessDenied(person.isGuest
                 ? "Guests cannot make developer tokens."
                 : "Only the app's creator or an admin can make developer tokens for it."))
         }
@@ -81,16 +82,16 @@ public struct DeveloperTokenIssuer: Sendable {
         case .success(let chosen): scopes = chosen
         }
         let record = DeveloperToken(
-            grantID: .generate(), clientID: client.clientID, personID: person.personID, scopes: scopes, createdAt: now,
-            expiresAt: now.addingTimeInterval(issuer.developerTokenLifetime)
+            grantID: .generate(), clientID: client.clientID, personID: person.personID, scopes: scopes, authTime: person.authTime,
+            createdAt: now, expiresAt: now.addingTimeInterval(issuer.developerTokenLifetime)
         )
-        let feedExpiry = TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.longestLifetime)
-        let replaced = try await store.open(record, feedExpiry: feedExpiry)
         let subject = TokenIssuer.Subject(
             clientID: client.clientID, personID: person.personID, grantID: record.grantID, scopes: scopes, authTime: person.authTime, nonce: nil
         )
+        // Signed before anything is written: a failure leaves the token before it working.
         let token = try issuer.accessToken(for: subject, now: now, key: key, lifetime: issuer.developerTokenLifetime).token
-        return .success(Issued(token: token, record: record, replaced: replaced, feedExpiry: feedExpiry))
+        _ = try await store.open(record, feedExpiry: feedExpiry(now))
+        return .success(Issued(token: token, record: record))
     }
 }
 
@@ -136,11 +137,9 @@ extension DeveloperTokenIssuer {
         try await store.current(clientID: client, personID: person, now: now)
     }
 
-    /// Revokes the person's current developer token for the app; `false` when there was none.
-    public func revokeCurrent(client: ClientID, person: SubjectID, now: Date) async throws -> Bool {
-        guard let current = try await store.current(clientID: client, personID: person, now: now) else { return false }
-        return try await store.revokeDeveloperToken(
-            grantID: current.grantID, at: now, feedExpiry: TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.longestLifetime)
-        )
+    /// Revokes the person's current developer token for the app (only when it is `grantID`, if given:
+    /// the token a dialog showed, not a newer one); `false` when there was none.
+    public func revokeCurrent(client: ClientID, person: SubjectID, grantID: GrantID? = nil, now: Date) async throws -> Bool {
+        try await store.revokeCurrent(clientID: client, personID: person, grantID: grantID, at: now, feedExpiry: feedExpiry(now)) != nil
     }
 }

@@ -254,14 +254,17 @@ public struct DeveloperToken: Sendable, Equatable {
     public var clientID: ClientID
     public var personID: SubjectID
     public var scopes: [String]
+    /// When the person signed in to the session that asked for it (OIDC `auth_time`).
+    public var authTime: Date
     public var createdAt: Date
     public var expiresAt: Date
 
-    public init(grantID: GrantID, clientID: ClientID, personID: SubjectID, scopes: [String], createdAt: Date, expiresAt: Date) {
+    public init(grantID: GrantID, clientID: ClientID, personID: SubjectID, scopes: [String], authTime: Date, createdAt: Date, expiresAt: Date) {
         self.grantID = grantID
         self.clientID = clientID
         self.personID = personID
         self.scopes = scopes
+        self.authTime = authTime
         self.createdAt = createdAt
         self.expiresAt = expiresAt
     }
@@ -276,4 +279,7 @@ public protocol DeveloperTokenStore: Sendable {
     func current(clientID: ClientID, personID: SubjectID, now: Date) async throws -> DeveloperToken?
     /// Revokes the grant when it is a developer token's (with its feed entry); `false` otherwise.
     func revokeDeveloperToken(grantID: GrantID, at: Date, feedExpiry: Date) async throws -> Bool
+    /// Revokes the person's current developer token for the app (only when it is `grantID`, if given),
+    /// in one transaction; answers its grant, `nil` when there was none.
+    func revokeCurrent(clientID: ClientID, personID: SubjectID, grantID: GrantID?, at: Date, feedExpiry: Date) async throws -> GrantID?
 }

@@ -17,12 +17,8 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
 
     public func issue(_ code: IssuedCode) async throws {
         try await database.write { sql in
-            try await sql.raw("""
-                INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at, resources)
-                VALUES (\(bind: code.grantID.rawValue), \(bind: code.clientID.rawValue), \(bind: code.personID.rawValue),
-                        \(bind: Self.scopes(code.scopes)), \(bind: code.authTime.unixSeconds), \(bind: code.createdAt.unixSeconds),
-                        \(bind: Self.scopes(code.resources)))
-                """).run()
+            try await Self.openGrant(code.grantID, clientID: code.clientID, personID: code.personID, scopes: code.scopes, authTime: code.authTime,
+                                     createdAt: code.createdAt, resources: code.resources, sql)
             try await sql.raw("""
                 INSERT INTO authorization_codes (code_hash, grant_id, client_id, person_id, redirect_uri, redirect_uri_given,
                     scopes, nonce, code_challenge, auth_time, created_at, expires_at)
@@ -32,6 +28,16 @@ public struct SQLAuthorizationStore: AuthorizationCodeStore, RefreshTokenStore, 
                         \(bind: code.createdAt.unixSeconds), \(bind: code.expiresAt.unixSeconds))
                 """).run()
         }
+    }
+
+    /// Opens a grant (a code's, a developer token's) in the caller's transaction.
+    static func openGrant(_ grantID: GrantID, clientID: ClientID, personID: SubjectID, scopes: [String], authTime: Date, createdAt: Date,
+                          resources: [String], _ sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO grants (grant_id, client_id, person_id, scopes, auth_time, created_at, resources)
+            VALUES (\(bind: grantID.rawValue), \(bind: clientID.rawValue), \(bind: personID.rawValue), \(bind: Self.scopes(scopes)),
+                    \(bind: authTime.unixSeconds), \(bind: createdAt.unixSeconds), \(bind: Self.scopes(resources)))
+            """).run()
     }
 
     public func find(codeHash: String) async throws -> IssuedCode? {

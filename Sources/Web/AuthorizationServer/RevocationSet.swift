@@ -79,7 +79,7 @@ public final class RevocationSet: Sendable {
 /// second. It also says how long the feed keeps an entry: until every token it covers has expired.
 public struct Revoker: Sendable {
     let revocations: RevocationSet
-    /// The longest an access token lives.
+    /// The longest an access token lives (a developer token's lifetime when that is longer).
     let accessTokenLifetime: TimeInterval
     let clock: any TimeSource
 
@@ -155,5 +155,11 @@ public struct LocallyAppliedDeveloperTokenStore: DeveloperTokenStore {
         guard try await inner.revokeDeveloperToken(grantID: grantID, at: now, feedExpiry: feedExpiry) else { return false }
         revoker.applied(.grant(id: grantID), at: now, expiry: feedExpiry)
         return true
+    }
+
+    public func revokeCurrent(clientID: ClientID, personID: SubjectID, grantID: GrantID?, at now: Date, feedExpiry: Date) async throws -> GrantID? {
+        let revoked = try await inner.revokeCurrent(clientID: clientID, personID: personID, grantID: grantID, at: now, feedExpiry: feedExpiry)
+        if let revoked { revoker.applied(.grant(id: revoked), at: now, expiry: feedExpiry) }
+        return revoked
     }
 }

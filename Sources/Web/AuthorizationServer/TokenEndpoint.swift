@@ -118,11 +118,15 @@ struct TokenEndpoint {
         guard RouteGate.cameFromOurPages(request, publicOrigin: publicOrigin)
                 || csrf.verify(request.headers[.csrfToken], request: request)
         else { return .foreignOrigin }
-        let person = signedIn.person
-        return .person(SessionPerson(
-            personID: person.id.subject, isGuest: person.role == .guest, isAdministrator: person.role.isAdministrator,
-            authTime: signedIn.session.authenticatedAt
-        ))
+        return .person(SessionPerson(signedIn))
+    }
+}
+
+extension SessionPerson {
+    /// The signed-in person as the developer token rules see them.
+    init(_ signedIn: SignedIn) {
+        self.init(personID: signedIn.person.id.subject, isGuest: signedIn.person.role == .guest,
+                  isAdministrator: signedIn.person.role.isAdministrator, authTime: signedIn.session.authenticatedAt)
     }
 }
 

@@ -12,6 +12,8 @@ struct ClientPagesController {
     let csrf: CSRFProtection
     let issuer: String
     let once: PageOnce
+    /// Whose apps they are, for the list's Creator column.
+    let people: any PersonStore
 
     /// The largest form accepted: a 256 KB icon, its data-URI copy and the text fields.
     static let formLimit = 1024 * 1024
@@ -22,6 +24,10 @@ struct ClientPagesController {
         routes.get("", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             return try await list(request, context, person: person, notice: nil)
+        }
+        routes.get("/guide", .page) { request, context in
+            guard context.signedIn != nil else { return Self.signInFirst(request) }
+            return pages.render("devtools-guide", ["endpoints": endpoints], request: request, context: context)
         }
         routes.get("/audit", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
@@ -75,6 +81,8 @@ struct ClientPagesController {
             case "registered": secret == nil ? "The app was registered. Its secret was shown once; regenerate it if it is lost." : "The app was registered."
             case "saved": "Your changes were saved."
             case "regenerated": secret == nil ? "A new secret was made; it was shown once." : "A new secret was made; the old one no longer works."
+            case "token-revoked": "Your developer token for this app was revoked."
+            case "no-token": "You had no developer token for this app (or a newer one replaced the one shown); nothing was revoked."
             default: nil
             }
             return details(request, context, client, secret: secret, notice: notice)
@@ -99,6 +107,28 @@ struct ClientPagesController {
             let id = made.client.clientID.rawValue
             let view = try await once.keep(made.secret, purpose: Self.secretView(id), for: request)
             return .seeOther("/developer-tools/oauth/\(id)?shown=\(view)&done=regenerated")
+        }
+        // Several apps at once (SPEC §7): enable, disable, or delete after a confirmation.
+        routes.post("/selected", .pageSpending(.clientsChange)) { request, context in
+            guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
+            let form = try await csrf.checkedForm(request)
+            let ids = Array(Set(form.all("client_id"))).prefix(200)
+            guard !ids.isEmpty else { return .seeOther("/developer-tools/oauth?done=none-selected") }
+            var apps: [RegisteredClient] = []
+            for id in ids { apps.append(try await management.manageable(id, by: person)) }
+            switch form["action"] {
+            case "enable", "disable":
+                for app in apps { _ = try await management.setEnabled(app.clientID.rawValue, form["action"] == "enable", by: person) }
+                return .seeOther("/developer-tools/oauth?done=\(form["action"] == "enable" ? "enabled" : "disabled")&count=\(apps.count)")
+            case "delete" where form["confirm"] == "yes":
+                for app in apps { try await management.delete(app.clientID.rawValue, by: person) }
+                return .seeOther("/developer-tools/oauth?done=deleted&count=\(apps.count)")
+            case "delete":
+                return pages.render("devtools-delete-selected", ["apps": apps.map(Self.appView), "count": apps.count],
+                                    request: request, context: context)
+            default:
+                throw AppError.badRequest("Choose Enable, Disable or Delete for the selected apps.")
+            }
         }
         routes.post("/:client_id/activation", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
@@ -127,6 +157,14 @@ struct ClientPagesController {
         }
     }
 
+    /// The authorization server's addresses an app's developer needs (RFC 8414 §2), as the app page shows them.
+    var endpoints: [String: String] {
+        [
+            "issuer": issuer, "discovery": issuer + "/.well-known/openid-configuration", "authorize": issuer + "/oauth2/authorize",
+            "token": issuer + "/oauth2/token",
+        ]
+    }
+
     /// What a kept secret is for: this app's page, and no other.
     static func secretView(_ clientID: String) -> String { "client secret " + clientID }
 
@@ -144,11 +182,40 @@ struct ClientPagesController {
 
     private func list(_ request: Request, _ context: AppRequestContext, person: Person, notice: String?) async throws -> Response {
         let apps = try await management.list(for: person, after: nil, limit: 200)
-        var data: [String: Any] = [
-            "apps": apps.map(Self.appView), "hasApps": !apps.isEmpty, "canRegister": person.role != .guest,
-        ]
-        if request.uri.queryParameters["deleted"] == "1" { data["notice"] = "The app was deleted." }
+        var creators: [String: String] = [:]
+        for id in Set(apps.map(\.createdBy)) {
+            creators[id] = try await people.find(id: PersonID(rawValue: id)).map(\.displayName) ?? "Removed person"
+        }
+        let rows: [[String: Any]] = apps.map { app in
+            var row = Self.appView(app)
+            row["creator"] = creators[app.createdBy] ?? ""
+            row["modified"] = Self.day(app.modifiedOn)
+            row["modifiedISO"] = RFC3339.string(app.modifiedOn)
+            row["scopeTags"] = app.scopes.map { ["name": $0, "label": ScopeCatalog.scope(named: $0)?.description ?? $0] }
+            return row
+        }
+        var data: [String: Any] = ["apps": rows, "hasApps": !apps.isEmpty, "canRegister": person.role != .guest]
+        let query = request.uri.queryParameters
+        let count = Int(query["count"].map(String.init) ?? "") ?? 1
+        let apps1 = count == 1 ? "1 app was" : "\(count) apps were"
+        if query["deleted"] == "1" { data["notice"] = "The app was deleted." }
+        switch query["done"] {
+        case "enabled": data["notice"] = "\(apps1) enabled."
+        case "disabled": data["notice"] = "\(apps1) disabled; their tokens no longer work."
+        case "deleted": data["notice"] = "\(apps1) deleted."
+        case "none-selected": data["notice"] = "Select one or more apps first."
+        default: break
+        }
         return pages.render("devtools-list", data, request: request, context: context)
+    }
+
+    /// A date as the list shows it (UTC).
+    static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return "\(months[(parts.month ?? 1) - 1]) \(parts.day ?? 1), \(parts.year ?? 1970)"
     }
 
     private func details(
@@ -161,7 +228,7 @@ struct ClientPagesController {
         )
         view["keepsLogo"] = true
         if (view["logoPreview"] as? String)?.isEmpty ?? true { view["logoPreview"] = ClientIcons.path(for: client) }
-        var data: [String: Any] = ["app": Self.appView(client), "form": view]
+        var data: [String: Any] = ["app": Self.appView(client), "form": view, "endpoints": endpoints]
         if let secret { data["secret"] = secret }
         if let notice { data["notice"] = notice }
         return pages.render("devtools-details", data, request: request, context: context, status: status, noStore: true)
@@ -252,7 +319,8 @@ struct FormValues {
             Field.allowPKCE.rawValue: settings.allowPKCE,
             Field.redirectURIs.rawValue: (settings.redirectURIs.isEmpty ? [""] : settings.redirectURIs).map { ["value": $0] },
             Field.allowedOrigins.rawValue: (settings.allowedOrigins.isEmpty ? [""] : settings.allowedOrigins).map { ["value": $0] },
-            "scopeGroups": groups, "logoData": logoData, "logoPreview": logoData,
+            // No picture yet: no preview address at all (an empty `src` is a broken image; mustache takes "" as true).
+            "scopeGroups": groups, "logoData": logoData, "logoPreview": logoData.isEmpty ? false : logoData,
         ]
     }
 }

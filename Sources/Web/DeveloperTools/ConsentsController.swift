@@ -48,19 +48,40 @@ struct ConsentsController {
             let apps: [[String: Any]] = try await authorized(person).map { consent, client in
                 [
                     "clientID": client.clientID.rawValue, "name": client.name, "iconPath": ClientIcons.path(for: client),
-                    "scopes": consent.scopes.joined(separator: " "), "when": formatter.string(from: consent.modifiedAt),
+                    "scopes": Self.labels(consent.scopes), "when": formatter.string(from: consent.modifiedAt),
                 ]
             }
             var data: [String: Any] = ["apps": apps, "hasApps": !apps.isEmpty]
-            if request.uri.queryParameters["revoked"] == "1" { data["notice"] = "The app's access was revoked." }
+            // After a revoke, which app it was (its name, when it is still registered).
+            if let revoked = request.uri.queryParameters["revoked"].map(String.init) {
+                var name: String?
+                if let id = ClientID(validating: revoked) { name = try await lookup.find(id)?.name }
+                data["notice"] = name.map { "\u{201C}\($0)\u{201D} can no longer act for you: its access was revoked." } ?? "The app's access was revoked."
+            }
             return pages.render("authorized-apps", data, request: request, context: context)
+        }
+        // Revoking asks first, on a page of its own (no script needed).
+        profile.get("/authorized-apps/:client_id/revoke", .page) { request, context in
+            guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
+            let id = try context.parameters.require("client_id")
+            guard let (consent, client) = try await authorized(person).first(where: { $0.1.clientID.rawValue == id }) else { throw AppError.notFound }
+            return pages.render("authorized-app-revoke", [
+                "app": ["clientID": client.clientID.rawValue, "name": client.name, "iconPath": ClientIcons.path(for: client)],
+                "scopes": Self.labels(consent.scopes),
+            ], request: request, context: context)
         }
         profile.post("/authorized-apps/:client_id/revoke", .pageSpending(.clientsChange)) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
-            guard try await withdraw(try context.parameters.require("client_id"), person: person) else { throw AppError.notFound }
-            return .seeOther("/profile/authorized-apps?revoked=1")
+            let id = try context.parameters.require("client_id")
+            guard try await withdraw(id, person: person) else { throw AppError.notFound }
+            return .seeOther("/profile/authorized-apps?revoked=\(id)")
         }
+    }
+
+    /// Scopes with the labels the consent screen shows them with.
+    static func labels(_ scopes: [String]) -> [[String: String]] {
+        scopes.map { ["name": $0, "label": ScopeCatalog.scope(named: $0)?.description ?? $0] }
     }
 
     private func authorized(_ person: Person) async throws -> [(Consent, RegisteredClient)] {

@@ -30,10 +30,7 @@ struct DeveloperTokenPagesController {
             let client = try await management.manageable(try context.parameters.require("client_id"), by: signedIn.person)
             let form = try await csrf.checkedForm(request)
             guard let key = keys.active?.accessToken else { throw AppError.internalError }
-            let person = SessionPerson(
-                personID: signedIn.person.id.subject, isGuest: signedIn.person.role == .guest,
-                isAdministrator: signedIn.person.role.isAdministrator, authTime: signedIn.session.authenticatedAt
-            )
+            let person = SessionPerson(signedIn)
             let base = "/developer-tools/oauth/\(client.clientID.rawValue)/developer-token"
             // Post/Redirect/Get: the token is shown once; the same form sent twice makes one token.
             return try await once.once(formToken: form[PageOnce.formField], request: request, otherwise: base) {
@@ -53,8 +50,12 @@ struct DeveloperTokenPagesController {
         routes.post("/:client_id/developer-token/revoke", .pageSpending(.clientsChange)) { request, context in
             guard let signedIn = context.signedIn else { return ClientPagesController.signInFirst(request) }
             let client = try await management.manageable(try context.parameters.require("client_id"), by: signedIn.person)
-            _ = try await csrf.checkedForm(request)
-            let revoked = try await developerTokens.revokeCurrent(client: client.clientID, person: signedIn.person.id.subject, now: clock.now)
+            let form = try await csrf.checkedForm(request)
+            // The dialog names the token it showed, so a newer one made meanwhile is not revoked by it.
+            let shown = form["grant_id"].flatMap { $0.isEmpty ? nil : GrantID(rawValue: $0) }
+            let revoked = try await developerTokens.revokeCurrent(
+                client: client.clientID, person: signedIn.person.id.subject, grantID: shown, now: clock.now
+            )
             return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)?done=\(revoked ? "token-revoked" : "no-token")")
         }
         routes.get("/:client_id/revoke-token", .page) { request, context in
@@ -101,7 +102,7 @@ struct DeveloperTokenPagesController {
         if let current = try await developerTokens.current(client: client.clientID, person: person.id.subject, now: clock.now) {
             data["current"] = [
                 "created": RFC3339.string(current.createdAt), "expires": RFC3339.string(current.expiresAt),
-                "scopes": current.scopes.joined(separator: " "),
+                "scopes": current.scopes.joined(separator: " "), "grantID": current.grantID.rawValue,
             ]
         }
         if let token { data["token"] = token }

@@ -19,11 +19,14 @@ public struct DeveloperToolsFeature: Sendable {
     let developerTokens: DeveloperTokenIssuer
     let tokenRevocations: TokenRevocations
     let keys: KeyRing
+    let people: any PersonStore
     let clock: any TimeSource
 
     public init(clients: any ClientStore, limits: ClientLimits, consents: any ConsentStore, revoker: Revoker, pages: Pages, publicURL: URL,
                 apiKeys: any APIKeyStore, apiKeysPerPerson: Int, once: any OnceStore, secretKey: SymmetricKey,
-                developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, keys: KeyRing, clock: any TimeSource) {
+                developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, keys: KeyRing, people: any PersonStore,
+                clock: any TimeSource) {
+        self.people = people
         self.developerTokens = developerTokens
         self.tokenRevocations = tokenRevocations
         self.keys = keys
@@ -48,7 +51,7 @@ public struct DeveloperToolsFeature: Sendable {
         icons.addRoutes(to: routes.group("/icons"))
         ClientsAPIController(management: management, icons: icons).addRoutes(to: api)
         let oauthPages = routes.group("/developer-tools/oauth")
-        ClientPagesController(management: management, pages: pages, csrf: pages.csrf, issuer: publicURL.absoluteString, once: pageOnce)
+        ClientPagesController(management: management, pages: pages, csrf: pages.csrf, issuer: publicURL.absoluteString, once: pageOnce, people: people)
             .addRoutes(to: oauthPages)
         DeveloperTokenPagesController(
             management: management, developerTokens: developerTokens, revocations: tokenRevocations, keys: keys, pages: pages, csrf: pages.csrf,

@@ -15,7 +15,8 @@ struct SignInController {
         routes.get("/login", .page) { request, context in try await showForm(request, context) }
         routes.post("/login", .page) { request, context in try await submit(request, context) }
         routes.post("/logout", .page) { request, context in try await logout(request, context) }
-        routes.get("/", .page) { request, context in try await home(request, context) }
+        routes.get("/", .page) { request, context in try await home(request, context, template: "home", path: "%2F") }
+        routes.get("/settings", .page) { request, context in try await home(request, context, template: "settings", path: "%2Fsettings") }
         routes.get("/static/:file", .anyone) { _, context in
             guard let asset = pages.renderer.assets[try context.parameters.require("file")] else { throw AppError.notFound }
             return Response(
@@ -72,13 +73,14 @@ struct SignInController {
         return response
     }
 
-    private func home(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let signedIn = context.signedIn else { return .found("/login?redirect=%2F") }
+    /// The home page and Settings: where the signed-in person finds Developer Tools and their authorized apps.
+    private func home(_ request: Request, _ context: AppRequestContext, template: String, path: String) async throws -> Response {
+        guard let signedIn = context.signedIn else { return .found("/login?redirect=\(path)") }
         let data: [String: Any] = [
             "displayName": signedIn.person.displayName, "email": signedIn.person.email,
             "role": signedIn.person.role.rawValue,
         ]
-        return pages.render("home", data, request: request, context: context)
+        return pages.render(template, data, request: request, context: context)
     }
 
     private func renderForm(_ request: Request, redirect: String?, email: String, error: String?, status: HTTPResponse.Status) async throws

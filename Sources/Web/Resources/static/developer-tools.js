@@ -68,15 +68,26 @@
   // Copy buttons; "Copy & close" (data-close-to) then leaves for the page it names.
   document.querySelectorAll("button.copy").forEach(function (button) {
     button.addEventListener("click", function () {
-      var text = document.getElementById(button.dataset.copy).textContent;
+      var element = document.getElementById(button.dataset.copy);
       var done = function () {
         button.textContent = "Copied";
         if (button.dataset.closeTo) { window.location.assign(button.dataset.closeTo); }
       };
-      if (navigator.clipboard) {
-        navigator.clipboard.writeText(text).then(done, done);
+      // A copy that did not happen never leaves the page: what is shown once would be lost.
+      var failed = function () {
+        var selection = window.getSelection();
+        var range = document.createRange();
+        range.selectNodeContents(element);
+        selection.removeAllRanges();
+        selection.addRange(range);
+        var note = document.getElementById("copy-failed");
+        if (note) { note.hidden = false; }
+        button.textContent = "Select and copy";
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(element.textContent).then(done, failed);
       } else {
-        done();
+        failed();
       }
     });
   });
