@@ -262,3 +262,28 @@ def test_row_menu_generate_token_and_many_apps_at_once(server, browser, screensh
     WebDriverWait(browser, 10).until(EC.url_contains("done=deleted"))
     for app in (first, second):
         assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-client-id="{app["client_id"]}"]')
+
+
+def test_personal_access_token_grant_over_http(server):
+    """SPEC §7's grant against the running binary, as DocSpace's client sends it: Basic client
+    authentication, scope, and the person's session cookie from the portal's own page; no refresh token.
+    The same request from another site's page is refused and issues nothing."""
+    import requests
+
+    from oauth_helpers import register_app, signed_in_session
+
+    session = signed_in_session(server)  # sends Sec-Fetch-Site: same-origin, as the portal's pages do
+    app = register_app(server, session, ["https://pat.example.com/cb"], scopes=("files:read", "openid"))
+    auth = (app["client_id"], app["client_secret"])
+    answer = session.post(server.base_url + "/oauth2/token", data={"grant_type": "personal_access_token", "scope": "files:read"}, auth=auth)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "scope"} and body["scope"] == "files:read"
+    bearer = {"Authorization": "Bearer " + body["access_token"]}
+    assert requests.get(server.base_url + "/api/2.0/files/@my", headers=bearer).status_code == 200
+
+    foreign = requests.post(server.base_url + "/oauth2/token", data={"grant_type": "personal_access_token", "scope": "files:read"},
+                            auth=auth, cookies=session.cookies, headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert foreign.status_code == 400 and foreign.json()["error"] == "invalid_grant"
+    assert requests.get(server.base_url + "/api/2.0/files/@my", headers=bearer).status_code == 200, "the refusal changed nothing"
+    assert "personal_access_token" in requests.get(server.base_url + "/.well-known/openid-configuration").json()["grant_types_supported"]
