@@ -158,7 +158,9 @@ public func buildApplication(
         )
         let tokenRevocations = TokenRevocations(store: authorization, developerTokens: developerTokenStore, keys: keys, revoker: revoker)
         let people = SQLPersonStore(database: database)
-        let clients = ClientCache(store: SQLClientStore(database: database, revocationHorizon: tokenIssuer.longestLifetime))
+        let clientRows = SQLClientStore(database: database, revocationHorizon: tokenIssuer.longestLifetime)
+        let clients = ClientCache(store: clientRows)
+        let clientLimits = ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson)
         let hasher = PasswordHasher(cost: configuration.bcryptCost)
         let signIn = SignInService(
             people: people, sessions: SQLSessionStore(database: database), failures: SQLSignInFailureStore(database: database),
@@ -185,7 +187,10 @@ public func buildApplication(
             issuer: publicURL, keys: keys, clients: clients, authorization: authorization, people: people, revoker: revoker,
             signIn: signIn, pages: pages, verifier: verifier, cors: cors, limiter: limiter, metrics: metrics, clock: clock,
             lifetimes: .init(code: configuration.codeLifetime, refreshToken: configuration.refreshTokenLifetime),
-            tokenIssuer: tokenIssuer, developerTokens: developerTokens, tokenRevocations: tokenRevocations, tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
+            tokenIssuer: tokenIssuer, developerTokens: developerTokens, tokenRevocations: tokenRevocations,
+            registration: .init(policy: configuration.dynamicRegistration, attemptsPerHour: configuration.registrationsPerHour,
+                                limits: clientLimits, store: clients, throttle: clientRows),
+            tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
         ).register(on: routes)
         PortalAPIFeature(
             people: people, directory: people, files: SQLFileStore(database: database), hasher: hasher, signIn: signIn, revoker: revoker,
@@ -193,7 +198,7 @@ public func buildApplication(
             uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon), clock: clock
         ).register(on: routes)
         DeveloperToolsFeature(
-            clients: clients, limits: ClientLimits(perPortal: configuration.clientsPerPortal, perPerson: configuration.clientsPerPerson),
+            clients: clients, limits: clientLimits,
             consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, apiKeys: apiKeys,
             apiKeysPerPerson: configuration.apiKeysPerPerson, once: SQLOnceStore(database: database), secretKey: secretKey,
             developerTokens: developerTokens, tokenRevocations: tokenRevocations, keys: keys, people: people, clock: clock

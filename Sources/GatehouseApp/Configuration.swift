@@ -1,4 +1,5 @@
 import Foundation
+import OAuthCore
 import PortalCore
 import Storage
 import Web
@@ -41,6 +42,10 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var apiKeysPerPerson: Int
     /// Access and ID token lifetime in seconds (`GATEHOUSE_ACCESS_TOKEN_TTL`).
     public var accessTokenLifetime: TimeInterval
+    /// Who may register an app by itself (`GATEHOUSE_DYNAMIC_REGISTRATION`: off, native (default) or open; SPEC §6).
+    public var dynamicRegistration: DynamicRegistrationPolicy
+    /// Registration attempts per client address and hour (`GATEHOUSE_REGISTRATIONS_PER_HOUR`, 20 by default).
+    public var registrationsPerHour: Int
     /// Developer token lifetime in seconds (`GATEHOUSE_DEVELOPER_TOKEN_TTL`, 3600 by default as DocSpace's; SPEC §7).
     public var developerTokenLifetime: TimeInterval
     /// The longest any access token lives: how long revocations and retired signing keys are kept.
@@ -94,6 +99,13 @@ public struct Configuration: Sendable, CustomStringConvertible {
         }
         func list(_ text: String) -> Set<String> {
             Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        func dynamicRegistration() throws -> DynamicRegistrationPolicy {
+            guard let text = value("GATEHOUSE_DYNAMIC_REGISTRATION") else { return .native }
+            guard let policy = DynamicRegistrationPolicy(rawValue: text.lowercased()) else {
+                throw ConfigurationError(variable: "GATEHOUSE_DYNAMIC_REGISTRATION", reason: "must be off, native or open")
+            }
+            return policy
         }
         func metricsToken() throws -> String? {
             guard let token = value("GATEHOUSE_METRICS_TOKEN") else { return nil }
@@ -177,6 +189,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             clientsPerPerson: try integer("GATEHOUSE_CLIENTS_PER_PERSON", default: 10, range: 1...1_000_000),
             apiKeysPerPerson: try integer("GATEHOUSE_API_KEYS_PER_PERSON", default: 50, range: 1...10_000),
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
+            dynamicRegistration: try dynamicRegistration(),
+            registrationsPerHour: try integer("GATEHOUSE_REGISTRATIONS_PER_HOUR", default: 20, range: 1...1_000_000),
             developerTokenLifetime: TimeInterval(try integer("GATEHOUSE_DEVELOPER_TOKEN_TTL", default: 3600, range: 60...86_400)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
             refreshTokenLifetime: TimeInterval(try integer("GATEHOUSE_REFRESH_TOKEN_TTL", default: 60 * 86_400, range: 60...31_536_000)),
@@ -211,7 +225,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "api_keys_per_person=\(apiKeysPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
-            "developer_token_ttl=\(Int(developerTokenLifetime))",
+            "developer_token_ttl=\(Int(developerTokenLifetime))", "dynamic_registration=\(dynamicRegistration.rawValue)",
+            "registrations_per_hour=\(registrationsPerHour)",
             "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "upload_budget_bytes=\(uploadBudgetBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
             "head_timeout=\(connectionLimits.headTimeout.nanoseconds / 1_000_000_000)",
             "body_timeout=\(connectionLimits.bodyPauseTimeout.nanoseconds / 1_000_000_000)",

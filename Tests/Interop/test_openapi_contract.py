@@ -51,6 +51,8 @@ POSITIVE_DATA_EXCLUDED = {
     "registerClient": "the icon's pixels (exactly 32x32 px, or a square SVG without scripts) and each URL field's rules",
     "updateClient": "the icon's pixels (exactly 32x32 px, or a square SVG without scripts) and each URL field's rules",
     "uploadFile": "an upload's bytes and its file name, which is the title",
+    "registerClientDynamically": "each redirect URI's rules, and the policy's (loopback or private-use schemes for public clients)",
+    "updateClientRegistration": "each redirect URI's rules, and the policy's, re-checked on every update",
     "userInfoByPost": "the access token goes in the header or in the form, never both (RFC 6750 §2): a rule across header and body",
     # These authenticate the app with Basic here; the generated form may add a client_secret as well.
     "token": "one client authentication method per request (RFC 6749 §2.3): a rule across header and body",
@@ -85,6 +87,9 @@ def pinned_values(ids):
         "withdrawConsent": {"path.client_id": ids["consentedClient"]},
         "deleteClient": {"path.client_id": ids["doomedClient"]},
         "token": app, "introspect": app, "revoke": app,
+        "readClientRegistration": {"path.client_id": ids["registered"]},
+        "updateClientRegistration": {"path.client_id": ids["registered"], "body.client_id": ids["registered"]},
+        "deleteClientRegistration": {"path.client_id": ids["doomedRegistered"]},
     }
 
 
@@ -93,6 +98,9 @@ def pinned_values(ids):
 NEVER_SUCCEEDS = {
     "signIn": "schemathesis does not know a password; a wrong one is 401 (and soon 429)",
     "token": "schemathesis has no code or refresh token to exchange",
+    "registerClientDynamically": "a registration's redirect URIs must be loopback or private-use URLs under the default policy, which "
+                                 "generated strings are not (tests/DynamicRegistrationTests and the MCP interop test register for real)",
+    "updateClientRegistration": "the same rules of the redirect URIs, re-checked on every update (RFC 7592 §2.2)",
 }
 
 ALL_SCOPES = ["accounts.self:write", "accounts:write", "files:write", "rooms:write", "openid"]
@@ -108,7 +116,9 @@ def portal():
                            # The generated POSTs make many keys; the per-person limit (a 400, SPEC §7) is a rule of the data.
                            GATEHOUSE_API_KEYS_PER_PERSON="10000",
                            # Three runs each seed apps and register more; the app limits (a 400) are rules of the data too.
-                           GATEHOUSE_CLIENTS_PER_PERSON="10000", GATEHOUSE_CLIENTS_PER_PORTAL="100000") as running:
+                           GATEHOUSE_CLIENTS_PER_PERSON="10000", GATEHOUSE_CLIENTS_PER_PORTAL="100000",
+                           # So is the per-address budget of dynamic registrations (a 429, tested in Swift).
+                           GATEHOUSE_REGISTRATIONS_PER_HOUR="1000000") as running:
         yield running
 
 
@@ -166,6 +176,13 @@ def seed(portal, session, token, label):
         "state": "consent", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
     }))
 
+    def registered():
+        """An app that registered itself (RFC 7591), with its registration access token (RFC 7592)."""
+        response = requests.post(base + "/oauth2/register", json={
+            "redirect_uris": ["http://127.0.0.1/contract-callback"], "client_name": f"Contract {label}", "token_endpoint_auth_method": "none"})
+        assert response.status_code == 201, response.text
+        return response.json()["client_id"], response.json()["registration_access_token"]
+
     def room(title):
         return made(requests.post(base + "/api/2.0/files/rooms", headers=headers, json={"title": title}))
 
@@ -178,6 +195,8 @@ def seed(portal, session, token, label):
         "client": app()["client_id"], "doomedClient": app()["client_id"], "consentedClient": consented["client_id"],
         # The OAuth endpoints authenticate an app, not a person.
         "machineID": machine["client_id"], "machineSecret": machine["client_secret"],
+        **dict(zip(["registered", "registrationToken"], registered())),
+        **dict(zip(["doomedRegistered", "doomedRegistrationToken"], registered())),
     }
 
 
@@ -197,6 +216,10 @@ def configuration(ids, token):
              "[checks]", "enabled = false"] + [f"{check}.enabled = true" for check in CHECKS] + [""]
     basic = "Basic " + base64.b64encode(f"{ids['machineID']}:{ids['machineSecret']}".encode()).decode()
     lines += entry(CLIENT_AUTHENTICATED, f"headers = {{ Authorization = {toml_value(basic)} }}")
+    # RFC 7592: the registration access token of the app each operation names.
+    lines += entry(["readClientRegistration", "updateClientRegistration"],
+                   f"headers = {{ Authorization = {toml_value('Bearer ' + ids['registrationToken'])} }}")
+    lines += entry(["deleteClientRegistration"], f"headers = {{ Authorization = {toml_value('Bearer ' + ids['doomedRegistrationToken'])} }}")
     pinned = pinned_values(ids)
     for operation, values in pinned.items():
         lines += entry([operation], "parameters = { " + ", ".join(f'"{k}" = {toml_value(v)}' for k, v in values.items()) + " }")

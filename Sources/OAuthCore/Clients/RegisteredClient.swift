@@ -39,11 +39,18 @@ public struct RegisteredClient: Sendable, Equatable {
     public var createdBy: String
     public var modifiedOn: Date
     public var modifiedBy: String
+    /// Who registered it: a person (the form, the clients API) or the app itself (SPEC §6).
+    public var registrar: ClientRegistrar
+    /// RFC 7592 §3: SHA-256 of the registration access token of an app that registered itself.
+    public var registrationTokenHash: String?
 
     public init(
         clientID: ClientID, settings: ClientSettings, logoFormat: Icon.Format, logoVersion: String, enabled: Bool, secretHash: String,
-        createdOn: Date, createdBy: String, modifiedOn: Date, modifiedBy: String
+        createdOn: Date, createdBy: String, modifiedOn: Date, modifiedBy: String, registrar: ClientRegistrar = .person,
+        registrationTokenHash: String? = nil
     ) {
+        self.registrar = registrar
+        self.registrationTokenHash = registrationTokenHash
         self.clientID = clientID
         self.settings = settings
         self.logoFormat = logoFormat
@@ -76,13 +83,28 @@ public struct RegisteredClient: Sendable, Equatable {
 
     /// RFC 8414 §2 `token_endpoint_auth_methods_supported`, per app: a secret always; `none` with PKCE.
     public var authenticationMethods: [String] {
-        settings.allowPKCE ? ["client_secret_basic", "client_secret_post", "none"] : ["client_secret_basic", "client_secret_post"]
+        if isPublicOnly { return ["none"] }
+        return settings.allowPKCE ? ["client_secret_basic", "client_secret_post", "none"] : ["client_secret_basic", "client_secret_post"]
     }
+
+    /// An app without a secret (registered by itself as `token_endpoint_auth_method=none`): PKCE only.
+    public var isPublicOnly: Bool { secretHash.isEmpty }
 
     /// `true` when the client secret matches, compared in constant time on the hashes.
     public func secretMatches(_ secret: String) -> Bool {
         ConstantTime.equals(OpaqueToken.hash(secret), secretHash)
     }
+}
+
+/// Who registered an app (SPEC §6).
+public enum ClientRegistrar: String, Sendable, Codable {
+    /// A person, through the form or the clients API.
+    case person
+    /// The app itself, by dynamic client registration (RFC 7591).
+    case app
+
+    /// Whether the consent screen warns about it and never remembers consent to it (RFC 8252 §8.6).
+    public var isSelfAsserted: Bool { self != .person }
 }
 
 /// What happened to an app, for the audit log.

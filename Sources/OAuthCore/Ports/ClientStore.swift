@@ -14,6 +14,16 @@ public struct ClientLimits: Sendable, Equatable {
 public enum ClientLimitReached: Error, Equatable, Sendable {
     case portal(Int)
     case person(Int)
+    /// Apps that registered themselves may fill at most half of the portal's limit (SPEC §6).
+    case selfRegistered(Int)
+}
+
+/// Registration attempts per client address, counted in the database so that every process shares
+/// the count (SPEC §6: dynamic registration and metadata fetches are rate-limited per address).
+public protocol RegistrationThrottle: Sendable {
+    /// Records an attempt from `address` unless `limit` attempts were made within `window`;
+    /// `false` (nothing recorded) when the limit is reached.
+    func admit(address: String, at: Date, window: TimeInterval, limit: Int) async throws -> Bool
 }
 
 /// Where keyset pagination continues: after this creation time and client id.

@@ -23,6 +23,9 @@ public struct ClientRegistrationInput: Sendable {
     public var policyURL: String?
     public var termsURL: String?
     public var logoutRedirectURI: String?
+    /// An app that registered itself (SPEC §6): website, policy and terms links and allowed origins
+    /// may be left out (when given they follow the usual rules), also when an admin edits it.
+    public var relaxed = false
 
     /// An empty registration.
     public init() {}
@@ -71,7 +74,7 @@ public enum ClientRegistrationValidator {
         func webURL(_ value: String?, field: String, label: String) -> String {
             let trimmed = (value ?? "").trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty {
-                error(field, .emptyField, "\(label) is required.")
+                if !input.relaxed { error(field, .emptyField, "\(label) is required.") }
             } else if !URLRules.isAbsoluteWebURL(trimmed) {
                 error(field, .wrongURL, "\(label) must be an absolute http or https URL.")
             }
@@ -125,7 +128,7 @@ public enum ClientRegistrationValidator {
                 error(ClientSettings.Field.allowedOrigins.rawValue, .wrongURL, "Allowed origin \(quoted(raw)) must be an http or https origin such as https://app.example.com.")
             }
         }
-        if origins.isEmpty, !errors.contains(where: { $0.field == ClientSettings.Field.allowedOrigins.rawValue }) {
+        if origins.isEmpty, !input.relaxed, !errors.contains(where: { $0.field == ClientSettings.Field.allowedOrigins.rawValue }) {
             error(ClientSettings.Field.allowedOrigins.rawValue, .emptyField, "At least one allowed origin is required.")
         } else if origins.count > listCount.upperBound {
             error(ClientSettings.Field.allowedOrigins.rawValue, .pattern, "At most \(listCount.upperBound) allowed origins are allowed.")

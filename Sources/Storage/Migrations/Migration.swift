@@ -51,6 +51,7 @@ public struct Migrator: Sendable {
         M007APIKeys.migration,
         M008PageOnce.migration,
         M009DeveloperTokens.migration,
+        M010DynamicRegistration.migration,
     ]
 
     private let database: any Database

@@ -3,7 +3,7 @@ import OAuthCore
 import SQLKit
 
 /// `ClientStore` on SQL. Lists are stored as JSON arrays of strings; booleans as 0/1.
-public struct SQLClientStore: ClientStore {
+public struct SQLClientStore: ClientStore, RegistrationThrottle {
     private let database: any Database
     private let revocationHorizon: TimeInterval
 
@@ -27,16 +27,23 @@ public struct SQLClientStore: ClientStore {
     static let columns = """
         client_id, name, description, website_url, logo_format, logo_version, allow_pkce, redirect_uris,
         allowed_origins, scopes, policy_url, terms_url, logout_redirect_uri, enabled, secret_hash,
-        created_on, created_by, modified_on, modified_by
+        created_on, created_by, modified_on, modified_by, registered_by, registration_token_hash
         """
 
     public func create(_ client: RegisteredClient, logo: Icon, limits: ClientLimits) async throws {
         try await database.write { sql in
             let total = try await sql.raw("SELECT COUNT(*) AS n FROM oauth_clients").first()?.decode(column: "n", as: Int.self) ?? 0
             if total >= limits.perPortal { throw ClientLimitReached.portal(limits.perPortal) }
-            let mine = try await sql.raw("SELECT COUNT(*) AS n FROM oauth_clients WHERE created_by = \(bind: client.createdBy)")
-                .first()?.decode(column: "n", as: Int.self) ?? 0
-            if mine >= limits.perPerson { throw ClientLimitReached.person(limits.perPerson) }
+            if client.registrar == .person {
+                let mine = try await sql.raw("SELECT COUNT(*) AS n FROM oauth_clients WHERE created_by = \(bind: client.createdBy)")
+                    .first()?.decode(column: "n", as: Int.self) ?? 0
+                if mine >= limits.perPerson { throw ClientLimitReached.person(limits.perPerson) }
+            } else {
+                let share = limits.perPortal / 2
+                let themselves = try await sql.raw("SELECT COUNT(*) AS n FROM oauth_clients WHERE registered_by <> 'person'")
+                    .first()?.decode(column: "n", as: Int.self) ?? 0
+                if themselves >= share { throw ClientLimitReached.selfRegistered(share) }
+            }
             try await sql.raw("""
                 INSERT INTO oauth_clients (\(unsafeRaw: Self.columns), logo_bytes)
                 VALUES (\(bind: client.clientID.rawValue), \(bind: client.name), \(bind: client.description),
@@ -46,7 +53,8 @@ public struct SQLClientStore: ClientStore {
                         \(bind: client.policyURL), \(bind: client.termsURL), \(bind: client.logoutRedirectURI),
                         \(bind: client.enabled ? 1 : 0), \(bind: client.secretHash),
                         \(bind: client.createdOn.unixSeconds), \(bind: client.createdBy),
-                        \(bind: client.modifiedOn.unixSeconds), \(bind: client.modifiedBy), \(bind: logo.bytes))
+                        \(bind: client.modifiedOn.unixSeconds), \(bind: client.modifiedBy), \(bind: client.registrar.rawValue),
+                        \(bind: client.registrationTokenHash), \(bind: logo.bytes))
                 """).run()
             try await Self.audit(sql, client.clientID, .created, ChangeStamp(actorID: client.createdBy, at: client.createdOn), details: client.name)
         }
@@ -133,6 +141,20 @@ public struct SQLClientStore: ClientStore {
                     WHERE person_id = \(bind: person) AND client_id = \(bind: client.clientID.rawValue)
                     """).run()
             }
+        }
+    }
+
+    public func admit(address: String, at now: Date, window: TimeInterval, limit: Int) async throws -> Bool {
+        let postgres = database.flavor == .postgres
+        return try await database.write { sql in
+            // PostgreSQL: one writer per address at a time, so that two attempts at once cannot both see room.
+            if postgres { try await sql.raw("SELECT pg_advisory_xact_lock(CAST(7243010 AS INTEGER), hashtext(\(bind: address)))").run() }
+            let recent = try await sql.raw("""
+                SELECT COUNT(*) AS n FROM registration_attempts WHERE address = \(bind: address) AND at > \(bind: now.unixSeconds - Int64(window))
+                """).first()?.decode(column: "n", as: Int.self) ?? 0
+            guard recent < limit else { return false }
+            try await sql.raw("INSERT INTO registration_attempts (address, at) VALUES (\(bind: address), \(bind: now.unixSeconds))").run()
+            return true
         }
     }
 
@@ -264,7 +286,9 @@ public struct SQLClientStore: ClientStore {
             createdOn: Date(unixSeconds: try row.decode(column: "created_on", as: Int64.self)),
             createdBy: try row.decode(column: "created_by", as: String.self),
             modifiedOn: Date(unixSeconds: try row.decode(column: "modified_on", as: Int64.self)),
-            modifiedBy: try row.decode(column: "modified_by", as: String.self)
+            modifiedBy: try row.decode(column: "modified_by", as: String.self),
+            registrar: ClientRegistrar(rawValue: try row.decode(column: "registered_by", as: String.self)) ?? .person,
+            registrationTokenHash: try row.decode(column: "registration_token_hash", as: String?.self)
         )
     }
 }

@@ -49,6 +49,12 @@ public struct SQLHousekeeping: Sendable {
             ("one_time_views", "id", "expires_at < \(bind: seconds)"),
             ("form_submissions", "token", "expires_at < \(bind: seconds)"),
             ("developer_tokens", "grant_id", "expires_at < \(bind: seconds)"),
+            ("registration_attempts", "id", "at < \(bind: seconds - 3600)"),
+            // SPEC §6: an app that registered itself and was never used within a day (no grant ever opened).
+            ("oauth_clients", "client_id", """
+                registered_by <> 'person' AND created_on < \(bind: seconds - 86_400)
+                AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_id = oauth_clients.client_id)
+                """),
         ]
         var report = Report()
         for target in targets {

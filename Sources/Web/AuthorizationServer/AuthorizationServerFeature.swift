@@ -24,8 +24,27 @@ public struct AuthorizationServerFeature: Sendable {
     let tokenIssuer: TokenIssuer
     let developerTokens: DeveloperTokenIssuer
     let tokenRevocations: TokenRevocations
+    let registration: DynamicRegistrationSettings
     let tokenRequestsPerMinute: Int
     let consentBindingKey: SymmetricKey
+
+    /// Dynamic client registration (SPEC §6): the policy, the per-address budget and where apps go.
+    public struct DynamicRegistrationSettings: Sendable {
+        public var policy: DynamicRegistrationPolicy
+        public var attemptsPerHour: Int
+        public var limits: ClientLimits
+        public var store: any ClientStore
+        public var throttle: any RegistrationThrottle
+
+        public init(policy: DynamicRegistrationPolicy, attemptsPerHour: Int, limits: ClientLimits, store: any ClientStore,
+                    throttle: any RegistrationThrottle) {
+            self.policy = policy
+            self.attemptsPerHour = attemptsPerHour
+            self.limits = limits
+            self.store = store
+            self.throttle = throttle
+        }
+    }
 
     /// How long codes and refresh tokens live (access tokens: `TokenIssuer`).
     public struct TokenLifetimes: Sendable {
@@ -43,9 +62,10 @@ public struct AuthorizationServerFeature: Sendable {
         authorization: any AuthorizationStore,
         people: any PersonStore, revoker: Revoker, signIn: SignInService, pages: Pages, verifier: AccessTokenVerifier,
         cors: OAuthCORS, limiter: RateLimiter, metrics: AppMetrics, clock: any TimeSource, lifetimes: TokenLifetimes,
-        tokenIssuer: TokenIssuer, developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, tokenRequestsPerMinute: Int,
-        secretKey: SymmetricKey
+        tokenIssuer: TokenIssuer, developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, registration: DynamicRegistrationSettings,
+        tokenRequestsPerMinute: Int, secretKey: SymmetricKey
     ) {
+        self.registration = registration
         self.tokenRevocations = tokenRevocations
         self.tokenIssuer = tokenIssuer
         self.developerTokens = developerTokens
@@ -81,7 +101,11 @@ public struct AuthorizationServerFeature: Sendable {
             personClaims: { id in try await people.find(id: id.person).map(personClaims) }
         )
         let authenticator = ClientAuthenticator(lookup: clients)
-        DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
+        DynamicRegistrationEndpoint(
+            store: registration.store, throttle: registration.throttle, limits: registration.limits, policy: registration.policy,
+            attemptsPerHour: registration.attemptsPerHour, issuer: issuer, revoker: revoker, cors: cors, clock: clock
+        ).addRoutes(to: oauth2)
+        DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI, registration: registration.policy != .off).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
             limiter: limiter, requestsPerMinute: tokenRequestsPerMinute, csrf: pages.csrf, publicOrigin: origin(of: URL(string: issuer)!)

@@ -65,7 +65,9 @@ struct AuthorizeController {
         let session = context.signedIn.flatMap { $0.session.kind == .browser ? $0 : nil }
         let now = clock.now
         var remembered: [String]?
-        if let session, decision == nil {
+        // RFC 8252 §8.6: another local program can claim a public app's id, so consent to an app that
+        // registered itself is never remembered: the person is asked every time (SPEC §6).
+        if let session, decision == nil, !validated.client.registrar.isSelfAsserted {
             remembered = try await consents.find(personID: session.person.id.subject, clientID: validated.client.clientID)?.scopes
         }
         let step = AuthorizationDecision.next(
@@ -104,11 +106,18 @@ struct AuthorizeController {
         let client = validated.client
         // One CSRF state for the page: its cookie both signs the form and binds it to this request.
         let csrfState = csrf.token(for: request)
+        // SPEC §6: an app that registered itself is said to be so, with the host it sends the person back
+        // to shown prominently, and a warning when that is only this device.
+        let redirectHost = URLComponents(string: validated.redirectURI)?.host ?? URLComponents(string: validated.redirectURI)?.scheme ?? ""
         let data: [String: Any] = [
             "app": [
                 "name": client.name, "description": client.description, "website": client.websiteURL,
                 "policy": client.policyURL, "terms": client.termsURL, "iconPath": ClientIcons.path(for: client),
+                "hasLinks": !client.policyURL.isEmpty && !client.termsURL.isEmpty,
             ],
+            "selfRegistered": client.registrar.isSelfAsserted,
+            "redirectHost": redirectHost,
+            "thisDeviceOnly": client.registrar.isSelfAsserted && URLRules.staysOnThisDevice(validated.redirectURI),
             "scopes": validated.scopes.names.compactMap(ScopeCatalog.scope(named:)).map { ["name": $0.name, "description": $0.description] },
             "person": ["name": signedIn.person.displayName, "email": signedIn.person.email],
             "switchAccount": signInURL(withoutPrompt, force: true, clientID: client.clientID.rawValue),

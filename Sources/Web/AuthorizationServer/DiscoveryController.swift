@@ -8,6 +8,8 @@ struct DiscoveryController {
     let issuer: String
     let keys: KeyRing
     let portalAPI: ProtectedResource
+    /// Whether `POST /oauth2/register` is offered (RFC 8414 §2 `registration_endpoint`).
+    let registration: Bool
 
     struct Metadata: Encodable {
         let issuer: String
@@ -18,6 +20,7 @@ struct DiscoveryController {
         let introspection_endpoint: String
         let revocation_endpoint: String
         let end_session_endpoint: String
+        let registration_endpoint: String?
         let scopes_supported: [String]
         let response_types_supported = ["code"]
         let response_modes_supported = ["query"]
@@ -42,7 +45,8 @@ struct DiscoveryController {
             issuer: issuer, authorization_endpoint: issuer + "/oauth2/authorize", token_endpoint: issuer + "/oauth2/token",
             userinfo_endpoint: issuer + "/oauth2/userinfo", jwks_uri: issuer + "/oauth2/jwks",
             introspection_endpoint: issuer + "/oauth2/introspect", revocation_endpoint: issuer + "/oauth2/revoke",
-            end_session_endpoint: issuer + "/oauth2/logout", scopes_supported: ScopeCatalog.all.map(\.name)
+            end_session_endpoint: issuer + "/oauth2/logout", registration_endpoint: registration ? issuer + "/oauth2/register" : nil,
+            scopes_supported: ScopeCatalog.all.map(\.name)
         )
         // RFC 8414 §3.1: for an issuer with a path, the well-known name goes between host and path;
         // OpenID Connect Discovery §4 appends it to the issuer instead (the plain route, behind a proxy

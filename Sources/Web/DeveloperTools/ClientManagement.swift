@@ -69,6 +69,8 @@ struct ClientManagement: Sendable {
     func update(_ rawID: String, _ input: ClientRegistrationInput, by person: Person) async throws -> RegisteredClient {
         let current = try await manageable(rawID, by: person)
         var merged = input.filled(from: current.settings)
+        // An app that registered itself keeps the relaxed rules when an admin edits it (SPEC §6).
+        merged.relaxed = current.registrar.isSelfAsserted
         var newLogo: Icon?
         if input.logo == nil {
             guard let icon = try await store.logo(current.clientID) else { throw AppError.notFound }
@@ -89,6 +91,9 @@ struct ClientManagement: Sendable {
 
     func regenerateSecret(_ rawID: String, by person: Person) async throws -> WithSecret {
         var client = try await manageable(rawID, by: person)
+        guard !client.isPublicOnly else {
+            throw AppError.badRequest("This app registered itself as a public client (PKCE, no secret); it cannot be given a secret.")
+        }
         let secret = Self.makeSecret()
         client.secretHash = OpaqueToken.hash(secret)
         guard try await store.replaceSecret(client.clientID, secretHash: client.secretHash, stamp: stamp(person)) else {

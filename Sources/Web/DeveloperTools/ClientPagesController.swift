@@ -183,12 +183,12 @@ struct ClientPagesController {
     private func list(_ request: Request, _ context: AppRequestContext, person: Person, notice: String?) async throws -> Response {
         let apps = try await management.list(for: person, after: nil, limit: 200)
         var creators: [String: String] = [:]
-        for id in Set(apps.map(\.createdBy)) {
+        for id in Set(apps.filter { !$0.registrar.isSelfAsserted }.map(\.createdBy)) {
             creators[id] = try await people.find(id: PersonID(rawValue: id)).map(\.displayName) ?? "Removed person"
         }
         let rows: [[String: Any]] = apps.map { app in
             var row = Self.appView(app)
-            row["creator"] = creators[app.createdBy] ?? ""
+            row["creator"] = app.registrar.isSelfAsserted ? "Registered by the app itself" : creators[app.createdBy] ?? ""
             row["modified"] = Self.day(app.modifiedOn)
             row["modifiedISO"] = RFC3339.string(app.modifiedOn)
             row["scopeTags"] = app.scopes.map { ["name": $0, "label": ScopeCatalog.scope(named: $0)?.description ?? $0] }
@@ -238,7 +238,8 @@ struct ClientPagesController {
         [
             "clientID": client.clientID.rawValue, "name": client.name, "enabled": client.enabled,
             "iconPath": ClientIcons.path(for: client), "methods": client.authenticationMethods.joined(separator: ", "),
-            "scopes": client.scopes.joined(separator: " "),
+            "scopes": client.scopes.joined(separator: " "), "selfRegistered": client.registrar.isSelfAsserted,
+            "publicOnly": client.isPublicOnly,
         ]
     }
 
