@@ -192,11 +192,14 @@ public func buildApplication(
                                 limits: clientLimits, store: clients, throttle: clientRows),
             tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
         ).register(on: routes)
+        let files = SQLFileStore(database: database)
         PortalAPIFeature(
-            people: people, directory: people, files: SQLFileStore(database: database), hasher: hasher, signIn: signIn, revoker: revoker,
+            people: people, directory: people, files: files, hasher: hasher, signIn: signIn, revoker: revoker,
             maxUploadBytes: configuration.maxUploadBytes,
             uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon), clock: clock
         ).register(on: routes)
+        MCPFeature(people: people, directory: people, files: files, clients: clients, maxUploadBytes: configuration.maxUploadBytes,
+                   publicURL: publicURL, clock: clock).register(on: routes)
         DeveloperToolsFeature(
             clients: clients, limits: clientLimits,
             consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, apiKeys: apiKeys,

@@ -100,6 +100,9 @@ public enum AuthorizationChecks {
             }
         } else if request.codeChallengeMethod != nil {
             return back(.invalidRequest("code_challenge is missing."))
+        } else if client.isPublicOnly {
+            // An app without a secret can redeem a code only with PKCE: refused here, not after consent.
+            return back(.invalidRequest("code_challenge is required: this app is a public client (RFC 7636, RFC 9700 §2.1.1)."))
         }
 
         // 7. PromptCheck — OIDC Core §3.1.2.1.

@@ -64,6 +64,9 @@ public enum ClientRegistrationValidator {
             error(ClientSettings.Field.name.rawValue, .name, "App name must be \(nameLength.lowerBound) to \(nameLength.upperBound) characters.")
         } else if name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) {
             error(ClientSettings.Field.name.rawValue, .name, "App name must be one line of text.")
+        } else if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .format }) {
+            // Bidi overrides and zero-width characters would let a name reorder or hide the text around it.
+            error(ClientSettings.Field.name.rawValue, .name, "App name must not contain invisible formatting characters (bidi controls, zero-width characters).")
         }
 
         let description = (input.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -31,7 +31,10 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
         """
 
     public func create(_ client: RegisteredClient, logo: Icon, limits: ClientLimits) async throws {
+        let postgres = database.flavor == .postgres
         try await database.write { sql in
+            // PostgreSQL: creations one at a time, so that the limits' counts cannot be overrun by requests at once.
+            if postgres { try await sql.raw("SELECT pg_advisory_xact_lock(CAST(7243011 AS INTEGER), 0)").run() }
             let total = try await sql.raw("SELECT COUNT(*) AS n FROM oauth_clients").first()?.decode(column: "n", as: Int.self) ?? 0
             if total >= limits.perPortal { throw ClientLimitReached.portal(limits.perPortal) }
             if client.registrar == .person {
@@ -287,7 +290,8 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
             createdBy: try row.decode(column: "created_by", as: String.self),
             modifiedOn: Date(unixSeconds: try row.decode(column: "modified_on", as: Int64.self)),
             modifiedBy: try row.decode(column: "modified_by", as: String.self),
-            registrar: ClientRegistrar(rawValue: try row.decode(column: "registered_by", as: String.self)) ?? .person,
+            // An unknown value is not trusted as a person's: consent to it is never remembered.
+            registrar: ClientRegistrar(rawValue: try row.decode(column: "registered_by", as: String.self)) ?? .app,
             registrationTokenHash: try row.decode(column: "registration_token_hash", as: String?.self)
         )
     }

@@ -18,11 +18,21 @@ public struct AccessTokenVerifier: Sendable {
     static let skew: Int64 = 60
 
     public init(keys: KeyRing, revocations: RevocationSet, issuer: URL, clock: any TimeSource) {
+        self.init(keys: keys, revocations: revocations, issuer: issuer.absoluteString,
+                  audiences: [issuer.absoluteString, ProtectedResource.portalAPI(publicURL: issuer).resource], clock: clock)
+    }
+
+    private init(keys: KeyRing, revocations: RevocationSet, issuer: String, audiences: [String], clock: any TimeSource) {
         self.keys = keys
         self.revocations = revocations
-        self.issuer = issuer.absoluteString
-        self.audiences = [issuer.absoluteString, ProtectedResource.portalAPI(publicURL: issuer).resource]
+        self.issuer = issuer
+        self.audiences = audiences
         self.clock = clock
+    }
+
+    /// The same checks for a resource that takes only tokens issued for it (RFC 8707): the MCP server.
+    func only(for resource: ProtectedResource) -> AccessTokenVerifier {
+        AccessTokenVerifier(keys: keys, revocations: revocations, issuer: issuer, audiences: [resource.resource], clock: clock)
     }
 
     /// The claims of a valid, unrevoked access token; `nil` otherwise.

@@ -24,6 +24,9 @@ enum RouteAccess: Sendable, Equatable {
     case apiKeys(anyKey: Bool)
     /// The metrics (SPEC §5): only a bearer of `GATEHOUSE_METRICS_TOKEN` or a trusted address.
     case operatorOnly
+    /// The MCP server (SPEC §6): only an OAuth access token issued for it (RFC 8707 audience `<public>/mcp`);
+    /// each tool's scope is the one its API route needs, decided from the call before it is dispatched.
+    case mcp
 
     /// Whether OAuth access tokens may call it (then browsers get CORS preflights for it).
     var takesAccessTokens: Bool {

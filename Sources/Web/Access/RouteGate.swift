@@ -19,6 +19,9 @@ struct RouteGate: Sendable {
     let metricsAccess: MetricsAccess
     /// The resource the `.api` routes are (RFC 9728): its challenge names its metadata.
     let portalAPI: ProtectedResource
+    /// The MCP server, and the verifier that takes only tokens issued for it.
+    let mcp: ProtectedResource
+    let mcpVerifier: AccessTokenVerifier
 
     func pass(_ request: Request, context: AppRequestContext, access: RouteAccess, _ handler: Routes.Handler) async throws -> Response {
         var context = context
@@ -43,7 +46,39 @@ struct RouteGate: Sendable {
             return try await api(request, context: context, scope: scope, budget: budget, envelope: scope != nil, anyAPIKey: false, handler)
         case .apiKeys(let anyKey):
             return try await api(request, context: context, scope: nil, budget: nil, envelope: true, anyAPIKey: anyKey, handler)
+        case .mcp:
+            return try await mcpCall(request, context: context, handler)
         }
+    }
+
+    /// SPEC §6: the MCP server takes an OAuth access token issued for it and nothing else (no session,
+    /// portal token or API key, and no token for the API: RFC 8707). A refusal names the server's
+    /// metadata (RFC 9728 §5.1) so that a client given only its address finds where to get one.
+    private func mcpCall(_ request: Request, context: AppRequestContext, _ handler: Routes.Handler) async throws -> Response {
+        var context = context
+        guard let credentials = AccessTokenVerifier.bearerCredentials(request.headers.value(.authorization)) else {
+            return Self.mcpRefusal(request, context: context, status: .unauthorized,
+                                   message: "This MCP server needs an OAuth access token issued for \(mcp.resource).", challenge: mcp.challenge())
+        }
+        guard credentials.utf8.contains(UInt8(ascii: ".")), let claims = mcpVerifier.verify(String(credentials)),
+              let person = try await authentication.people.find(id: PersonID(rawValue: claims.sub))
+        else {
+            return Self.mcpRefusal(request, context: context, status: .unauthorized,
+                                   message: "The access token is invalid, expired, revoked, or not issued for \(mcp.resource).",
+                                   challenge: mcp.challenge(error: "invalid_token"))
+        }
+        context.caller = .app(AppCaller(person: person, clientID: ClientID(rawValue: claims.client_id), claims: claims))
+        return try await handler(request, context)
+    }
+
+    /// An HTTP-level refusal of the MCP server: RFC 6750's error object with the RFC 9728 challenge.
+    static func mcpRefusal(_ request: Request, context: AppRequestContext, status: HTTPResponse.Status, message: String,
+                           challenge: String) -> Response {
+        let code = status == .forbidden ? "insufficient_scope" : "invalid_token"
+        var response = (try? OAuthError(code, message).response(from: request, context: context)) ?? Response(status: status)
+        response.status = status
+        response.headers[.wwwAuthenticate] = challenge
+        return response
     }
 
     private func api(_ request: Request, context: AppRequestContext, scope: ScopeRequirement?, budget: RateBudget?, envelope: Bool,

@@ -93,7 +93,8 @@ public struct AuthorizationServerFeature: Sendable {
         let store = authorization
         let grants = LocallyAppliedGrantStore(inner: store, revoker: revoker)
         let people = people
-        let resources = ResourceIndicators(issuer: issuer, known: [portalAPI.resource])
+        let mcp = ProtectedResource.mcp(publicURL: URL(string: issuer)!)
+        let resources = ResourceIndicators(issuer: issuer, known: [portalAPI.resource, mcp.resource])
         let grantContext = GrantContext(
             codes: store, refreshTokens: store, grants: grants,
             issuer: tokenIssuer, refreshTokenLifetime: lifetimes.refreshToken, resources: resources,
@@ -105,7 +106,7 @@ public struct AuthorizationServerFeature: Sendable {
             store: registration.store, throttle: registration.throttle, limits: registration.limits, policy: registration.policy,
             attemptsPerHour: registration.attemptsPerHour, issuer: issuer, revoker: revoker, cors: cors, clock: clock
         ).addRoutes(to: oauth2)
-        DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI, registration: registration.policy != .off).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
+        DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI, mcp: mcp, registration: registration.policy != .off).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
             limiter: limiter, requestsPerMinute: tokenRequestsPerMinute, csrf: pages.csrf, publicOrigin: origin(of: URL(string: issuer)!)

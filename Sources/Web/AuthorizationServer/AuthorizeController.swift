@@ -108,7 +108,10 @@ struct AuthorizeController {
         let csrfState = csrf.token(for: request)
         // SPEC §6: an app that registered itself is said to be so, with the host it sends the person back
         // to shown prominently, and a warning when that is only this device.
-        let redirectHost = URLComponents(string: validated.redirectURI)?.host ?? URLComponents(string: validated.redirectURI)?.scheme ?? ""
+        // A private-use scheme names an app on this device whatever its "host" says, so the scheme is shown.
+        let components = URLComponents(string: validated.redirectURI)
+        let scheme = components?.scheme?.lowercased() ?? ""
+        let redirectHost = scheme == "http" || scheme == "https" ? components?.host ?? "" : "an app on this device (\(scheme):)"
         let data: [String: Any] = [
             "app": [
                 "name": client.name, "description": client.description, "website": client.websiteURL,

@@ -8,6 +8,7 @@ struct DiscoveryController {
     let issuer: String
     let keys: KeyRing
     let portalAPI: ProtectedResource
+    let mcp: ProtectedResource
     /// Whether `POST /oauth2/register` is offered (RFC 8414 §2 `registration_endpoint`).
     let registration: Bool
 
@@ -61,13 +62,15 @@ struct DiscoveryController {
                 return response
             }
         }
-        // RFC 9728 §3: the portal API's protected-resource metadata (SPEC §6).
-        let resourceMetadata = portalAPI.metadata
-        wellKnown.get(String(portalAPI.metadataPath.dropFirst("/.well-known".count)), .anyone) { _, _ in
-            var response = try JSONResponse.make(resourceMetadata)
-            response.headers[.accessControlAllowOrigin] = "*"
-            response.headers[.cacheControl] = "public, max-age=300"
-            return response
+        // RFC 9728 §3: the protected-resource metadata of the portal API and of the MCP server (SPEC §6).
+        for resource in [portalAPI, mcp] {
+            let resourceMetadata = resource.metadata
+            wellKnown.get(String(resource.metadataPath.dropFirst("/.well-known".count)), .anyone) { _, _ in
+                var response = try JSONResponse.make(resourceMetadata)
+                response.headers[.accessControlAllowOrigin] = "*"
+                response.headers[.cacheControl] = "public, max-age=300"
+                return response
+            }
         }
         oauth2.get("/jwks", .anyone) { _, _ in
             Response(

@@ -53,6 +53,12 @@ struct DynamicRegistrationEndpoint {
                     throw OAuthError("invalid_client_metadata", "token_endpoint_auth_method cannot change from \(Self.authMethod(client)).")
                 }
                 var input = decided.input
+                // An update never widens the scopes the app holds (an admin may have narrowed them).
+                let held = Set(client.scopes)
+                input.scopes = (input.scopes ?? []).filter(held.contains)
+                guard !(input.scopes ?? []).isEmpty else {
+                    throw OAuthError("invalid_client_metadata", "An update may keep or narrow the app's scopes (\(client.scopes.joined(separator: " "))), never widen them.")
+                }
                 if case .unchanged? = input.logo, let current = try await store.logo(client.clientID) { input.logo = .unchanged(current) }
                 let registration = try Self.validated(input)
                 var updated = client
@@ -172,9 +178,26 @@ struct DynamicRegistrationEndpoint {
     }
 
     /// Whom the rate limit counts: an IPv4 address, or the /64 of an IPv6 address (one subscriber's network).
-    static func addressKey(_ address: String) -> String {
+    /// Written forms are normalized first: brackets and ports dropped, an IPv4-mapped IPv6 address
+    /// (`::ffff:a.b.c.d`, a dual-stack socket's view of an IPv4 client) counted as its IPv4 address.
+    static func addressKey(_ written: String) -> String {
+        var address = written.trimmingCharacters(in: .whitespaces)
+        if address.hasPrefix("["), let end = address.firstIndex(of: "]") {
+            address = String(address[address.index(after: address.startIndex)..<end])
+        } else if address.filter({ $0 == ":" }).count == 1, let colon = address.firstIndex(of: ":") {
+            address = String(address[..<colon])  // a.b.c.d:port
+        }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, address, &v4) == 1 { return Self.text(of: v4) }
         var bytes = [UInt8](repeating: 0, count: 16)
-        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
         return bytes.prefix(8).map { String(format: "%02x", $0) }.joined() + "::/64"
+    }
+
+    private static func text(of address: in_addr) -> String {
+        withUnsafeBytes(of: address.s_addr) { $0.map(String.init).joined(separator: ".") }
     }
 }

@@ -22,6 +22,12 @@ struct ProtectedResource: Sendable {
                           scopes: ScopeCatalog.all.filter { $0.type != .openid }.map(\.name))
     }
 
+    /// The MCP server at `/mcp` (SPEC §6): its tools need the portal API's scopes.
+    static func mcp(publicURL: URL) -> ProtectedResource {
+        ProtectedResource(publicURL: publicURL, path: "/mcp", name: "Portal MCP server",
+                          scopes: ScopeCatalog.all.filter { $0.type != .openid }.map(\.name))
+    }
+
     init(publicURL: URL, path: String, name: String, scopes: [String]) {
         let base = publicURL.absoluteString.hasSuffix("/") ? String(publicURL.absoluteString.dropLast()) : publicURL.absoluteString
         // As written in the URL (percent-escapes kept), so that it can be cut from the string.

@@ -71,6 +71,8 @@ struct ClientManagement: Sendable {
         var merged = input.filled(from: current.settings)
         // An app that registered itself keeps the relaxed rules when an admin edits it (SPEC §6).
         merged.relaxed = current.registrar.isSelfAsserted
+        // An app without a secret can only sign people in with PKCE.
+        if current.isPublicOnly { merged.allowPKCE = true }
         var newLogo: Icon?
         if input.logo == nil {
             guard let icon = try await store.logo(current.clientID) else { throw AppError.notFound }

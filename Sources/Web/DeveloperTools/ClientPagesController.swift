@@ -278,12 +278,17 @@ struct FormValues {
     var settings = ClientSettings.empty
     /// An icon kept across a refused submission, as a `data:` URI.
     var logoData = ""
+    /// An app that registered itself: website, policy, terms and origins are optional (SPEC §6).
+    var relaxed = false
 
     static let empty = FormValues()
 
     init() {}
 
-    init(_ client: RegisteredClient) { settings = client.settings }
+    init(_ client: RegisteredClient) {
+        settings = client.settings
+        relaxed = client.registrar.isSelfAsserted
+    }
 
     subscript<Value>(dynamicMember keyPath: WritableKeyPath<ClientSettings, Value>) -> Value {
         get { settings[keyPath: keyPath] }
@@ -321,6 +326,7 @@ struct FormValues {
             Field.redirectURIs.rawValue: (settings.redirectURIs.isEmpty ? [""] : settings.redirectURIs).map { ["value": $0] },
             Field.allowedOrigins.rawValue: (settings.allowedOrigins.isEmpty ? [""] : settings.allowedOrigins).map { ["value": $0] },
             // No picture yet: no preview address at all (an empty `src` is a broken image; mustache takes "" as true).
+            "relaxed": relaxed,
             "scopeGroups": groups, "logoData": logoData, "logoPreview": logoData.isEmpty ? false : logoData,
         ]
     }

@@ -64,9 +64,10 @@ struct OpenAPIDocument: Sendable {
         // host and path, so those documents are served (and described) at paths holding it.
         let publicPath = URLComponents(string: publicURL)?.percentEncodedPath ?? ""
         if !publicPath.isEmpty, publicPath != "/", var paths = document["paths"] as? [String: Any] {
-            let resourceMetadata = "/.well-known/oauth-protected-resource/api/2.0"
-            if let item = paths.removeValue(forKey: resourceMetadata) {
-                paths["/.well-known/oauth-protected-resource" + publicPath + "/api/2.0"] = item
+            for resource in ["/api/2.0", "/mcp"] {
+                if let item = paths.removeValue(forKey: "/.well-known/oauth-protected-resource" + resource) {
+                    paths["/.well-known/oauth-protected-resource" + publicPath + resource] = item
+                }
             }
             if var item = paths["/.well-known/oauth-authorization-server"] as? [String: Any],
                var operation = item["get"] as? [String: Any] {

@@ -39,7 +39,8 @@ public final class Routes {
             authentication: CallerAuthentication(cookieName: pages.csrf.cookies.session, signIn: signIn, verifier: verifier, people: people,
                                                  apiKeys: apiKeys, keyUses: APIKeyUses(), clock: clock),
             cors: cors, clients: clients, limiter: limiter, limits: clientsAPILimits, clock: clock, publicOrigin: origin(of: publicURL),
-            metricsAccess: metricsAccess, portalAPI: .portalAPI(publicURL: publicURL)
+            metricsAccess: metricsAccess, portalAPI: .portalAPI(publicURL: publicURL), mcp: .mcp(publicURL: publicURL),
+            mcpVerifier: verifier.only(for: .mcp(publicURL: publicURL))
         ), publicURL: publicURL)
     }
 
