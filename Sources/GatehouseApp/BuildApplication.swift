@@ -188,6 +188,7 @@ public func buildApplication(
             signIn: signIn, pages: pages, verifier: verifier, cors: cors, limiter: limiter, metrics: metrics, clock: clock,
             lifetimes: .init(code: configuration.codeLifetime, refreshToken: configuration.refreshTokenLifetime),
             tokenIssuer: tokenIssuer, developerTokens: developerTokens, tokenRevocations: tokenRevocations,
+            offersMCP: configuration.mcpServer,
             registration: .init(policy: configuration.dynamicRegistration, attemptsPerHour: configuration.registrationsPerHour,
                                 limits: clientLimits, store: clients, throttle: clientRows),
             tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
@@ -198,8 +199,10 @@ public func buildApplication(
             maxUploadBytes: configuration.maxUploadBytes,
             uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon), clock: clock
         ).register(on: routes)
-        MCPFeature(people: people, directory: people, files: files, clients: clients, maxUploadBytes: configuration.maxUploadBytes,
-                   publicURL: publicURL, clock: clock).register(on: routes)
+        if configuration.mcpServer {
+            MCPFeature(people: people, directory: people, files: files, clients: clients, maxUploadBytes: configuration.maxUploadBytes,
+                       publicURL: publicURL, clock: clock).register(on: routes)
+        }
         DeveloperToolsFeature(
             clients: clients, limits: clientLimits,
             consents: authorization, revoker: revoker, pages: pages, publicURL: publicURL, apiKeys: apiKeys,

@@ -44,6 +44,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var accessTokenLifetime: TimeInterval
     /// Who may register an app by itself (`GATEHOUSE_DYNAMIC_REGISTRATION`: off, native (default) or open; SPEC §6).
     public var dynamicRegistration: DynamicRegistrationPolicy
+    /// Whether the MCP server at `/mcp` is offered (`GATEHOUSE_MCP`: on (default) or off; SPEC §6).
+    public var mcpServer: Bool
     /// Registration attempts per client address and hour (`GATEHOUSE_REGISTRATIONS_PER_HOUR`, 20 by default).
     public var registrationsPerHour: Int
     /// Developer token lifetime in seconds (`GATEHOUSE_DEVELOPER_TOKEN_TTL`, 3600 by default as DocSpace's; SPEC §7).
@@ -99,6 +101,14 @@ public struct Configuration: Sendable, CustomStringConvertible {
         }
         func list(_ text: String) -> Set<String> {
             Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        func onOff(_ name: String, default fallback: Bool) throws -> Bool {
+            guard let text = value(name) else { return fallback }
+            switch text.lowercased() {
+            case "on", "1", "true": return true
+            case "off", "0", "false": return false
+            default: throw ConfigurationError(variable: name, reason: "must be on or off")
+            }
         }
         func dynamicRegistration() throws -> DynamicRegistrationPolicy {
             guard let text = value("GATEHOUSE_DYNAMIC_REGISTRATION") else { return .native }
@@ -190,6 +200,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             apiKeysPerPerson: try integer("GATEHOUSE_API_KEYS_PER_PERSON", default: 50, range: 1...10_000),
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
             dynamicRegistration: try dynamicRegistration(),
+            mcpServer: try onOff("GATEHOUSE_MCP", default: true),
             registrationsPerHour: try integer("GATEHOUSE_REGISTRATIONS_PER_HOUR", default: 20, range: 1...1_000_000),
             developerTokenLifetime: TimeInterval(try integer("GATEHOUSE_DEVELOPER_TOKEN_TTL", default: 3600, range: 60...86_400)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
@@ -225,7 +236,7 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "secret_key=\(secretKey == nil ? "(key file)" : "***")", "bcrypt_cost=\(bcryptCost)",
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "api_keys_per_person=\(apiKeysPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
-            "developer_token_ttl=\(Int(developerTokenLifetime))", "dynamic_registration=\(dynamicRegistration.rawValue)",
+            "developer_token_ttl=\(Int(developerTokenLifetime))", "dynamic_registration=\(dynamicRegistration.rawValue)", "mcp=\(mcpServer ? "on" : "off")",
             "registrations_per_hour=\(registrationsPerHour)",
             "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "upload_budget_bytes=\(uploadBudgetBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
             "head_timeout=\(connectionLimits.headTimeout.nanoseconds / 1_000_000_000)",

@@ -31,6 +31,7 @@ import Testing
         ("GATEHOUSE_BODY_TIMEOUT", "-1"), ("GATEHOUSE_BODY_TOTAL_TIMEOUT", "0"), ("GATEHOUSE_UPLOAD_BUDGET_BYTES", "0"),
         ("GATEHOUSE_UPLOAD_BUDGET_BYTES", "1000000"), ("GATEHOUSE_DEVELOPER_TOKEN_TTL", "59"),
         ("GATEHOUSE_DEVELOPER_TOKEN_TTL", "86401"), ("GATEHOUSE_DEVELOPER_TOKEN_TTL", "1h"),
+        ("GATEHOUSE_MCP", "maybe"), ("GATEHOUSE_DYNAMIC_REGISTRATION", "closed"), ("GATEHOUSE_REGISTRATIONS_PER_HOUR", "0"),
     ])
     func aBadValueNamesItsVariable(variable: String, value: String) {
         #expect {

@@ -196,4 +196,20 @@ import Testing
             }
         }
     }
+
+    /// GATEHOUSE_MCP=off: no server, no metadata, and no token can be asked for it.
+    @Test func theOperatorCanTurnItOff() async throws {
+        try await withTestApp(extra: ["GATEHOUSE_MCP": "off"]) { client, _ in
+            #expect(try await Self.rpc(client, token: nil, "tools/list").status == .notFound)
+            #expect(try await client.execute(uri: "/.well-known/oauth-protected-resource/mcp", method: .get).status == .notFound)
+            let app = try await registerApp(client, scopes: Self.everyScope)
+            var browser = Browser()
+            _ = try await browser.signIn(client)
+            let refused = try await browser.get(client, authorizePath([
+                "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid",
+                "code_challenge": PKCEPair.make().challenge, "code_challenge_method": "S256",
+            ]) + "&resource=" + AuthorizationChecks.formEscape(Self.mcpResource))
+            #expect(queryItems(refused.headers[.location] ?? "")["error"] == "invalid_target")
+        }
+    }
 }

@@ -25,6 +25,8 @@ public struct AuthorizationServerFeature: Sendable {
     let developerTokens: DeveloperTokenIssuer
     let tokenRevocations: TokenRevocations
     let registration: DynamicRegistrationSettings
+    /// Whether the MCP server is offered: its metadata is served and tokens may be asked for it.
+    let offersMCP: Bool
     let tokenRequestsPerMinute: Int
     let consentBindingKey: SymmetricKey
 
@@ -62,9 +64,10 @@ public struct AuthorizationServerFeature: Sendable {
         authorization: any AuthorizationStore,
         people: any PersonStore, revoker: Revoker, signIn: SignInService, pages: Pages, verifier: AccessTokenVerifier,
         cors: OAuthCORS, limiter: RateLimiter, metrics: AppMetrics, clock: any TimeSource, lifetimes: TokenLifetimes,
-        tokenIssuer: TokenIssuer, developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, registration: DynamicRegistrationSettings,
-        tokenRequestsPerMinute: Int, secretKey: SymmetricKey
+        tokenIssuer: TokenIssuer, developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, offersMCP: Bool = true,
+        registration: DynamicRegistrationSettings, tokenRequestsPerMinute: Int, secretKey: SymmetricKey
     ) {
+        self.offersMCP = offersMCP
         self.registration = registration
         self.tokenRevocations = tokenRevocations
         self.tokenIssuer = tokenIssuer
@@ -93,8 +96,8 @@ public struct AuthorizationServerFeature: Sendable {
         let store = authorization
         let grants = LocallyAppliedGrantStore(inner: store, revoker: revoker)
         let people = people
-        let mcp = ProtectedResource.mcp(publicURL: URL(string: issuer)!)
-        let resources = ResourceIndicators(issuer: issuer, known: [portalAPI.resource, mcp.resource])
+        let mcp: ProtectedResource? = offersMCP ? .mcp(publicURL: URL(string: issuer)!) : nil
+        let resources = ResourceIndicators(issuer: issuer, known: [portalAPI.resource] + [mcp?.resource].compactMap { $0 })
         let grantContext = GrantContext(
             codes: store, refreshTokens: store, grants: grants,
             issuer: tokenIssuer, refreshTokenLifetime: lifetimes.refreshToken, resources: resources,

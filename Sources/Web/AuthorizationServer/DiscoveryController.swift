@@ -8,7 +8,7 @@ struct DiscoveryController {
     let issuer: String
     let keys: KeyRing
     let portalAPI: ProtectedResource
-    let mcp: ProtectedResource
+    let mcp: ProtectedResource?
     /// Whether `POST /oauth2/register` is offered (RFC 8414 §2 `registration_endpoint`).
     let registration: Bool
 
@@ -63,7 +63,7 @@ struct DiscoveryController {
             }
         }
         // RFC 9728 §3: the protected-resource metadata of the portal API and of the MCP server (SPEC §6).
-        for resource in [portalAPI, mcp] {
+        for resource in [portalAPI, mcp].compactMap({ $0 }) {
             let resourceMetadata = resource.metadata
             wellKnown.get(String(resource.metadataPath.dropFirst("/.well-known".count)), .anyone) { _, _ in
                 var response = try JSONResponse.make(resourceMetadata)
