@@ -273,5 +273,28 @@ def test_three_processes_behind_nginx_share_everything():
         assert turned_off.status_code == 200, turned_off.text
         within(2, lambda: requests.get(three.base_url + "/api/2.0/files/@my", headers=bearer(key["key"])).status_code == 401,
                "a key turned off on #2 still works on #3 after 2 s")
+
+        # SPEC §6: an app that registers itself on #1 signs a person in on #2 with PKCE at once, and its /mcp
+        # token works on #3; disabled by an admin on #3, it is refused on #1 within 2 s.
+        native = requests.post(one.base_url + "/oauth2/register", json={
+            "redirect_uris": ["http://127.0.0.1:7777/callback"], "client_name": "Cluster assistant", "token_endpoint_auth_method": "none"})
+        assert native.status_code == 201, native.text
+        native_id = native.json()["client_id"]
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        location = follow_authorize(two, session, two.base_url + "/oauth2/authorize?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": native_id, "redirect_uri": "http://127.0.0.1:43210/callback", "scope": "accounts.self:read",
+            "state": "s", "code_challenge": challenge, "code_challenge_method": "S256", "resource": cluster.public_url + "/mcp"}))
+        exchanged = requests.post(three.base_url + "/oauth2/token", data={
+            "grant_type": "authorization_code", "code": query_of(location)["code"], "redirect_uri": "http://127.0.0.1:43210/callback",
+            "code_verifier": verifier, "client_id": native_id})
+        assert exchanged.status_code == 200, exchanged.text
+        mcp_headers = {**bearer(exchanged.json()["access_token"]), "Content-Type": "application/json", "Accept": "application/json"}
+        whoami = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
+        assert requests.post(three.base_url + "/mcp", json=whoami, headers=mcp_headers).status_code == 200
+        assert requests.patch(f"{three.base_url}/api/2.0/clients/{native_id}/activation", json={"status": False},
+                              headers=bearer(owner_three)).status_code == 200
+        within(2, lambda: requests.post(one.base_url + "/mcp", json=whoami, headers=mcp_headers).status_code == 401,
+               "#1 still accepts the /mcp token of a self-registered app disabled on #3")
     finally:
         cluster.stop()

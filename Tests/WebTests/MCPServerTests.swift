@@ -212,4 +212,51 @@ import Testing
             #expect(queryItems(refused.headers[.location] ?? "")["error"] == "invalid_target")
         }
     }
+
+    /// Messages readers could read differently (repeated members, odd ids, a request that is also a
+    /// response) are refused before anything runs; a tool the token lacks the scope for never runs,
+    /// whichever copy of a repeated name a reader would take.
+    @Test func ambiguousMessagesAreRefusedAndNoToolRunsWithoutItsScope() async throws {
+        try await withTestApp { client, scratch in
+            let app = try await registerApp(client, scopes: Self.everyScope)
+            var browser = Browser()
+            let token = try await Self.mcpToken(client, browser: &browser, app: app, scope: "accounts.self:read")
+            let home = #"{"folderId":1,"title":"x.txt","content":"x"}"#
+            let bodies = [
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"upload_text_file","arguments":\#(home)},"params":{"name":"whoami"}}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"upload_text_file","name":"whoami","arguments":\#(home)}}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","method":"ping","params":{"name":"upload_text_file","arguments":\#(home)}}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"upload_text_file","arguments":\#(home)}}"#,
+                #"{"jsonrpc":"2.0","id":"a","id":2,"method":"ping"}"#,
+                #"{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"whoami"}}"#,
+                #"{"jsonrpc":"2.0","id":true,"method":"ping"}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"ping","result":null}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"no_such_tool"}}"#,
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7}}"#,
+                #"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+                #"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+            ]
+            var headers: HTTPFields = [.contentType: "application/json", .accept: "application/json", .authorization: "Bearer \(token)"]
+            headers[HTTPField.Name("MCP-Protocol-Version")!] = "2025-11-25"
+            for body in bodies {
+                let response = try await client.execute(uri: "/mcp", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(response.status == .badRequest || response.status == .forbidden, "\(body): \(response.status) \(response.text)")
+            }
+            #expect(try await rowCount("files", in: scratch) == 0)
+        }
+    }
+
+    /// Userinfo and introspection answer for a token issued for /mcp too.
+    @Test func userinfoAndIntrospectionTakeMCPTokens() async throws {
+        try await withTestApp { client, _ in
+            let app = try await registerApp(client, scopes: Self.everyScope)
+            var browser = Browser()
+            let token = try await Self.mcpToken(client, browser: &browser, app: app, scope: "openid accounts.self:read")
+            let info = try await client.execute(uri: "/oauth2/userinfo", method: .get, headers: [.authorization: "Bearer \(token)"])
+            #expect(info.status == .ok)
+            let answer = try await introspect(client, app: app, token: token)
+            #expect(answer["active"] as? Bool == true)
+            #expect((answer["aud"] as? String) == Self.mcpResource || (answer["aud"] as? [String]) == [Self.mcpResource])
+        }
+    }
 }

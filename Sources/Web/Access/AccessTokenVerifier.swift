@@ -30,6 +30,12 @@ public struct AccessTokenVerifier: Sendable {
         self.clock = clock
     }
 
+    /// The same checks, also taking tokens issued for `resource` (userinfo and introspection answer for
+    /// every audience of the portal, SPEC §6).
+    func alsoTaking(_ resource: ProtectedResource) -> AccessTokenVerifier {
+        AccessTokenVerifier(keys: keys, revocations: revocations, issuer: issuer, audiences: audiences + [resource.resource], clock: clock)
+    }
+
     /// The same checks for a resource that takes only tokens issued for it (RFC 8707): the MCP server.
     func only(for resource: ProtectedResource) -> AccessTokenVerifier {
         AccessTokenVerifier(keys: keys, revocations: revocations, issuer: issuer, audiences: [resource.resource], clock: clock)

@@ -114,11 +114,13 @@ public struct AuthorizationServerFeature: Sendable {
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
             limiter: limiter, requestsPerMinute: tokenRequestsPerMinute, csrf: pages.csrf, publicOrigin: origin(of: URL(string: issuer)!)
         ).addRoutes(to: oauth2)
+        // Userinfo and introspection answer for tokens of every audience of the portal (the MCP server's too).
+        let everyAudience = mcp.map(verifier.alsoTaking) ?? verifier
         IntrospectionEndpoint(
-            authenticator: authenticator, verifier: verifier, refreshTokens: store, grants: grants, cors: cors, issuer: issuer, clock: clock
+            authenticator: authenticator, verifier: everyAudience, refreshTokens: store, grants: grants, cors: cors, issuer: issuer, clock: clock
         ).addRoutes(to: oauth2)
         RevocationEndpoint(authenticator: authenticator, cors: cors, tokens: tokenRevocations).addRoutes(to: oauth2)
-        UserInfoEndpoint(verifier: verifier, people: people, lookup: clients, cors: cors).addRoutes(to: oauth2)
+        UserInfoEndpoint(verifier: everyAudience, people: people, lookup: clients, cors: cors).addRoutes(to: oauth2)
         AuthorizeController(
             lookup: clients, consents: store, codes: store, pages: pages, csrf: pages.csrf, bindingKey: consentBindingKey, issuer: issuer,
             codeLifetime: lifetimes.code, resources: resources, clock: clock, metrics: metrics

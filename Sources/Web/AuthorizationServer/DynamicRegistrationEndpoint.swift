@@ -123,10 +123,11 @@ struct DynamicRegistrationEndpoint {
         do {
             try await store.create(client, logo: registration.logo, limits: limits)
         } catch let reached as ClientLimitReached {
-            let limit = switch reached {
-            case .portal(let n), .person(let n), .selfRegistered(let n): n
+            let message = switch reached {
+            case .selfRegistered(let n): "This portal has no room for another app that registers itself (at most \(n)); ask its admin."
+            case .portal(let n), .person(let n): "This portal has its maximum of \(n) apps; ask its admin."
             }
-            throw OAuthError("invalid_client_metadata", "This portal has no room for another app that registers itself (at most \(limit)); ask its admin.")
+            throw OAuthError("invalid_client_metadata", message)
         }
         return try noStoreJSON(DynamicRegistration.Response(
             client: client, secret: secret, registrationToken: registrationToken, registrationURI: Self.registrationURI(id, issuer: issuer),

@@ -24,8 +24,9 @@ struct ProtectedResource: Sendable {
 
     /// The MCP server at `/mcp` (SPEC §6): its tools need the portal API's scopes.
     static func mcp(publicURL: URL) -> ProtectedResource {
+        // The scopes its tools need, and no more: clients that ask for what the metadata lists ask for these.
         ProtectedResource(publicURL: publicURL, path: "/mcp", name: "Portal MCP server",
-                          scopes: ScopeCatalog.all.filter { $0.type != .openid }.map(\.name))
+                          scopes: ["accounts.self:read", "accounts:read", "files:read", "files:write", "rooms:read", "rooms:write"])
     }
 
     init(publicURL: URL, path: String, name: String, scopes: [String]) {

@@ -87,7 +87,7 @@ struct PortalTools: Sendable {
         } catch let refusal as AppError {
             return CallTool.Result(content: [text(refusal.status == .notFound ? "Not found, or not yours to see." : refusal.detail)], isError: true)
         } catch {
-            return CallTool.Result(content: [text("The tool failed: \(type(of: error)).")], isError: true)
+            return CallTool.Result(content: [text("The tool failed on the server; try again later.")], isError: true)
         }
     }
 
