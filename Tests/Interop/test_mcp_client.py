@@ -31,7 +31,12 @@ class LoopbackCallback:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                owner.queries.append(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)))
+                address = urllib.parse.urlsplit(self.path)
+                if address.path != "/callback":  # the browser also asks for /favicon.ico
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                owner.queries.append(dict(urllib.parse.parse_qsl(address.query)))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
@@ -166,9 +171,11 @@ def test_a_missing_scope_steps_up_through_a_new_consent(server, browser, screens
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     resource = server.base_url + "/mcp"
-    code = query_of(follow_authorize(server, signed_in_session(server), server.base_url + "/oauth2/authorize?" + urllib.parse.urlencode({
+    location = follow_authorize(server, signed_in_session(server), server.base_url + "/oauth2/authorize?" + urllib.parse.urlencode({
         "response_type": "code", "client_id": registered["client_id"], "redirect_uri": callback.url, "scope": "files:read",
-        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256", "resource": resource})))["code"]
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256", "resource": resource}))
+    assert "code" in query_of(location), location
+    code = query_of(location)["code"]
     token = requests.post(server.base_url + "/oauth2/token", data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": callback.url, "code_verifier": verifier,
         "client_id": registered["client_id"], "resource": resource}).json()
