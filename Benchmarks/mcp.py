@@ -12,8 +12,12 @@ import requests
 
 from common import OWNER, Gatehouse
 import oauth_endpoints
-from oauth_endpoints import CHALLENGE, REDIRECT, VERIFIER, wrk
+from oauth_endpoints import CHALLENGE, VERIFIER, wrk
 from portal_api import oauth_token
+
+
+# A native app's loopback redirect (the default registration policy takes no other).
+REDIRECT = "http://127.0.0.1:9/cb"
 
 
 def mcp_token(server, portal):
