@@ -194,14 +194,15 @@ public func buildApplication(
             tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
         ).register(on: routes)
         let files = SQLFileStore(database: database)
+        let uploadBudget = BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon)
         PortalAPIFeature(
             people: people, directory: people, files: files, hasher: hasher, signIn: signIn, revoker: revoker,
             maxUploadBytes: configuration.maxUploadBytes,
-            uploadBudget: BodyBudget(capacity: configuration.uploadBudgetBytes, onEmpty: MallocTuning.giveBackSoon), clock: clock
+            uploadBudget: uploadBudget, clock: clock
         ).register(on: routes)
         if configuration.mcpServer {
             MCPFeature(people: people, directory: people, files: files, clients: clients, maxUploadBytes: configuration.maxUploadBytes,
-                       publicURL: publicURL, clock: clock).register(on: routes)
+                       budget: uploadBudget, publicURL: publicURL, clock: clock).register(on: routes)
         }
         DeveloperToolsFeature(
             clients: clients, limits: clientLimits,

@@ -38,9 +38,14 @@ import Testing
             #expect(response.headers[.cacheControl] == "no-store")
             let body = try response.json()
             let id = try #require(body["client_id"] as? String)
-            let token = try #require(body["registration_access_token"] as? String)
+            var token = try #require(body["registration_access_token"] as? String)
             #expect(body["client_secret"] == nil && body["token_endpoint_auth_method"] as? String == "none")
             #expect(body["registration_client_uri"] as? String == "http://127.0.0.1:8080/oauth2/register/\(id)")
+            // Public and cookie-free: any origin may register from its page, without credentials.
+            let preflight = try await client.execute(uri: "/oauth2/register", method: .options, headers: [
+                .origin: "https://assistant.example", .accessControlRequestMethod: "POST", .accessControlRequestHeaders: "content-type",
+            ])
+            #expect(preflight.headers[.accessControlAllowOrigin] == "*" && preflight.headers[.accessControlAllowCredentials] == nil)
             #expect(body["scope"] as? String == "files:read openid" || body["scope"] as? String == "openid files:read")
             #expect(try await rowCount("oauth_clients", in: scratch) == 1)
 
@@ -76,17 +81,23 @@ import Testing
             let read = try await api(client, .get, uri, token: token)
             #expect(read.status == .ok)
             #expect(try read.json()["client_name"] as? String == "Desk Assistant")
+            // RFC 7592 §3: the answer carries a new registration access token; the one used has ended.
+            token = try #require(try read.json()["registration_access_token"] as? String)
+            #expect(try await api(client, .get, uri, token: body["registration_access_token"] as? String).status == .unauthorized)
             var changed = Self.native
             changed["client_id"] = id
             changed["client_name"] = "Desk Assistant 2"
             let updated = try await api(client, .put, uri, token: token, json: changed)
             #expect(updated.status == .ok)
             #expect(try updated.json()["client_name"] as? String == "Desk Assistant 2")
+            token = try #require(try updated.json()["registration_access_token"] as? String)
             changed["redirect_uris"] = ["https://web.example.com/cb"]
             let refused = try await api(client, .put, uri, token: token, json: changed)
             #expect(refused.status == .badRequest)
             #expect(try refused.json()["error"] as? String == "invalid_redirect_uri")
-            #expect((try await api(client, .get, uri, token: token).json()["redirect_uris"] as? [String]) == ["http://127.0.0.1:33418/callback"])
+            let reread = try await api(client, .get, uri, token: token).json()
+            #expect((reread["redirect_uris"] as? [String]) == ["http://127.0.0.1:33418/callback"])
+            token = try #require(reread["registration_access_token"] as? String)
             #expect(try await api(client, .delete, uri, token: token).status == .noContent)
             #expect(try await api(client, .get, uri, token: token).status == .unauthorized)
             #expect(try await rowCount("oauth_clients", in: scratch) == 0)
@@ -185,6 +196,8 @@ import Testing
             let portal = try await portalToken(client)
             let edited = try await api(client, .put, "/api/2.0/clients/\(used)", token: portal, json: ["name": "Renamed by admin"])
             #expect(edited.status == .ok)
+            #expect(try edited.json()["registered_by"] as? String == "app" && (try edited.json()["id"] as? String) == used)
+            #expect(try edited.json()["is_public"] as? Bool == true)
             try await addPerson(scratch, email: "bob@example.com", role: .user)
             let bob = try await portalToken(client, email: "bob@example.com", password: "person-password-1")
             #expect(try await api(client, .get, "/api/2.0/clients/\(used)", token: bob).status == .notFound)

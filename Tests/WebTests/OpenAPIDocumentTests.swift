@@ -22,6 +22,7 @@ import Testing
         "OPTIONS /oauth2/revoke": "a CORS preflight (Fetch §3.2.2), asked by the browser and not an operation of the API",
         "OPTIONS /oauth2/userinfo": "a CORS preflight (Fetch §3.2.2), asked by the browser and not an operation of the API",
         "OPTIONS /oauth2/register": "a CORS preflight (Fetch §3.2.2), asked by the browser and not an operation of the API",
+        "OPTIONS /oauth2/register/{client_id}": "a CORS preflight (Fetch §3.2.2), asked by the browser and not an operation of the API",
     ]
 
     /// The public URL of the test app: with a path, on https, so that every filled-in address shows.

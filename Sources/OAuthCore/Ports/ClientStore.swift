@@ -68,6 +68,9 @@ public protocol ClientStore: ClientLookup {
     func list(createdBy: String?, after: ClientPageCursor?, limit: Int) async throws -> [RegisteredClient]
     /// Replaces the app's fields (and icon when given); `false` when it no longer exists.
     func update(_ client: RegisteredClient, logo: Icon?, stamp: ChangeStamp, changedFields: [String]) async throws -> Bool
+    /// RFC 7592 §3: replaces the registration access token's hash, only while it is still `current`
+    /// (of two requests with one token, one gets the new token); `false` otherwise.
+    func replaceRegistrationToken(_ clientID: ClientID, current: String, next: String) async throws -> Bool
     /// Replaces the secret hash; `false` when the app no longer exists.
     func replaceSecret(_ clientID: ClientID, secretHash: String, stamp: ChangeStamp) async throws -> Bool
     /// Enables or disables the app; `false` when it no longer exists.

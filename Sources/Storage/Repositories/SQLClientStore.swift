@@ -147,6 +147,15 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
         }
     }
 
+    public func replaceRegistrationToken(_ clientID: ClientID, current: String, next: String) async throws -> Bool {
+        try await database.write { sql in
+            try await sql.raw("""
+                UPDATE oauth_clients SET registration_token_hash = \(bind: next)
+                WHERE client_id = \(bind: clientID.rawValue) AND registration_token_hash = \(bind: current) RETURNING client_id
+                """).first() != nil
+        }
+    }
+
     public func admit(address: String, at now: Date, window: TimeInterval, limit: Int) async throws -> Bool {
         let postgres = database.flavor == .postgres
         return try await database.write { sql in

@@ -107,7 +107,7 @@ public struct AuthorizationServerFeature: Sendable {
         let authenticator = ClientAuthenticator(lookup: clients)
         DynamicRegistrationEndpoint(
             store: registration.store, throttle: registration.throttle, limits: registration.limits, policy: registration.policy,
-            attemptsPerHour: registration.attemptsPerHour, issuer: issuer, revoker: revoker, cors: cors, clock: clock
+            attemptsPerHour: registration.attemptsPerHour, issuer: issuer, revoker: revoker, clock: clock
         ).addRoutes(to: oauth2)
         DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI, mcp: mcp, registration: registration.policy != .off).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(

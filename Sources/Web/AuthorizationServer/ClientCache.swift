@@ -51,6 +51,11 @@ public final class ClientCache: ClientStore, Sendable {
         return try await store.update(client, logo: logo, stamp: stamp, changedFields: changedFields)
     }
 
+    public func replaceRegistrationToken(_ clientID: ClientID, current: String, next: String) async throws -> Bool {
+        defer { invalidate(clientID) }
+        return try await store.replaceRegistrationToken(clientID, current: current, next: next)
+    }
+
     public func replaceSecret(_ clientID: ClientID, secretHash: String, stamp: ChangeStamp) async throws -> Bool {
         defer { invalidate(clientID) }
         return try await store.replaceSecret(clientID, secretHash: secretHash, stamp: stamp)

@@ -16,7 +16,6 @@ struct DynamicRegistrationEndpoint {
     let attemptsPerHour: Int
     let issuer: String
     let revoker: Revoker
-    let cors: OAuthCORS
     let clock: any TimeSource
 
     /// The largest registration request read.
@@ -24,7 +23,10 @@ struct DynamicRegistrationEndpoint {
 
     func addRoutes(to routes: RouteGroup) {
         guard policy != .off else { return }
-        routes.on("/register", .options, .anyone) { request, _ in try await cors.preflight(request, methods: "POST") }
+        // A registration endpoint is public and takes no cookie, so any origin may call it (a browser-based
+        // client registers from its own page); credentials are never allowed.
+        routes.on("/register", .options, .anyone) { request, _ in Self.preflight(request, methods: "POST") }
+        routes.on("/register/:client_id", .options, .anyone) { request, _ in Self.preflight(request, methods: "GET, PUT, DELETE") }
         routes.post("/register", .anyone) { request, context in
             try await answer(request, context) {
                 guard try await throttle.admit(address: Self.addressKey(context.clientAddress), at: clock.now, window: 3600, limit: attemptsPerHour)
@@ -36,7 +38,7 @@ struct DynamicRegistrationEndpoint {
         routes.get("/register/:client_id", .anyone) { request, context in
             try await answer(request, context) {
                 let client = try await registered(request, context)
-                return try noStoreJSON(Self.metadata(client, issuer: issuer))
+                return try noStoreJSON(Self.metadata(client, issuer: issuer, registrationToken: try await reissue(client)))
             }
         }
         routes.put("/register/:client_id", .anyone) { request, context in
@@ -68,7 +70,7 @@ struct DynamicRegistrationEndpoint {
                 guard try await store.update(updated, logo: nil, stamp: ChangeStamp(actorID: client.clientID.rawValue, at: clock.now),
                                              changedFields: ClientManagement.changedFields(from: client, to: updated))
                 else { throw RegistrationRefusal.unknown }
-                return try noStoreJSON(Self.metadata(updated, issuer: issuer))
+                return try noStoreJSON(Self.metadata(updated, issuer: issuer, registrationToken: try await reissue(client)))
             }
         }
         routes.delete("/register/:client_id", .anyone) { request, context in
@@ -104,7 +106,20 @@ struct DynamicRegistrationEndpoint {
             response = try OAuthError.invalidToken("The registration access token is missing or wrong, or the app no longer exists (RFC 7592 §2).")
                 .response(from: request, context: context)
         }
-        cors.decorate(&response, request: request, clientOrigins: nil)
+        if request.headers.value(.origin) != nil {
+            response.headers[.accessControlAllowOrigin] = "*"
+            response.headers[.vary] = "Origin"
+        }
+        return response
+    }
+
+    static func preflight(_ request: Request, methods: String) -> Response {
+        var response = Response(status: .noContent)
+        guard request.headers.value(.origin) != nil else { return response }
+        response.headers[.accessControlAllowOrigin] = "*"
+        response.headers[.accessControlAllowMethods] = methods
+        response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type"
+        response.headers[.accessControlMaxAge] = "600"
         return response
     }
 
@@ -156,8 +171,18 @@ struct DynamicRegistrationEndpoint {
 
     static func registrationURI(_ id: ClientID, issuer: String) -> String { issuer + "/oauth2/register/" + id.rawValue }
 
-    static func metadata(_ client: RegisteredClient, issuer: String) -> DynamicRegistration.Response {
-        DynamicRegistration.Response(client: client, secret: nil, registrationToken: nil,
+    /// RFC 7592 §3: a read or update answers with the registration access token, which is kept only as a
+    /// hash — so a new one is issued, and the one used ends.
+    private func reissue(_ client: RegisteredClient) async throws -> String {
+        let next = OpaqueToken.generate()
+        guard let current = client.registrationTokenHash,
+              try await store.replaceRegistrationToken(client.clientID, current: current, next: OpaqueToken.hash(next))
+        else { throw RegistrationRefusal.unknown }
+        return next
+    }
+
+    static func metadata(_ client: RegisteredClient, issuer: String, registrationToken: String) -> DynamicRegistration.Response {
+        DynamicRegistration.Response(client: client, secret: nil, registrationToken: registrationToken,
                                      registrationURI: registrationURI(client.clientID, issuer: issuer), authMethod: authMethod(client))
     }
 

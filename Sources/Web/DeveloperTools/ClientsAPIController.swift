@@ -13,6 +13,8 @@ struct ClientsAPIController {
 
     /// An app as the API shows it.
     struct ClientResponse: Encodable {
+        /// SPEC §6: the id in the clients API's paths (for apps registered here, the client id).
+        let id: String
         let client_id: String
         let name: String
         let description: String
@@ -33,8 +35,11 @@ struct ClientsAPIController {
         let modified_on: Date
         let modified_by: String
         let client_secret: String?
+        /// Who registered it: `person` (the form or this API) or `app` (RFC 7591, SPEC §6).
+        let registered_by: String
 
         init(_ client: RegisteredClient, logoURL: String, secret: String? = nil) {
+            id = client.clientID.rawValue
             client_id = client.clientID.rawValue
             name = client.name
             description = client.description
@@ -47,7 +52,7 @@ struct ClientsAPIController {
             allowed_origins = client.allowedOrigins
             scopes = client.scopes
             allow_pkce = client.allowPKCE
-            is_public = client.allowPKCE
+            is_public = client.allowPKCE || client.isPublicOnly
             enabled = client.enabled
             authentication_methods = client.authenticationMethods
             created_on = client.createdOn
@@ -55,10 +60,12 @@ struct ClientsAPIController {
             modified_on = client.modifiedOn
             modified_by = client.modifiedBy
             client_secret = secret
+            registered_by = client.registrar.rawValue
         }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
             try container.encode(client_id, forKey: .client_id)
             try container.encode(name, forKey: .name)
             try container.encode(description, forKey: .description)
@@ -79,12 +86,13 @@ struct ClientsAPIController {
             try container.encode(modified_on, forKey: .modified_on)
             try container.encode(modified_by, forKey: .modified_by)
             try container.encodeIfPresent(client_secret, forKey: .client_secret)
+            try container.encode(registered_by, forKey: .registered_by)
         }
 
         enum CodingKeys: String, CodingKey {
-            case client_id, name, description, logo, website_url, terms_url, policy_url, logout_redirect_uri,
+            case id, client_id, name, description, logo, website_url, terms_url, policy_url, logout_redirect_uri,
                  redirect_uris, allowed_origins, scopes, allow_pkce, is_public, enabled, authentication_methods,
-                 created_on, created_by, modified_on, modified_by, client_secret
+                 created_on, created_by, modified_on, modified_by, client_secret, registered_by
         }
     }
 

@@ -18,12 +18,16 @@ public struct MCPFeature: Sendable {
     let resource: ProtectedResource
     let publicOrigin: String
     let clients: any ClientLookup
+    /// The memory budget the API's uploads draw on: an MCP request's body is copied several times on its
+    /// way through the SDK (about eight times its length is reserved).
+    let budget: BodyBudget
 
     /// The largest MCP request read (a text file uploaded through a tool included).
     static let bodyLimit = 4 * 1024 * 1024
 
     public init(people: any PersonStore, directory: any PeopleDirectory, files: any FileStore, clients: any ClientLookup,
-                maxUploadBytes: Int, publicURL: URL, clock: any TimeSource) {
+                maxUploadBytes: Int, budget: BodyBudget, publicURL: URL, clock: any TimeSource) {
+        self.budget = budget
         tools = PortalTools(directory: directory, people: people, files: files, checks: FolderAccessChecks(files: files),
                             uploadLimit: maxUploadBytes, clock: clock)
         resource = .mcp(publicURL: publicURL)
@@ -32,7 +36,10 @@ public struct MCPFeature: Sendable {
     }
 
     public func register(on routes: Routes) {
-        routes.post("/mcp", .mcp) { request, context in try await serve(request, context) }
+        routes.post("/mcp", .mcp) { request, context in
+            let declared = request.headers[.contentLength].flatMap(Int.init).map { min($0, Self.bodyLimit) } ?? Self.bodyLimit
+            return try await budget.withReservation(8 * declared) { try await serve(request, context) }
+        }
     }
 
     private func serve(_ request: Request, _ context: AppRequestContext) async throws -> Response {
