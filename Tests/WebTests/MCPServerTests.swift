@@ -259,4 +259,36 @@ import Testing
             #expect((answer["aud"] as? String) == Self.mcpResource || (answer["aud"] as? [String]) == [Self.mcpResource])
         }
     }
+
+    /// The tools keep the API's access rules: another person's file and folder are not found, and a
+    /// room's viewer cannot write in it.
+    @Test func toolsKeepTheAPIsAccessRules() async throws {
+        try await withTestApp { client, scratch in
+            let app = try await registerApp(client, scopes: Self.everyScope)
+            _ = try await addPerson(scratch, email: "bob@example.com", role: .user)
+            var owner = Browser()
+            let ownerToken = try await Self.mcpToken(client, browser: &owner, app: app, scope: "files:write rooms:write")
+            var bob = Browser()
+            _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")
+            let bobToken = try await Self.mcpToken(client, browser: &bob, app: app, scope: "files:write accounts.self:read")
+            let bobID = try #require((try JSONSerialization.jsonObject(with: Data(try await Self.call(client, token: bobToken, "whoami").text.utf8))
+                as? [String: Any])?["id"] as? String)
+            let home = try await Self.call(client, token: ownerToken, "list_folder")
+            let folderID = try #require(((try JSONSerialization.jsonObject(with: Data(home.text.utf8)) as? [String: Any])?["current"]
+                as? [String: Any])?["id"] as? Int)
+            let file = try await Self.call(client, token: ownerToken, "upload_text_file", ["folderId": folderID, "title": "private.txt", "content": "mine"])
+            let fileID = try #require((try JSONSerialization.jsonObject(with: Data(file.text.utf8)) as? [String: Any])?["id"] as? Int)
+            for (tool, arguments) in [("read_file", ["fileId": fileID]), ("list_folder", ["folderId": folderID]),
+                                      ("upload_text_file", ["folderId": folderID, "title": "x.txt", "content": "x"])] as [(String, [String: Any])] {
+                let refused = try await Self.call(client, token: bobToken, tool, arguments)
+                #expect(refused.isError && refused.text.contains("Not found"), "\(tool): \(refused.text)")
+            }
+            let room = try await Self.call(client, token: ownerToken, "create_room", ["title": "Shared"])
+            let roomID = try #require((try JSONSerialization.jsonObject(with: Data(room.text.utf8)) as? [String: Any])?["id"] as? Int)
+            #expect(try await Self.call(client, token: ownerToken, "share_room", ["roomId": roomID, "invitations": [["id": bobID, "access": "Viewer"]]]).isError == false)
+            let viewer = try await Self.call(client, token: bobToken, "upload_text_file", ["folderId": roomID, "title": "v.txt", "content": "v"])
+            #expect(viewer.isError, "\(viewer.text)")
+            #expect(try await rowCount("files", in: scratch) == 1)
+        }
+    }
 }

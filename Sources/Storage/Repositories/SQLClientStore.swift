@@ -59,7 +59,8 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
                         \(bind: client.modifiedOn.unixSeconds), \(bind: client.modifiedBy), \(bind: client.registrar.rawValue),
                         \(bind: client.registrationTokenHash), \(bind: logo.bytes))
                 """).run()
-            try await Self.audit(sql, client.clientID, .created, ChangeStamp(actorID: client.createdBy, at: client.createdOn), details: client.name)
+            // The actor is who made it: its creator, or the app itself when it registered itself (no creator).
+            try await Self.audit(sql, client.clientID, .created, ChangeStamp(actorID: client.modifiedBy, at: client.createdOn), details: client.name)
         }
     }
 

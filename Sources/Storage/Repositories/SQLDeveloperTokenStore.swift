@@ -18,8 +18,10 @@ public struct SQLDeveloperTokenStore: DeveloperTokenStore {
         return try await database.write { sql in
             let client = token.clientID.rawValue, person = token.personID.rawValue
             if postgres { try await Self.lock(client: client, person: person, sql) }
+            // The one before, while its token can still be used (an expired one needs no revocation entry).
             let previous = try await sql.raw("""
                 SELECT grant_id FROM developer_tokens WHERE client_id = \(bind: client) AND person_id = \(bind: person)
+                  AND expires_at > \(bind: token.createdAt.unixSeconds)
                 """).first().map { GrantID(rawValue: try $0.decode(column: "grant_id", as: String.self)) }
             try await SQLAuthorizationStore.openGrant(
                 token.grantID, clientID: token.clientID, personID: token.personID, scopes: token.scopes, authTime: token.authTime,

@@ -160,7 +160,9 @@ struct PortalTools: Sendable {
             return "Shared \(room.title) with \(members.count) \(members.count == 1 ? "person" : "people")."
         case "list_people":
             guard PeoplePolicy.mayList(me) else { throw AppError.forbidden("Guests see only their own profile.") }
-            let page = try await directory.list(text: try arguments.string("filter", required: false), offset: 0, limit: 100)
+            let filter = try arguments.string("filter", required: false)
+            guard (filter ?? "").count <= 256 else { throw WrongArgument(message: "list_people: filter must be at most 256 characters.") }
+            let page = try await directory.list(text: filter, offset: 0, limit: 100)
             return try Self.json(page.people.map(PeopleController.Profile.init))
         default:
             throw WrongArgument(message: "Unknown tool \(name).")
