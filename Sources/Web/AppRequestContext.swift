@@ -26,6 +26,9 @@ public struct AppRequestContext: RequestContext {
         get { forwardedAddress ?? channel.remoteAddress?.ipAddress ?? "local" }
         set { forwardedAddress = newValue }
     }
+    /// The browser session of the request, read only when asked: the token endpoint's
+    /// `personal_access_token` grant needs it, its other grants never (set by the route's gate).
+    var browserSession: (@Sendable () async throws -> SignedIn?)?
     /// The connection the request came on (for its peer address and interim responses).
     let channel: any Channel
     private var forwardedAddress: String?

@@ -46,6 +46,17 @@ import Testing
         return (result["isError"] as? Bool ?? false, content.compactMap { $0["text"] as? String }.joined())
     }
 
+    /// A tool's JSON answer, as an object.
+    static func object(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+    }
+
+    /// The id of what a tool answered (`current.id` for a folder listing).
+    static func id(_ text: String, listing: Bool = false) throws -> Int {
+        let answer = try object(text)
+        return try #require((listing ? answer["current"] as? [String: Any] : answer)?["id"] as? Int, "\(text)")
+    }
+
     /// From initialize to every tool, with a token issued for /mcp: the bytes of a text file round-trip.
     @Test(arguments: TestDatabaseKind.available)
     func initializeListAndCallEveryTool(_ kind: TestDatabaseKind) async throws {
@@ -68,19 +79,18 @@ import Testing
             let me = try await Self.call(client, token: token, "whoami")
             #expect(!me.isError && me.text.contains(ownerEmail))
             let home = try await Self.call(client, token: token, "list_folder")
-            let folderID = try #require(((try JSONSerialization.jsonObject(with: Data(home.text.utf8)) as? [String: Any])?["current"]
-                as? [String: Any])?["id"] as? Int)
+            let folderID = try Self.id(home.text, listing: true)
             let made = try await Self.call(client, token: token, "create_folder", ["parentId": folderID, "title": "From an assistant"])
             #expect(!made.isError && made.text.contains("From an assistant"))
             let text = "Meeting notes — ünïcode\nline two\n"
             let uploaded = try await Self.call(client, token: token, "upload_text_file", ["folderId": folderID, "title": "notes.txt", "content": text])
             #expect(!uploaded.isError, "\(uploaded.text)")
-            let fileID = try #require((try JSONSerialization.jsonObject(with: Data(uploaded.text.utf8)) as? [String: Any])?["id"] as? Int)
+            let fileID = try Self.id(uploaded.text)
             #expect(try await Self.call(client, token: token, "read_file", ["fileId": fileID]).text == text)
             #expect(try await Self.call(client, token: token, "list_folder", ["folderId": folderID]).text.contains("notes.txt"))
             let room = try await Self.call(client, token: token, "create_room", ["title": "Assistant room", "roomType": "collaboration"])
             #expect(!room.isError)
-            let roomID = try #require((try JSONSerialization.jsonObject(with: Data(room.text.utf8)) as? [String: Any])?["id"] as? Int)
+            let roomID = try Self.id(room.text)
             #expect(try await Self.call(client, token: token, "list_rooms").text.contains("Assistant room"))
             let bob = try await addPerson(scratch, email: "bob@example.com", role: .user)
             let shared = try await Self.call(client, token: token, "share_room", [
@@ -127,8 +137,7 @@ import Testing
             var browser = Browser()
             let reader = try await Self.mcpToken(client, browser: &browser, app: app, scope: "files:read")
             let home = try await Self.call(client, token: reader, "list_folder")
-            let folderID = try #require(((try JSONSerialization.jsonObject(with: Data(home.text.utf8)) as? [String: Any])?["current"]
-                as? [String: Any])?["id"] as? Int)
+            let folderID = try Self.id(home.text, listing: true)
             let arguments: [String: Any] = ["folderId": folderID, "title": "step.txt", "content": "up"]
             let refused = try await Self.rpc(client, token: reader, "tools/call", params: ["name": "upload_text_file", "arguments": arguments])
             #expect(refused.status == .forbidden)
@@ -271,20 +280,18 @@ import Testing
             var bob = Browser()
             _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")
             let bobToken = try await Self.mcpToken(client, browser: &bob, app: app, scope: "files:write accounts.self:read")
-            let bobID = try #require((try JSONSerialization.jsonObject(with: Data(try await Self.call(client, token: bobToken, "whoami").text.utf8))
-                as? [String: Any])?["id"] as? String)
+            let bobID = try #require(try Self.object(try await Self.call(client, token: bobToken, "whoami").text)["id"] as? String)
             let home = try await Self.call(client, token: ownerToken, "list_folder")
-            let folderID = try #require(((try JSONSerialization.jsonObject(with: Data(home.text.utf8)) as? [String: Any])?["current"]
-                as? [String: Any])?["id"] as? Int)
+            let folderID = try Self.id(home.text, listing: true)
             let file = try await Self.call(client, token: ownerToken, "upload_text_file", ["folderId": folderID, "title": "private.txt", "content": "mine"])
-            let fileID = try #require((try JSONSerialization.jsonObject(with: Data(file.text.utf8)) as? [String: Any])?["id"] as? Int)
+            let fileID = try Self.id(file.text)
             for (tool, arguments) in [("read_file", ["fileId": fileID]), ("list_folder", ["folderId": folderID]),
                                       ("upload_text_file", ["folderId": folderID, "title": "x.txt", "content": "x"])] as [(String, [String: Any])] {
                 let refused = try await Self.call(client, token: bobToken, tool, arguments)
                 #expect(refused.isError && refused.text.contains("Not found"), "\(tool): \(refused.text)")
             }
             let room = try await Self.call(client, token: ownerToken, "create_room", ["title": "Shared"])
-            let roomID = try #require((try JSONSerialization.jsonObject(with: Data(room.text.utf8)) as? [String: Any])?["id"] as? Int)
+            let roomID = try Self.id(room.text)
             #expect(try await Self.call(client, token: ownerToken, "share_room", ["roomId": roomID, "invitations": [["id": bobID, "access": "Viewer"]]]).isError == false)
             let viewer = try await Self.call(client, token: bobToken, "upload_text_file", ["folderId": roomID, "title": "v.txt", "content": "v"])
             #expect(viewer.isError, "\(viewer.text)")

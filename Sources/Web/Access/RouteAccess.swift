@@ -8,8 +8,8 @@ enum RouteAccess: Sendable, Equatable {
     /// revocation (RFC 6749 §2.3), the bearer at userinfo (OIDC Core §5.3).
     case anyone
     /// The token endpoint: anyone, authenticating the client by its own standard; the browser
-    /// session cookie is also read when present (`context.caller` is then `.browser`), for the
-    /// `personal_access_token` grant that acts for the signed-in person (SPEC §7).
+    /// session cookie is read on demand (`context.browserSession`) for the `personal_access_token`
+    /// grant that acts for the signed-in person (SPEC §7), and for no other grant.
     case tokenEndpoint
     /// A page for a browser: the session cookie is read when present (`context.caller` is then a
     /// `.browser` caller); the page decides what a visitor without one sees.

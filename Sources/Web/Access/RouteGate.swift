@@ -28,7 +28,11 @@ struct RouteGate: Sendable {
         switch access {
         case .anyone:
             return try await handler(request, context)
-        case .page, .tokenEndpoint:
+        case .tokenEndpoint:
+            let authentication = authentication
+            context.browserSession = { try await authentication.browserSession(request) }
+            return try await handler(request, context)
+        case .page:
             if let signedIn = try await authentication.browserSession(request) { context.caller = .browser(signedIn) }
             return try await handler(request, context)
         case .pageSpending(let budget):

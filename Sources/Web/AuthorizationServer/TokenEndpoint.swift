@@ -87,7 +87,7 @@ struct TokenEndpoint {
                 }
                 guard let active = keys.active else { throw OAuthError.serverError("No signing key is available.") }
                 let result = try await handler.handle(
-                    TokenRequest(parameters: form.parameters, resources: form.resources, session: session(of: request, context, grantType: grantType)),
+                    TokenRequest(parameters: form.parameters, resources: form.resources, session: try await session(of: request, context, grantType: grantType)),
                     client: form.client, credentials: form.credentials,
                     keys: active, context: grantContext, now: clock.now
                 )
@@ -113,8 +113,8 @@ struct TokenEndpoint {
     /// The person's session for the `personal_access_token` grant (SPEC §7), with its proof that the
     /// request came from the portal's own pages: a same-origin `Origin` or `Sec-Fetch-Site`, or the
     /// page's CSRF token in `X-CSRF-Token`. Other grants never act on a cookie.
-    private func session(of request: Request, _ context: AppRequestContext, grantType: String) -> SessionProof {
-        guard grantType == PersonalAccessTokenGrant().grantType, let signedIn = context.signedIn else { return .none }
+    private func session(of request: Request, _ context: AppRequestContext, grantType: String) async throws -> SessionProof {
+        guard grantType == PersonalAccessTokenGrant().grantType, let signedIn = try await context.browserSession?() else { return .none }
         guard RouteGate.cameFromOurPages(request, publicOrigin: publicOrigin)
                 || csrf.verify(request.headers[.csrfToken], request: request)
         else { return .foreignOrigin }
