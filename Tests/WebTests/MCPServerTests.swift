@@ -46,6 +46,15 @@ import Testing
         return (result["isError"] as? Bool ?? false, content.compactMap { $0["text"] as? String }.joined())
     }
 
+    /// The error authorize sends the browser back with when `resource` is asked for (signed in already).
+    static func authorizeError(_ client: any TestClientProtocol, browser: inout Browser, app: TestApp, resource: String) async throws -> String? {
+        let answer = try await browser.get(client, authorizePath([
+            "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid",
+            "code_challenge": PKCEPair.make().challenge, "code_challenge_method": "S256",
+        ]) + "&resource=" + AuthorizationChecks.formEscape(resource))
+        return queryItems(answer.headers[.location] ?? "")["error"]
+    }
+
     /// A tool's JSON answer, as an object.
     static func object(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
@@ -121,11 +130,7 @@ import Testing
             #expect(metadata["resource"] as? String == Self.mcpResource)
             #expect(metadata["authorization_servers"] as? [String] == ["http://127.0.0.1:8080"])
             // An unknown resource at authorize is invalid_target.
-            let unknown = try await browser.get(client, authorizePath([
-                "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid",
-                "code_challenge": PKCEPair.make().challenge, "code_challenge_method": "S256",
-            ]) + "&resource=" + AuthorizationChecks.formEscape("http://127.0.0.1:8080/elsewhere"))
-            #expect(queryItems(unknown.headers[.location] ?? "")["error"] == "invalid_target")
+            #expect(try await Self.authorizeError(client, browser: &browser, app: app, resource: "http://127.0.0.1:8080/elsewhere") == "invalid_target")
         }
     }
 
@@ -214,11 +219,7 @@ import Testing
             let app = try await registerApp(client, scopes: Self.everyScope)
             var browser = Browser()
             _ = try await browser.signIn(client)
-            let refused = try await browser.get(client, authorizePath([
-                "response_type": "code", "client_id": app.clientID, "redirect_uri": app.redirectURI, "scope": "openid",
-                "code_challenge": PKCEPair.make().challenge, "code_challenge_method": "S256",
-            ]) + "&resource=" + AuthorizationChecks.formEscape(Self.mcpResource))
-            #expect(queryItems(refused.headers[.location] ?? "")["error"] == "invalid_target")
+            #expect(try await Self.authorizeError(client, browser: &browser, app: app, resource: Self.mcpResource) == "invalid_target")
         }
     }
 

@@ -51,9 +51,6 @@ public struct DeveloperTokenIssuer: Sendable {
         public let record: DeveloperToken
     }
 
-    /// When the feed may forget a revocation made at `now`: after every token has expired.
-    func feedExpiry(_ now: Date) -> Date { TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.longestLifetime) }
-
     /// The scopes asked for, in the app's order, when every one is the app's.
     public static func scopes(_ requested: String?, client: RegisteredClient) -> Result<[String], OAuthError> {
         let asked = (requested ?? "").split(separator: " ").map(String.init)
@@ -90,7 +87,7 @@ public struct DeveloperTokenIssuer: Sendable {
         )
         // Signed before anything is written: a failure leaves the token before it working.
         let token = try issuer.accessToken(for: subject, now: now, key: key, lifetime: issuer.developerTokenLifetime).token
-        _ = try await store.open(record, feedExpiry: feedExpiry(now))
+        _ = try await store.open(record, feedExpiry: issuer.feedExpiry(at: now))
         return .success(Issued(token: token, record: record))
     }
 }
@@ -140,6 +137,6 @@ extension DeveloperTokenIssuer {
     /// Revokes the person's current developer token for the app (only when it is `grantID`, if given:
     /// the token a dialog showed, not a newer one); `false` when there was none.
     public func revokeCurrent(client: ClientID, person: SubjectID, grantID: GrantID? = nil, now: Date) async throws -> Bool {
-        try await store.revokeCurrent(clientID: client, personID: person, grantID: grantID, at: now, feedExpiry: feedExpiry(now)) != nil
+        try await store.revokeCurrent(clientID: client, personID: person, grantID: grantID, at: now, feedExpiry: issuer.feedExpiry(at: now)) != nil
     }
 }

@@ -56,9 +56,6 @@ public struct GrantContext: Sendable {
         self.refreshTokenLifetime = refreshTokenLifetime
         self.personClaims = personClaims
     }
-
-    /// How long revocation entries must be kept: as long as an access token can live.
-    func feedExpiry(_ now: Date) -> Date { TokenIssuer.everyTokenExpired(issuedAt: now, lifetime: issuer.longestLifetime) }
 }
 
 /// One grant type (RFC 6749 §4): adding a grant is one handler and one line in `TokenGrants.all`.
@@ -123,7 +120,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
         guard issued.clientID == client.clientID else { return .failure(.invalidGrant("The code was issued to another app.")) }
         if issued.consumedAt != nil {
             // RFC 6749 §4.1.2: a reused code revokes what it issued.
-            try await context.grants.revoke(grantID: issued.grantID, at: now, feedExpiry: context.feedExpiry(now))
+            try await context.grants.revoke(grantID: issued.grantID, at: now, feedExpiry: context.issuer.feedExpiry(at: now))
             return .failure(.invalidGrant("The code was already used; the tokens it issued are revoked."))
         }
         guard issued.expiresAt > now else { return .failure(.invalidGrant("The code has expired.")) }
@@ -157,7 +154,7 @@ public struct AuthorizationCodeGrant: GrantHandler {
             scopes: issued.scopes, authTime: issued.authTime, createdAt: now, expiresAt: now.addingTimeInterval(context.refreshTokenLifetime)
         )
         guard try await context.codes.redeem(codeHash: codeHash, at: now, firstRefreshToken: stored) else {
-            try await context.grants.revoke(grantID: issued.grantID, at: now, feedExpiry: context.feedExpiry(now))
+            try await context.grants.revoke(grantID: issued.grantID, at: now, feedExpiry: context.issuer.feedExpiry(at: now))
             return .failure(.invalidGrant("The code was already used or its grant was revoked; the tokens it issued are revoked."))
         }
         let subject = TokenIssuer.Subject(
@@ -185,7 +182,7 @@ public struct RefreshTokenGrant: GrantHandler {
         guard stored.clientID == client.clientID else { return .failure(.invalidGrant("The refresh token belongs to another app.")) }
         if stored.rotatedAt != nil {
             // A rotated-out token came back: someone kept a copy. End the whole grant.
-            try await context.grants.revoke(grantID: stored.grantID, at: now, feedExpiry: context.feedExpiry(now))
+            try await context.grants.revoke(grantID: stored.grantID, at: now, feedExpiry: context.issuer.feedExpiry(at: now))
             return .failure(.invalidGrant("The refresh token was already used; the grant is revoked."))
         }
         guard stored.expiresAt > now else { return .failure(.invalidGrant("The refresh token has expired.")) }

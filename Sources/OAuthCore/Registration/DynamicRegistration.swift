@@ -18,6 +18,8 @@ public enum DynamicRegistration {
     public struct Decided: Sendable {
         /// The app's fields (relaxed: what the form requires and the request lacks gets a safe default).
         public var input: ClientRegistrationInput
+        /// The same, as they passed the registration rules.
+        public var registration: ValidRegistration
         /// RFC 7591 §2 `token_endpoint_auth_method`: `none`, `client_secret_basic` or `client_secret_post`.
         public var authMethod: String
         /// Whether the app gets a secret.
@@ -125,7 +127,7 @@ public enum DynamicRegistration {
         input.description = ""
         input.logo = .unchanged(Icon.letter(for: input.name ?? defaultName))
         switch ClientRegistrationValidator.validate(input) {
-        case .success: return .success(Decided(input: input, authMethod: method))
+        case .success(let registration): return .success(Decided(input: input, registration: registration, authMethod: method))
         case .failure(let errors):
             let text = errors.errors.map(\.message).joined(separator: " ")
             if errors.errors.contains(where: { $0.field == ClientSettings.Field.redirectURIs.rawValue }) { return redirect(text) }

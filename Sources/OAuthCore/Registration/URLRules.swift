@@ -29,8 +29,9 @@ public enum URLRules {
         loopbackHosts.contains(host) || loopbackHosts.contains("[\(host)]")
     }
 
-    /// RFC 8252 §7.1 and §7.3: a native app's redirect URI, loopback http or a private-use scheme
-    /// (the `native` dynamic registration policy, SPEC §6). Assumes `redirectURIProblem` found none.
+    /// RFC 8252 §7.1 and §7.3: a native app's redirect URI, loopback http or a private-use scheme, which
+    /// comes back only to this device (the `native` dynamic registration policy and the consent screen's
+    /// warning, SPEC §6). Assumes `redirectURIProblem` found none.
     public static func isNativeRedirect(_ text: String) -> Bool {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else { return false }
         switch scheme {
@@ -39,10 +40,6 @@ public enum URLRules {
         default: return true
         }
     }
-
-    /// Whether a redirect URI only comes back to this device (loopback or a private-use scheme): the
-    /// consent screen warns of it for apps that registered themselves (SPEC §6).
-    public static func staysOnThisDevice(_ text: String) -> Bool { isNativeRedirect(text) }
 
     /// The hosts RFC 8252 §7.3 and §8.3 treat as loopback, for which plain http is acceptable.
     public static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]

@@ -17,6 +17,9 @@ public struct TokenIssuer: Sendable {
     /// The longest any access token lives: how long revocations and retired keys must be remembered.
     public var longestLifetime: TimeInterval { max(accessTokenLifetime, developerTokenLifetime) }
 
+    /// When the revocation feed may forget an entry made at `now`: every token it can cover has expired.
+    public func feedExpiry(at now: Date) -> Date { Self.everyTokenExpired(issuedAt: now, lifetime: longestLifetime) }
+
     /// What a grant needs to mint tokens.
     public struct Subject: Sendable {
         public var clientID: ClientID

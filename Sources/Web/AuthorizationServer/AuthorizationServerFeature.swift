@@ -7,6 +7,7 @@ import PortalCore
 /// and userinfo endpoints, and the authorize and logout pages.
 public struct AuthorizationServerFeature: Sendable {
     let issuer: String
+    let issuerURL: URL
     let portalAPI: ProtectedResource
     let keys: KeyRing
     let clients: any ClientLookup
@@ -73,6 +74,7 @@ public struct AuthorizationServerFeature: Sendable {
         self.tokenIssuer = tokenIssuer
         self.developerTokens = developerTokens
         self.issuer = issuer.absoluteString
+        self.issuerURL = issuer
         self.portalAPI = .portalAPI(publicURL: issuer)
         self.keys = keys
         self.clients = clients
@@ -96,7 +98,7 @@ public struct AuthorizationServerFeature: Sendable {
         let store = authorization
         let grants = LocallyAppliedGrantStore(inner: store, revoker: revoker)
         let people = people
-        let mcp: ProtectedResource? = offersMCP ? .mcp(publicURL: URL(string: issuer)!) : nil
+        let mcp: ProtectedResource? = offersMCP ? .mcp(publicURL: issuerURL) : nil
         let resources = ResourceIndicators(issuer: issuer, known: [portalAPI.resource] + [mcp?.resource].compactMap { $0 })
         let grantContext = GrantContext(
             codes: store, refreshTokens: store, grants: grants,
@@ -112,7 +114,7 @@ public struct AuthorizationServerFeature: Sendable {
         DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI, mcp: mcp, registration: registration.policy != .off).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
-            limiter: limiter, requestsPerMinute: tokenRequestsPerMinute, csrf: pages.csrf, publicOrigin: origin(of: URL(string: issuer)!)
+            limiter: limiter, requestsPerMinute: tokenRequestsPerMinute, csrf: pages.csrf, publicOrigin: origin(of: issuerURL)
         ).addRoutes(to: oauth2)
         // Userinfo and introspection answer for tokens of every audience of the portal (the MCP server's too).
         let everyAudience = mcp.map(verifier.alsoTaking) ?? verifier

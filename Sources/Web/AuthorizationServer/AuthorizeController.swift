@@ -120,7 +120,7 @@ struct AuthorizeController {
             ],
             "selfRegistered": client.registrar.isSelfAsserted,
             "redirectHost": redirectHost,
-            "thisDeviceOnly": client.registrar.isSelfAsserted && URLRules.staysOnThisDevice(validated.redirectURI),
+            "thisDeviceOnly": client.registrar.isSelfAsserted && URLRules.isNativeRedirect(validated.redirectURI),
             "scopes": validated.scopes.names.compactMap(ScopeCatalog.scope(named:)).map { ["name": $0.name, "description": $0.description] },
             "person": ["name": signedIn.person.displayName, "email": signedIn.person.email],
             "switchAccount": signInURL(withoutPrompt, force: true, clientID: client.clientID.rawValue),

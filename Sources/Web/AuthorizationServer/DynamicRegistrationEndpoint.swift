@@ -124,7 +124,7 @@ struct DynamicRegistrationEndpoint {
     }
 
     private func register(_ decided: DynamicRegistration.Decided) async throws -> Response {
-        let registration = try Self.validated(decided.input)
+        let registration = decided.registration
         let now = clock.now
         let secret = decided.confidential ? ClientManagement.makeSecret() : nil
         let registrationToken = OpaqueToken.generate()
