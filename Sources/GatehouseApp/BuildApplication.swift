@@ -191,6 +191,12 @@ public func buildApplication(
             offersMCP: configuration.mcpServer,
             registration: .init(policy: configuration.dynamicRegistration, attemptsPerHour: configuration.registrationsPerHour,
                                 limits: clientLimits, store: clients, throttle: clientRows),
+            documents: try configuration.clientMetadataDocuments ? ClientMetadataDocuments(
+                store: clients, throttle: clientRows,
+                fetcher: OutboundFetcher(allowPrivate: configuration.outboundAllowPrivate, caFile: configuration.outboundCAFile,
+                                         maximumBytes: ClientMetadataDocument.maximumSize),
+                limits: clientLimits, fetchesPerHour: configuration.registrationsPerHour, clock: clock
+            ) : nil,
             tokenRequestsPerMinute: configuration.tokenRequestsPerMinute, secretKey: secretKey
         ).register(on: routes)
         let files = SQLFileStore(database: database)

@@ -46,6 +46,14 @@ public struct Configuration: Sendable, CustomStringConvertible {
     public var dynamicRegistration: DynamicRegistrationPolicy
     /// Whether the MCP server at `/mcp` is offered (`GATEHOUSE_MCP`: on (default) or off; SPEC §6).
     public var mcpServer: Bool
+    /// Whether apps known by a Client ID Metadata Document are taken (`GATEHOUSE_CLIENT_METADATA_DOCUMENTS`:
+    /// on (default) or off; SPEC §6).
+    public var clientMetadataDocuments: Bool
+    /// Whether outbound fetches may reach private, loopback and link-local addresses
+    /// (`GATEHOUSE_OUTBOUND_ALLOW_PRIVATE=1`; off by default: only public internet addresses).
+    public var outboundAllowPrivate: Bool
+    /// PEM certificates trusted for outbound fetches besides the system's (`GATEHOUSE_OUTBOUND_CA_FILE`).
+    public var outboundCAFile: String?
     /// Registration attempts per client address and hour (`GATEHOUSE_REGISTRATIONS_PER_HOUR`, 20 by default).
     public var registrationsPerHour: Int
     /// Developer token lifetime in seconds (`GATEHOUSE_DEVELOPER_TOKEN_TTL`, 3600 by default as DocSpace's; SPEC §7).
@@ -116,6 +124,13 @@ public struct Configuration: Sendable, CustomStringConvertible {
                 throw ConfigurationError(variable: "GATEHOUSE_DYNAMIC_REGISTRATION", reason: "must be off, native or open")
             }
             return policy
+        }
+        func outboundCAFile() throws -> String? {
+            guard let path = value("GATEHOUSE_OUTBOUND_CA_FILE") else { return nil }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(variable: "GATEHOUSE_OUTBOUND_CA_FILE", reason: "must name a readable PEM file (\(path) is not)")
+            }
+            return path
         }
         func metricsToken() throws -> String? {
             guard let token = value("GATEHOUSE_METRICS_TOKEN") else { return nil }
@@ -201,6 +216,9 @@ public struct Configuration: Sendable, CustomStringConvertible {
             accessTokenLifetime: TimeInterval(try integer("GATEHOUSE_ACCESS_TOKEN_TTL", default: 3600, range: 60...86_400)),
             dynamicRegistration: try dynamicRegistration(),
             mcpServer: try onOff("GATEHOUSE_MCP", default: true),
+            clientMetadataDocuments: try onOff("GATEHOUSE_CLIENT_METADATA_DOCUMENTS", default: true),
+            outboundAllowPrivate: try onOff("GATEHOUSE_OUTBOUND_ALLOW_PRIVATE", default: false),
+            outboundCAFile: try outboundCAFile(),
             registrationsPerHour: try integer("GATEHOUSE_REGISTRATIONS_PER_HOUR", default: 20, range: 1...1_000_000),
             developerTokenLifetime: TimeInterval(try integer("GATEHOUSE_DEVELOPER_TOKEN_TTL", default: 3600, range: 60...86_400)),
             codeLifetime: TimeInterval(try integer("GATEHOUSE_CODE_TTL", default: 60, range: 5...600)),
@@ -237,6 +255,8 @@ public struct Configuration: Sendable, CustomStringConvertible {
             "session_ttl=\(Int(sessionLifetime))", "api_token_ttl=\(Int(apiTokenLifetime))", "clients_per_portal=\(clientsPerPortal)",
             "clients_per_person=\(clientsPerPerson)", "api_keys_per_person=\(apiKeysPerPerson)", "access_token_ttl=\(Int(accessTokenLifetime))",
             "developer_token_ttl=\(Int(developerTokenLifetime))", "dynamic_registration=\(dynamicRegistration.rawValue)", "mcp=\(mcpServer ? "on" : "off")",
+            "client_metadata_documents=\(clientMetadataDocuments ? "on" : "off")", "outbound_allow_private=\(outboundAllowPrivate ? "1" : "0")",
+            "outbound_ca_file=\(outboundCAFile ?? "-")",
             "registrations_per_hour=\(registrationsPerHour)",
             "code_ttl=\(Int(codeLifetime))", "refresh_token_ttl=\(Int(refreshTokenLifetime))", "max_upload_bytes=\(maxUploadBytes)", "upload_budget_bytes=\(uploadBudgetBytes)", "sweep_interval=\(Int(sweepInterval))", "idle_timeout=\(connectionLimits.idleTimeout.nanoseconds / 1_000_000_000)",
             "head_timeout=\(connectionLimits.headTimeout.nanoseconds / 1_000_000_000)",

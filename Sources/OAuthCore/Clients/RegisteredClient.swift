@@ -1,16 +1,25 @@
 import Foundation
 
-/// An app's public identifier: a random UUID, lowercase.
+/// An app's public identifier: a random UUID, lowercase, for apps registered here; the URL of its
+/// metadata document for an app known by one (SPEC §6).
 public struct ClientID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
     /// A new random identifier.
     public static func generate() -> ClientID { ClientID(rawValue: UUID().uuidString.lowercased()) }
-    /// The identifier in `text` when it is a UUID (any case), normalized; `nil` otherwise.
+    /// The identifier in `text` when it is a UUID (any case), normalized, or a client identifier URL
+    /// (draft-ietf-oauth-client-id-metadata-document §3), exactly as given; `nil` otherwise.
     public init?(validating text: String) {
-        guard UUID(uuidString: text) != nil else { return nil }
-        rawValue = text.lowercased()
+        if UUID(uuidString: text) != nil {
+            rawValue = text.lowercased()
+        } else if ClientMetadataDocument.isDocumentURL(text) {
+            rawValue = text
+        } else {
+            return nil
+        }
     }
+    /// Whether this is the URL of a metadata document rather than an id given here.
+    public var isDocumentURL: Bool { rawValue.hasPrefix("https://") }
     public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
@@ -43,12 +52,19 @@ public struct RegisteredClient: Sendable, Equatable {
     public var registrar: ClientRegistrar
     /// RFC 7592 §3: SHA-256 of the registration access token of an app that registered itself.
     public var registrationTokenHash: String?
+    /// The opaque id of an app known by its metadata document, whose `client_id` is a URL (SPEC §6).
+    public var documentAppID: String?
+
+    /// The id in the clients API's and Developer Tools' paths (SPEC §6): the `client_id` of an app
+    /// registered here, an opaque id for one known by its metadata document.
+    public var id: String { documentAppID ?? clientID.rawValue }
 
     public init(
         clientID: ClientID, settings: ClientSettings, logoFormat: Icon.Format, logoVersion: String, enabled: Bool, secretHash: String,
         createdOn: Date, createdBy: String, modifiedOn: Date, modifiedBy: String, registrar: ClientRegistrar = .person,
-        registrationTokenHash: String? = nil
+        registrationTokenHash: String? = nil, documentAppID: String? = nil
     ) {
+        self.documentAppID = documentAppID
         self.registrar = registrar
         self.registrationTokenHash = registrationTokenHash
         self.clientID = clientID
@@ -102,6 +118,8 @@ public enum ClientRegistrar: String, Sendable, Codable {
     case person
     /// The app itself, by dynamic client registration (RFC 7591).
     case app
+    /// Nobody: the app is known by the metadata document at its `client_id` URL.
+    case document = "metadata_document"
 
     /// Whether the consent screen warns about it and never remembers consent to it (RFC 8252 §8.6).
     public var isSelfAsserted: Bool { self != .person }

@@ -62,6 +62,9 @@ public protocol ClientLookup: Sendable {
 public protocol ClientStore: ClientLookup {
     /// Stores a new app with its icon, unless a limit is reached (`ClientLimitReached`).
     func create(_ client: RegisteredClient, logo: Icon, limits: ClientLimits) async throws
+    /// The app whose `id` (SPEC §6: the clients API's and Developer Tools' paths) this is: the
+    /// `client_id` of an app registered here, the opaque id of one known by its metadata document.
+    func find(id: String) async throws -> RegisteredClient?
     /// The app's icon.
     func logo(_ clientID: ClientID) async throws -> Icon?
     /// Apps in creation order (oldest first), optionally only those of one person, after a cursor.

@@ -52,6 +52,7 @@ public struct Migrator: Sendable {
         M008PageOnce.migration,
         M009DeveloperTokens.migration,
         M010DynamicRegistration.migration,
+        M011ClientMetadataDocuments.migration,
     ]
 
     private let database: any Database

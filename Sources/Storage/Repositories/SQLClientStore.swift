@@ -27,7 +27,7 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
     static let columns = """
         client_id, name, description, website_url, logo_format, logo_version, allow_pkce, redirect_uris,
         allowed_origins, scopes, policy_url, terms_url, logout_redirect_uri, enabled, secret_hash,
-        created_on, created_by, modified_on, modified_by, registered_by, registration_token_hash
+        created_on, created_by, modified_on, modified_by, registered_by, registration_token_hash, document_app_id
         """
 
     public func create(_ client: RegisteredClient, logo: Icon, limits: ClientLimits) async throws {
@@ -57,7 +57,7 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
                         \(bind: client.enabled ? 1 : 0), \(bind: client.secretHash),
                         \(bind: client.createdOn.unixSeconds), \(bind: client.createdBy),
                         \(bind: client.modifiedOn.unixSeconds), \(bind: client.modifiedBy), \(bind: client.registrar.rawValue),
-                        \(bind: client.registrationTokenHash), \(bind: logo.bytes))
+                        \(bind: client.registrationTokenHash), \(bind: client.documentAppID), \(bind: logo.bytes))
                 """).run()
             // The actor is who made it: its creator, or the app itself when it registered itself (no creator).
             try await Self.audit(sql, client.clientID, .created, ChangeStamp(actorID: client.modifiedBy, at: client.createdOn), details: client.name)
@@ -68,6 +68,15 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
         try await database.read { sql in
             try await sql.raw("SELECT \(unsafeRaw: Self.columns) FROM oauth_clients WHERE client_id = \(bind: clientID.rawValue)")
                 .first().map(Self.client)
+        }
+    }
+
+    public func find(id: String) async throws -> RegisteredClient? {
+        try await database.read { sql in
+            try await sql.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM oauth_clients
+                WHERE document_app_id = \(bind: id) OR (client_id = \(bind: id) AND document_app_id IS NULL)
+                """).first().map(Self.client)
         }
     }
 
@@ -302,7 +311,8 @@ public struct SQLClientStore: ClientStore, RegistrationThrottle {
             modifiedBy: try row.decode(column: "modified_by", as: String.self),
             // An unknown value is not trusted as a person's: consent to it is never remembered.
             registrar: ClientRegistrar(rawValue: try row.decode(column: "registered_by", as: String.self)) ?? .app,
-            registrationTokenHash: try row.decode(column: "registration_token_hash", as: String?.self)
+            registrationTokenHash: try row.decode(column: "registration_token_hash", as: String?.self),
+            documentAppID: try row.decode(column: "document_app_id", as: String?.self)
         )
     }
 }

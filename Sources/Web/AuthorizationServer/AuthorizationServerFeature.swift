@@ -26,6 +26,8 @@ public struct AuthorizationServerFeature: Sendable {
     let developerTokens: DeveloperTokenIssuer
     let tokenRevocations: TokenRevocations
     let registration: DynamicRegistrationSettings
+    /// Apps known by their metadata documents (SPEC §6); `nil` when turned off.
+    let documents: ClientMetadataDocuments?
     /// Whether the MCP server is offered: its metadata is served and tokens may be asked for it.
     let offersMCP: Bool
     let tokenRequestsPerMinute: Int
@@ -66,8 +68,9 @@ public struct AuthorizationServerFeature: Sendable {
         people: any PersonStore, revoker: Revoker, signIn: SignInService, pages: Pages, verifier: AccessTokenVerifier,
         cors: OAuthCORS, limiter: RateLimiter, metrics: AppMetrics, clock: any TimeSource, lifetimes: TokenLifetimes,
         tokenIssuer: TokenIssuer, developerTokens: DeveloperTokenIssuer, tokenRevocations: TokenRevocations, offersMCP: Bool = true,
-        registration: DynamicRegistrationSettings, tokenRequestsPerMinute: Int, secretKey: SymmetricKey
+        registration: DynamicRegistrationSettings, documents: ClientMetadataDocuments?, tokenRequestsPerMinute: Int, secretKey: SymmetricKey
     ) {
+        self.documents = documents
         self.offersMCP = offersMCP
         self.registration = registration
         self.tokenRevocations = tokenRevocations
@@ -111,7 +114,7 @@ public struct AuthorizationServerFeature: Sendable {
             store: registration.store, throttle: registration.throttle, limits: registration.limits, policy: registration.policy,
             attemptsPerHour: registration.attemptsPerHour, issuer: issuer, revoker: revoker, clock: clock
         ).addRoutes(to: oauth2)
-        DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI, mcp: mcp, registration: registration.policy != .off).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
+        DiscoveryController(issuer: issuer, keys: keys, portalAPI: portalAPI, mcp: mcp, registration: registration.policy != .off, documents: documents != nil).addRoutes(wellKnown: routes.group("/.well-known"), oauth2: oauth2)
         TokenEndpoint(
             authenticator: authenticator, keys: keys, grantContext: grantContext, cors: cors, metrics: metrics, clock: clock,
             limiter: limiter, requestsPerMinute: tokenRequestsPerMinute, csrf: pages.csrf, publicOrigin: origin(of: issuerURL)
@@ -125,7 +128,7 @@ public struct AuthorizationServerFeature: Sendable {
         UserInfoEndpoint(verifier: everyAudience, people: people, lookup: clients, cors: cors).addRoutes(to: oauth2)
         AuthorizeController(
             lookup: clients, consents: store, codes: store, pages: pages, csrf: pages.csrf, bindingKey: consentBindingKey, issuer: issuer,
-            codeLifetime: lifetimes.code, resources: resources, clock: clock, metrics: metrics
+            codeLifetime: lifetimes.code, resources: resources, documents: documents, clock: clock, metrics: metrics
         ).addRoutes(to: oauth2)
         LogoutEndpoint(keys: keys, lookup: clients, signIn: signIn, pages: pages, csrf: pages.csrf, issuer: issuer).addRoutes(to: oauth2)
     }

@@ -16,6 +16,8 @@ struct AuthorizeController {
     let issuer: String
     let codeLifetime: TimeInterval
     let resources: ResourceIndicators
+    /// Apps known by their metadata documents; `nil` when `GATEHOUSE_CLIENT_METADATA_DOCUMENTS=off`.
+    let documents: ClientMetadataDocuments?
     let clock: any TimeSource
     let metrics: AppMetrics
 
@@ -47,12 +49,28 @@ struct AuthorizeController {
     private func authorize(_ authorization: AuthorizationRequest, request: Request, context: AppRequestContext, decision: String? = nil)
         async throws -> Response
     {
-        let validated: ValidatedAuthorization
-        switch try await AuthorizationChecks.validate(authorization, lookup: lookup, resources: resources) {
-        case .failure(.errorPage(let error)):
+        func errorPage(_ error: OAuthError) -> Response {
             metrics.authorizeOutcome("error_page")
             return pages.render("oauth-error", ["error": error.code, "description": error.description], request: request,
                                 context: context, status: .badRequest)
+        }
+        // SPEC §6: a client_id that is a URL names the app's metadata document, read before the checks.
+        if let raw = authorization.clientID, !authorization.duplicated.contains("client_id"), let id = ClientID(validating: raw),
+           id.isDocumentURL {
+            guard let documents else {
+                return errorPage(.invalidClient("This portal does not take client metadata documents: the app must be registered here."))
+            }
+            do {
+                try await documents.prepare(id, requester: context.clientAddress)
+            } catch let error as OAuthError {
+                context.logger.info("client metadata document refused", metadata: ["client_id": "\(id)", "reason": "\(error.description)"])
+                return errorPage(error)
+            }
+        }
+        let validated: ValidatedAuthorization
+        switch try await AuthorizationChecks.validate(authorization, lookup: lookup, resources: resources) {
+        case .failure(.errorPage(let error)):
+            return errorPage(error)
         case .failure(.redirect(let error, let redirectURI, let state)):
             return redirect(redirectURI, [("error", error.code), ("error_description", error.description), ("state", state)])
         case .success(let value):
@@ -119,6 +137,7 @@ struct AuthorizeController {
                 "hasLinks": !client.policyURL.isEmpty && !client.termsURL.isEmpty,
             ],
             "selfRegistered": client.registrar.isSelfAsserted,
+            "isDocument": client.registrar == .document, "documentURL": client.clientID.rawValue,
             "redirectHost": redirectHost,
             "thisDeviceOnly": client.registrar.isSelfAsserted && URLRules.isNativeRedirect(validated.redirectURI),
             "scopes": validated.scopes.names.compactMap(ScopeCatalog.scope(named:)).map { ["name": $0.name, "description": $0.description] },

@@ -40,6 +40,8 @@ public final class ClientCache: ClientStore, Sendable {
         invalidate(client.clientID)
     }
 
+    public func find(id: String) async throws -> RegisteredClient? { try await store.find(id: id) }
+
     public func logo(_ clientID: ClientID) async throws -> Icon? { try await store.logo(clientID) }
 
     public func list(createdBy: String?, after: ClientPageCursor?, limit: Int) async throws -> [RegisteredClient] {

@@ -11,6 +11,8 @@ struct DiscoveryController {
     let mcp: ProtectedResource?
     /// Whether `POST /oauth2/register` is offered (RFC 8414 §2 `registration_endpoint`).
     let registration: Bool
+    /// Whether client metadata documents are taken (SPEC §6 `client_id_metadata_document_supported`).
+    let documents: Bool
 
     struct Metadata: Encodable {
         let issuer: String
@@ -22,6 +24,7 @@ struct DiscoveryController {
         let revocation_endpoint: String
         let end_session_endpoint: String
         let registration_endpoint: String?
+        let client_id_metadata_document_supported: Bool?
         let scopes_supported: [String]
         let response_types_supported = ["code"]
         let response_modes_supported = ["query"]
@@ -47,7 +50,7 @@ struct DiscoveryController {
             userinfo_endpoint: issuer + "/oauth2/userinfo", jwks_uri: issuer + "/oauth2/jwks",
             introspection_endpoint: issuer + "/oauth2/introspect", revocation_endpoint: issuer + "/oauth2/revoke",
             end_session_endpoint: issuer + "/oauth2/logout", registration_endpoint: registration ? issuer + "/oauth2/register" : nil,
-            scopes_supported: ScopeCatalog.all.map(\.name)
+            client_id_metadata_document_supported: documents ? true : nil, scopes_supported: ScopeCatalog.all.map(\.name)
         )
         // RFC 8414 §3.1: for an issuer with a path, the well-known name goes between host and path;
         // OpenID Connect Discovery §4 appends it to the issuer instead (the plain route, behind a proxy

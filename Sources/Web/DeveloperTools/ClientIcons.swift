@@ -12,18 +12,19 @@ struct ClientIcons {
 
     /// The absolute URL of an app's icon; the version changes when the icon does.
     func url(for client: RegisteredClient) -> String {
-        "\(publicURL.absoluteString)/icons/clients/\(client.clientID.rawValue)?v=\(client.logoVersion)"
+        "\(publicURL.absoluteString)/icons/clients/\(client.id)?v=\(client.logoVersion)"
     }
 
     /// The same URL relative to this site, for pages.
     static func path(for client: RegisteredClient) -> String {
-        "/icons/clients/\(client.clientID.rawValue)?v=\(client.logoVersion)"
+        "/icons/clients/\(client.id)?v=\(client.logoVersion)"
     }
 
     func addRoutes(to routes: RouteGroup) {
         routes.get("/clients/:client_id", .anyone) { _, context in
             let id = try context.parameters.require("client_id")
-            guard let clientID = ClientID(validating: id), let icon = try await store.logo(clientID) else {
+            guard UUID(uuidString: id) != nil, let client = try await store.find(id: id.lowercased()),
+                  let icon = try await store.logo(client.clientID) else {
                 throw AppError.notFound
             }
             return Response(

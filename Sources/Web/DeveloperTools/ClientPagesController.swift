@@ -61,7 +61,7 @@ struct ClientPagesController {
             return try await once.once(formToken: form[PageOnce.formField], request: request, otherwise: "/developer-tools/oauth") {
                 do {
                     let made = try await management.create(input, by: person)
-                    let id = made.client.clientID.rawValue
+                    let id = made.client.id
                     let view = try await once.keep(made.secret, purpose: Self.secretView(id), for: request)
                     let page = "/developer-tools/oauth/\(id)?shown=\(view)&done=registered"
                     return (page, .seeOther(page))
@@ -76,7 +76,7 @@ struct ClientPagesController {
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             let client = try await management.manageable(try context.parameters.require("client_id"), by: person)
             let query = request.uri.queryParameters
-            let secret = try await once.take(query["shown"].map(String.init), purpose: Self.secretView(client.clientID.rawValue), for: request)
+            let secret = try await once.take(query["shown"].map(String.init), purpose: Self.secretView(client.id), for: request)
             let notice: String? = switch query["done"] {
             case "registered": secret == nil ? "The app was registered. Its secret was shown once; regenerate it if it is lost." : "The app was registered."
             case "saved": "Your changes were saved."
@@ -95,7 +95,7 @@ struct ClientPagesController {
             let (input, values) = Self.input(from: form, current: current)
             do {
                 let client = try await management.update(id, input, by: person)
-                return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)?done=saved")
+                return .seeOther("/developer-tools/oauth/\(client.id)?done=saved")
             } catch AppError.validation(let errors) {
                 return details(request, context, current, secret: nil, notice: nil, form: values, errors: errors.errors, status: .badRequest)
             }
@@ -104,7 +104,7 @@ struct ClientPagesController {
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
             _ = try await csrf.checkedForm(request)
             let made = try await management.regenerateSecret(try context.parameters.require("client_id"), by: person)
-            let id = made.client.clientID.rawValue
+            let id = made.client.id
             let view = try await once.keep(made.secret, purpose: Self.secretView(id), for: request)
             return .seeOther("/developer-tools/oauth/\(id)?shown=\(view)&done=regenerated")
         }
@@ -118,10 +118,10 @@ struct ClientPagesController {
             for id in ids { apps.append(try await management.manageable(id, by: person)) }
             switch form["action"] {
             case "enable", "disable":
-                for app in apps { _ = try await management.setEnabled(app.clientID.rawValue, form["action"] == "enable", by: person) }
+                for app in apps { _ = try await management.setEnabled(app.id, form["action"] == "enable", by: person) }
                 return .seeOther("/developer-tools/oauth?done=\(form["action"] == "enable" ? "enabled" : "disabled")&count=\(apps.count)")
             case "delete" where form["confirm"] == "yes":
-                for app in apps { try await management.delete(app.clientID.rawValue, by: person) }
+                for app in apps { try await management.delete(app.id, by: person) }
                 return .seeOther("/developer-tools/oauth?done=deleted&count=\(apps.count)")
             case "delete":
                 return pages.render("devtools-delete-selected", ["apps": apps.map(Self.appView), "count": apps.count],
@@ -135,7 +135,7 @@ struct ClientPagesController {
             let form = try await csrf.checkedForm(request)
             let client = try await management.setEnabled(try context.parameters.require("client_id"), form["status"] == "true", by: person)
             if form["return_to"] == "list" { return .seeOther("/developer-tools/oauth") }
-            return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)")
+            return .seeOther("/developer-tools/oauth/\(client.id)")
         }
         routes.get("/:client_id/auth-button", .page) { request, context in
             guard let person = context.signedIn?.person else { return Self.signInFirst(request) }
@@ -188,7 +188,11 @@ struct ClientPagesController {
         }
         let rows: [[String: Any]] = apps.map { app in
             var row = Self.appView(app)
-            row["creator"] = app.registrar.isSelfAsserted ? "Registered by the app itself" : creators[app.createdBy] ?? ""
+            row["creator"] = switch app.registrar {
+            case .person: creators[app.createdBy] ?? ""
+            case .app: "Registered by the app itself"
+            case .document: "Known by its metadata document"
+            }
             row["modified"] = Self.day(app.modifiedOn)
             row["modifiedISO"] = RFC3339.string(app.modifiedOn)
             row["scopeTags"] = app.scopes.map { ["name": $0, "label": ScopeCatalog.scope(named: $0)?.description ?? $0] }
@@ -224,7 +228,7 @@ struct ClientPagesController {
     ) -> Response {
         let values = form ?? FormValues(client)
         var view = values.view(
-            action: "/developer-tools/oauth/\(client.clientID.rawValue)", submitLabel: "Save changes", errors: errors
+            action: "/developer-tools/oauth/\(client.id)", submitLabel: "Save changes", errors: errors
         )
         view["keepsLogo"] = true
         if (view["logoPreview"] as? String)?.isEmpty ?? true { view["logoPreview"] = ClientIcons.path(for: client) }
@@ -236,7 +240,8 @@ struct ClientPagesController {
 
     static func appView(_ client: RegisteredClient) -> [String: Any] {
         [
-            "clientID": client.clientID.rawValue, "name": client.name, "enabled": client.enabled,
+            "clientID": client.id, "publicClientID": client.clientID.rawValue, "name": client.name, "enabled": client.enabled,
+            "isDocument": client.registrar == .document, "documentURL": client.clientID.rawValue,
             "iconPath": ClientIcons.path(for: client), "methods": client.authenticationMethods.joined(separator: ", "),
             "scopes": client.scopes.joined(separator: " "), "selfRegistered": client.registrar.isSelfAsserted,
             "publicOnly": client.isPublicOnly,

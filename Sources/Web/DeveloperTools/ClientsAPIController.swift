@@ -39,7 +39,7 @@ struct ClientsAPIController {
         let registered_by: String
 
         init(_ client: RegisteredClient, logoURL: String, secret: String? = nil) {
-            id = client.clientID.rawValue
+            id = client.id
             client_id = client.clientID.rawValue
             name = client.name
             description = client.description
@@ -246,7 +246,7 @@ struct ClientsAPIController {
         }
         routes.get("/clients/:client_id/public/info", .api(oauth: nil, budget: .clientsRead)) { _, context in
             let id = try context.parameters.require("client_id")
-            guard let clientID = ClientID(validating: id), let client = try await management.store.find(clientID),
+            guard UUID(uuidString: id) != nil, let client = try await management.store.find(id: id.lowercased()),
                   client.enabled
             else { throw AppError.notFound }
             return try JSONResponse.make(PublicInfo(

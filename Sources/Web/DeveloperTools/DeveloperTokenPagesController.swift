@@ -31,7 +31,7 @@ struct DeveloperTokenPagesController {
             let form = try await csrf.checkedForm(request)
             guard let key = keys.active?.accessToken else { throw AppError.internalError }
             let person = SessionPerson(signedIn)
-            let base = "/developer-tools/oauth/\(client.clientID.rawValue)/developer-token"
+            let base = "/developer-tools/oauth/\(client.id)/developer-token"
             // Post/Redirect/Get: the token is shown once; the same form sent twice makes one token.
             return try await once.once(formToken: form[PageOnce.formField], request: request, otherwise: base) {
                 let scopes = form.all("scope").joined(separator: " ")
@@ -56,7 +56,7 @@ struct DeveloperTokenPagesController {
             let revoked = try await developerTokens.revokeCurrent(
                 client: client.clientID, person: signedIn.person.id.subject, grantID: shown, now: clock.now
             )
-            return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)?done=\(revoked ? "token-revoked" : "no-token")")
+            return .seeOther("/developer-tools/oauth/\(client.id)?done=\(revoked ? "token-revoked" : "no-token")")
         }
         routes.get("/:client_id/revoke-token", .page) { request, context in
             guard let person = context.signedIn?.person else { return ClientPagesController.signInFirst(request) }
@@ -78,7 +78,7 @@ struct DeveloperTokenPagesController {
                 problem = "Paste the token to revoke."
             } else {
                 switch try await revocations.revoke(pasted, of: client.clientID) {
-                case .revoked: return .seeOther("/developer-tools/oauth/\(client.clientID.rawValue)/revoke-token?done=revoked")
+                case .revoked: return .seeOther("/developer-tools/oauth/\(client.id)/revoke-token?done=revoked")
                 case .anotherApp: problem = "This token belongs to another app; nothing was revoked."
                 case .unknown: problem = "This is not a token of this portal (or it has long expired); nothing was revoked."
                 }
