@@ -76,7 +76,8 @@ class MemoryStorage:
         self.client_info = client_info
 
 
-def provider(server, browser, screenshots, callback, storage, scope=None, consents=None):
+def provider(server, browser, screenshots, callback, storage, scope=None, consents=None, client_metadata_url=None,
+             marked="registered itself"):
     """The SDK's OAuth provider, whose browser step is a real Chromium signed in to the portal."""
     pending = {}
 
@@ -92,7 +93,7 @@ def provider(server, browser, screenshots, callback, storage, scope=None, consen
             WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "allow")))
         except Exception:
             raise AssertionError(f"no consent page for {url}: at {browser.current_url}: {browser.find_element(By.TAG_NAME, 'body').text[:500]}")
-        assert "registered itself" in browser.find_element(By.ID, "self-registered").text
+        assert marked in browser.find_element(By.ID, "self-registered").text
         assert browser.find_element(By.ID, "redirect-host").text == "127.0.0.1"
         assert browser.find_elements(By.ID, "this-device-warning")
         if consents is not None:
@@ -108,7 +109,8 @@ def provider(server, browser, screenshots, callback, storage, scope=None, consen
     metadata = OAuthClientMetadata(redirect_uris=[callback.url], client_name="Interop MCP client", token_endpoint_auth_method="none",
                                    grant_types=["authorization_code", "refresh_token"], response_types=["code"], scope=scope)
     return OAuthClientProvider(server_url=server.base_url + "/mcp", client_metadata=metadata, storage=storage,
-                               redirect_handler=redirect_handler, callback_handler=callback_handler)
+                               redirect_handler=redirect_handler, callback_handler=callback_handler,
+                               client_metadata_url=client_metadata_url)
 
 
 async def call(session, tool, arguments=None):
@@ -150,6 +152,50 @@ def test_an_mcp_client_given_only_the_address_registers_consents_and_calls_tools
     browser.get(server.base_url + "/developer-tools/oauth")
     row = browser.find_element(By.CSS_SELECTOR, f'tr[data-client-id="{storage.client_info.client_id}"]')
     assert "Registered by the app itself" in row.text
+
+
+def test_an_mcp_client_known_by_its_metadata_document(browser, screenshots):
+    """The same client with a Client ID Metadata Document instead of registering: its client_id is the
+    document's https URL, served by a local HTTPS server whose CA the portal is given
+    (GATEHOUSE_OUTBOUND_CA_FILE; GATEHOUSE_OUTBOUND_ALLOW_PRIVATE=1 since it is on loopback)."""
+    from conftest import running_gatehouse
+    from document_server import DocumentServer
+
+    documents = DocumentServer()
+    callback = LoopbackCallback()
+    url = documents.serve("/clients/interop-mcp.json", {
+        "client_name": "Interop MCP client (document)", "redirect_uris": [callback.url], "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]})
+    storage = MemoryStorage()
+    text = "Bytes that go round: ünïcode ✓\n"
+    try:
+        with running_gatehouse("gatehouse-mcp-cimd-", GATEHOUSE_OUTBOUND_ALLOW_PRIVATE="1",
+                               GATEHOUSE_OUTBOUND_CA_FILE=documents.ca_file) as portal:
+            sign_in(browser, portal)
+
+            async def run():
+                auth = provider(portal, browser, screenshots, callback, storage, client_metadata_url=url,
+                                marked="known only by its metadata URL")
+                async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
+                    async with streamable_http_client(portal.base_url + "/mcp", http_client=http) as (read, write):
+                        async with ClientSession(read, write) as session:
+                            await session.initialize()
+                            assert "upload_text_file" in [tool.name for tool in (await session.list_tools()).tools]
+                            assert json.loads(await call(session, "whoami"))["email"] == "owner@example.com"
+                            folder = json.loads(await call(session, "list_folder"))["current"]["id"]
+                            made = json.loads(await call(session, "upload_text_file",
+                                                         {"folderId": folder, "title": "document-app.txt", "content": text}))
+                            assert await call(session, "read_file", {"fileId": made["id"]}) == text
+
+            asyncio.run(run())
+            assert storage.client_info is not None and storage.client_info.client_id == url
+            assert documents.hits["/clients/interop-mcp.json"] == 1
+            # No registration happened: the only app is the one the document describes.
+            browser.get(portal.base_url + "/developer-tools/oauth")
+            assert url in browser.find_element(By.ID, "app-list").text
+    finally:
+        callback.close()
+        documents.close()
 
 
 def test_a_missing_scope_steps_up_through_a_new_consent(server, browser, screenshots):

@@ -41,7 +41,8 @@ def within(seconds, check, message):
 class Cluster:
     """A scratch PostgreSQL database, N processes and nginx in front, all on loopback."""
 
-    def __init__(self, count=3):
+    def __init__(self, count=3, **extra):
+        self.extra = extra
         self.folder = tempfile.mkdtemp(prefix="gatehouse-cluster-")
         admin = urllib.parse.urlsplit(os.environ["GATEHOUSE_TEST_DATABASE_URL"])
         self.psql = [os.environ["GATEHOUSE_TEST_PSQL"], "-h", admin.hostname, "-p", str(admin.port or 5432), "-U",
@@ -66,7 +67,7 @@ class Cluster:
                    GATEHOUSE_SECRET_KEY=self.secret, GATEHOUSE_ADMIN_EMAIL=OWNER_EMAIL, GATEHOUSE_ADMIN_PASSWORD=OWNER_PASSWORD,
                    GATEHOUSE_BCRYPT_COST="4", GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000",
                GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE="1000", GATEHOUSE_CLIENTS_API_READS_PER_MINUTE="100000", GATEHOUSE_TRUSTED_PROXIES="127.0.0.1",
-                   GATEHOUSE_DATA_DIR=os.path.join(self.folder, str(port or "cli")))
+                   GATEHOUSE_DATA_DIR=os.path.join(self.folder, str(port or "cli")), **self.extra)
         if port:
             env["GATEHOUSE_PORT"] = str(port)
         return env
@@ -167,7 +168,10 @@ def bearer(token):
 
 @NEEDS
 def test_three_processes_behind_nginx_share_everything():
-    cluster = Cluster(3)
+    from document_server import DocumentServer
+
+    documents = DocumentServer()
+    cluster = Cluster(3, GATEHOUSE_OUTBOUND_ALLOW_PRIVATE="1", GATEHOUSE_OUTBOUND_CA_FILE=documents.ca_file)
     one, two, three = cluster.servers
     try:
         owner = portal_token(one.base_url)
@@ -296,5 +300,23 @@ def test_three_processes_behind_nginx_share_everything():
                               headers=bearer(owner_three)).status_code == 200
         within(2, lambda: requests.post(one.base_url + "/mcp", json=whoami, headers=mcp_headers).status_code == 401,
                "#1 still accepts the /mcp token of a self-registered app disabled on #3")
+
+        # SPEC §6: an app known by its metadata document, fetched and cached on #1; disabled by an admin on
+        # #2 (where it is listed under its opaque id), #1 refuses it within 2 s though its copy is still fresh.
+        document_url = documents.serve("/cluster/assistant.json", {
+            "client_name": "Cluster document app", "redirect_uris": ["http://127.0.0.1:7778/callback"]})
+        document_authorize = one.base_url + "/oauth2/authorize?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": document_url, "redirect_uri": "http://127.0.0.1:7778/callback",
+            "scope": "files:read", "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"})
+        shown = session.get(document_authorize, allow_redirects=False)
+        assert shown.status_code == 200 and 'id="allow"' in shown.text, shown.text[:1000]
+        listed = requests.get(two.base_url + "/api/2.0/clients?limit=50", headers=bearer(owner_three)).json()["data"]
+        document_app = next(app for app in listed if app["client_id"] == document_url)
+        assert requests.patch(f"{two.base_url}/api/2.0/clients/{document_app['id']}/activation", json={"status": False},
+                              headers=bearer(owner_three)).status_code == 200
+        within(2, lambda: "This app is disabled." in session.get(document_authorize, allow_redirects=False).text,
+               "#1 still takes a metadata-document app disabled on #2")
+        assert documents.hits["/cluster/assistant.json"] == 1
     finally:
         cluster.stop()
+        documents.close()

@@ -192,7 +192,8 @@ struct ClientsAPIController {
                 guard let text = query["last_created_on"].map(String.init), let createdOn = Self.parseDate(text) else {
                     throw AppError.badRequest("last_client_id needs last_created_on as an ISO-8601 date.")
                 }
-                cursor = ClientPageCursor(createdOn: createdOn, clientID: ClientID(rawValue: lastID.lowercased()))
+                // A metadata document's client_id is a URL, kept exactly; the others are lowercase UUIDs.
+                cursor = ClientPageCursor(createdOn: createdOn, clientID: ClientID(rawValue: lastID.hasPrefix("https://") ? lastID : lastID.lowercased()))
             }
             let page = try await management.list(for: person, after: cursor, limit: limit)
             let last = page.count == limit ? page.last : nil

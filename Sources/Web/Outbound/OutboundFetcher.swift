@@ -124,7 +124,8 @@ public struct OutboundFetcher: Sendable {
             try? await client.shutdown()
             return Fetched(body: Data(buffer: body), cacheControl: response.headers.first(name: "Cache-Control"))
         } catch {
-            try? await client.shutdown()
+            // Shutting down waits for the connection to close; the refusal need not wait for it.
+            Task { try? await client.shutdown() }
             throw error
         }
     }
