@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gatehouse", targets: ["GatehouseCLI"]),
+        // For the fuzz targets (Fuzz/Package.swift): the parsers of what strangers send.
+        .library(name: "OAuthCore", targets: ["OAuthCore"]),
+        .library(name: "HTTPParsing", targets: ["HTTPParsing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -36,6 +39,8 @@ let package = Package(
             ]
         ),
         .target(name: "PortalCore"),
+        // Bytes of HTTP messages read by hand (the Authorization header, multipart bodies): no dependencies.
+        .target(name: "HTTPParsing"),
         // The one SQLite of the process, declared: the system's library (see docs/decisions/sqlite-session.md).
         .systemLibrary(
             name: "CSQLite",
@@ -60,7 +65,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "OAuthCore", "PortalCore", "Storage",
+                "OAuthCore", "PortalCore", "Storage", "HTTPParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -115,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
-                "GatehouseApp", "Web", "Storage", "OAuthCore", "PortalCore", "GatehouseTestSupport",
+                "GatehouseApp", "Web", "Storage", "OAuthCore", "PortalCore", "GatehouseTestSupport", "HTTPParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

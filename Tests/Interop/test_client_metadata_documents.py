@@ -110,6 +110,8 @@ def test_a_document_app_signs_in_with_pkce_and_admins_can_disable_it(portal, doc
     assert "known only by its metadata URL" in page and url in page and 'id="redirect-host">127.0.0.1<' in page
     assert 'id="this-device-warning"' in page  # this request goes back to a loopback address
     assert documents.hits["/apps/assistant.json"] == 1
+    # Naming the URL makes no app: its row comes on first successful use, when the person allows it.
+    assert url not in app_rows(portal, owner)
     location = follow_authorize(portal, owner, authorize_url(portal, url, challenge=challenge, resource=portal.base_url + "/api/2.0"))
     code = query_of(location)["code"]
     # Cached: the document was not fetched again.

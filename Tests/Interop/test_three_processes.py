@@ -310,6 +310,8 @@ def test_three_processes_behind_nginx_share_everything():
             "scope": "files:read", "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"})
         shown = session.get(document_authorize, allow_redirects=False)
         assert shown.status_code == 200 and 'id="allow"' in shown.text, shown.text[:1000]
+        # Its row is made on first successful use (a person allowed it), not when the URL is merely named.
+        assert "code" in query_of(follow_authorize(one, session, document_authorize))
         listed = requests.get(two.base_url + "/api/2.0/clients?limit=50", headers=bearer(owner_three)).json()["data"]
         document_app = next(app for app in listed if app["client_id"] == document_url)
         assert requests.patch(f"{two.base_url}/api/2.0/clients/{document_app['id']}/activation", json={"status": False},

@@ -1,3 +1,4 @@
+import HTTPParsing
 import Testing
 @testable import Web
 

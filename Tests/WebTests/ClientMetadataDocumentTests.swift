@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseTestSupport
 import HummingbirdTesting
+import NIOCore
 import OAuthCore
 import Storage
 import Testing
@@ -83,6 +84,47 @@ import Testing
                 #expect(response.status == .badRequest && response.text.contains("There is no app with this client_id"), "\(url)")
             }
             #expect(try await rowCount("oauth_clients", in: scratch) == 0)
+        }
+    }
+}
+
+/// With documents turned off, an app known by one is not known at the token endpoint either.
+@Suite struct ClientMetadataDocumentDoorTests {
+    static let url = "https://assistant.example/client.json"
+
+    static func seedDocumentApp(_ scratch: ScratchDatabase) async throws {
+        try await scratch.inspect { database in
+            let now = Date()
+            var client = RegisteredClient(
+                clientID: ClientID(rawValue: url), settings: .empty, logoFormat: .svg, logoVersion: "v", enabled: true, secretHash: "",
+                createdOn: now, createdBy: "", modifiedOn: now, modifiedBy: url, registrar: .document, documentAppID: ClientID.generate().rawValue
+            )
+            client.name = "Assistant"
+            client.redirectURIs = ["http://127.0.0.1/cb"]
+            client.scopes = ["files:read"]
+            client.allowPKCE = true
+            try await SQLClientStore(database: database).create(client, logo: Icon.letter(for: "Assistant"), limits: .init(perPortal: 10, perPerson: 10))
+        }
+    }
+
+    static func exchange(_ client: any TestClientProtocol) async throws -> TestResponse {
+        try await client.execute(uri: "/oauth2/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                 body: ByteBuffer(string: "grant_type=authorization_code&code=nothing&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
+                                     + "&code_verifier=\(String(repeating: "v", count: 43))&client_id=" + url.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
+    }
+
+    @Test func onTheAppIsKnownOffItIsNot() async throws {
+        try await withTestApp { client, scratch in
+            try await Self.seedDocumentApp(scratch)
+            let known = try await Self.exchange(client)
+            #expect(known.status == .badRequest)
+            #expect(try known.json()["error"] as? String == "invalid_grant")
+        }
+        try await withTestApp(extra: ["GATEHOUSE_CLIENT_METADATA_DOCUMENTS": "off"]) { client, scratch in
+            try await Self.seedDocumentApp(scratch)
+            let unknown = try await Self.exchange(client)
+            #expect(unknown.status == .unauthorized)
+            #expect(try unknown.json()["error"] as? String == "invalid_client")
         }
     }
 }

@@ -40,7 +40,7 @@ public enum ClientMetadataDocument {
             return refused("The metadata document is not a JSON object.")
         }
         guard let stated = object["client_id"] as? String else { return refused("The metadata document has no client_id.") }
-        guard stated == url else { return refused("The metadata document's client_id (\(stated.prefix(200))) is not its own URL.") }
+        guard stated == url else { return refused("The metadata document's client_id is not its own URL.") }
         // draft §4.1: no shared secret of any kind.
         for name in ["client_secret", "client_secret_expires_at"] where object[name] != nil {
             return refused("A metadata document must not carry \(name).")

@@ -390,3 +390,10 @@ enum SVGSafety {
         }
     }
 }
+
+extension Icon {
+    /// The SVG elements an icon may hold, lowercased (the fuzz harness checks accepted icons against it).
+    public static var allowedSVGElements: Set<String> { SVGSafety.elements }
+    /// The SVG attributes an icon may carry, lowercased.
+    public static var allowedSVGAttributes: Set<String> { SVGSafety.attributes }
+}

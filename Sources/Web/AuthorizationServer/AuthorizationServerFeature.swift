@@ -109,6 +109,8 @@ public struct AuthorizationServerFeature: Sendable {
             developerTokens: developerTokens,
             personClaims: { id in try await people.find(id: id.person).map(personClaims) }
         )
+        // The apps with a row, and those a fresh metadata document describes (none while documents are off).
+        let clients = ClientsWithDocuments(registered: clients, documents: documents)
         let authenticator = ClientAuthenticator(lookup: clients)
         DynamicRegistrationEndpoint(
             store: registration.store, throttle: registration.throttle, limits: registration.limits, policy: registration.policy,

@@ -62,8 +62,12 @@ struct AuthorizeController {
             }
             do {
                 try await documents.prepare(id, requester: context.clientAddress)
+            } catch let refused as ClientMetadataDocuments.Refused {
+                // The URL was checked to be printable ASCII; the detail is the server's own words.
+                context.logger.info("client metadata document refused", metadata: ["client_id": "\(id)", "detail": "\(refused.detail)"])
+                return errorPage(refused.error)
             } catch let error as OAuthError {
-                context.logger.info("client metadata document refused", metadata: ["client_id": "\(id)", "reason": "\(error.description)"])
+                context.logger.info("client metadata document refused", metadata: ["client_id": "\(id)", "error": "\(error.code)"])
                 return errorPage(error)
             }
         }
@@ -105,6 +109,10 @@ struct AuthorizeController {
         case .issueCode(let remember):
             guard let session else { return fail(.loginRequired("The person is not signed in.")) }
             let personID = session.person.id.subject
+            // SPEC §6: an app known by its metadata document gets its row on first successful use.
+            if validated.client.registrar == .document, let documents {
+                do { try await documents.persist(validated.client) } catch let error as OAuthError { return fail(error) }
+            }
             if remember {
                 try await consents.allow(personID: personID, clientID: validated.client.clientID, scopes: validated.scopes.names, at: now)
             }

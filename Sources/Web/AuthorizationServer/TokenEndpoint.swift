@@ -1,4 +1,5 @@
 import Foundation
+import HTTPParsing
 import HTTPTypes
 import Hummingbird
 import OAuthCore

@@ -148,7 +148,8 @@ struct ClientsAPIController {
     /// by the API and the admin page; 400 naming the parameter at fault.
     static func auditFilter(_ query: FlatDictionary<Substring, Substring>) throws -> (filter: ClientAuditFilter, limit: Int) {
         var filter = ClientAuditFilter()
-        filter.clientID = query["client_id"].flatMap { $0.isEmpty ? nil : ClientID(rawValue: String($0).lowercased()) }
+        // A metadata document's client_id is a URL, kept exactly; the others are lowercase UUIDs.
+        filter.clientID = query["client_id"].flatMap { $0.isEmpty ? nil : ClientID(rawValue: $0.hasPrefix("https://") ? String($0) : String($0).lowercased()) }
         filter.actorID = query["actor_id"].flatMap { $0.isEmpty ? nil : String($0) }
         if let action = query["action"], !action.isEmpty {
             guard let parsed = ClientAuditAction(rawValue: String(action)) else {

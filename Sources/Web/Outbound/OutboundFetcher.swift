@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// Outbound HTTPS requests for documents that strangers name (SPEC §6: client metadata documents).
 /// The host is resolved here and every address it resolves to must be globally routable; the
@@ -30,62 +31,85 @@ public struct OutboundFetcher: Sendable {
         public var cacheControl: String?
     }
 
-    /// Why a fetch was refused: a sentence for the error page (no secrets: the URL is the app's public id).
+    /// Why a fetch was refused: `description` for the error page (what the requester may know), `detail`
+    /// for the log (resolved addresses, the underlying error).
     public struct Refusal: Error, CustomStringConvertible, Equatable {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public let detail: String
+        init(_ description: String, detail: String = "") {
+            self.description = description
+            // One log line: control characters (a newline would start a forged line) are dropped.
+            self.detail = String(detail.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init).prefix(500))
+        }
     }
+
+    /// Fetches at once in this process, at most; more are refused until one ends.
+    public static let maximumConcurrentFetches = 8
+    private static let inFlight = Atomic<Int>(0)
 
     /// GETs `url` (https only) under the rules above.
     public func get(_ url: String) async throws(Refusal) -> Fetched {
-        guard let components = URLComponents(string: url), components.scheme == "https", let host = components.host, !host.isEmpty else {
+        // The host exactly as async-http-client reads it (Foundation's URL, IDNA names left in their
+        // xn-- form), so that the address checked is the one its DNS override maps.
+        guard let parsed = URL(string: url), parsed.scheme == "https", let host = parsed.host, !host.isEmpty else {
             throw Refusal("Only https URLs are fetched.")
         }
-        let port = components.port ?? 443
-        let address = try await checkedAddress(host: host, port: port)
+        let port = parsed.port ?? 443
+        guard Self.inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maximumConcurrentFetches else {
+            Self.inFlight.wrappingSubtract(1, ordering: .relaxed)
+            throw Refusal("The portal is fetching too many documents at once; try again shortly.")
+        }
+        defer { Self.inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        let slow = Refusal("The server did not answer within \(timeout.components.seconds) seconds.")
         do {
-            return try await withThrowingTaskGroup(of: Fetched?.self) { group in
-                group.addTask { try await fetch(url, host: host, address: address) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let fetched = first else {
-                    throw Refusal("The server did not answer within \(timeout.components.seconds) seconds.")
-                }
-                return fetched
-            }
+            // The lookup is inside the time limit; a lookup that hangs is left behind, not waited for.
+            guard let fetched = try await Self.within(timeout, {
+                let address = try await checkedAddress(host: host, port: port)
+                return try await fetch(url, host: host, address: address)
+            }) else { throw slow }
+            return fetched
         } catch let refusal as Refusal {
             throw refusal
         } catch is CancellationError {
-            throw Refusal("The server did not answer within \(timeout.components.seconds) seconds.")
+            throw slow
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw Refusal("The server did not answer within \(timeout.components.seconds) seconds.")
+            throw slow
         } catch let error as NIOSSLError {
-            throw Refusal("The TLS connection failed (\(error)).")
+            throw Refusal("The TLS connection failed.", detail: "\(error)")
         } catch {
-            throw Refusal("The fetch failed (\(String(describing: error).prefix(200))).")
+            throw Refusal("The fetch failed.", detail: String(describing: error))
+        }
+    }
+
+    /// Runs `work`, answering `nil` once `timeout` has passed without waiting for it to end (a DNS
+    /// lookup cannot be cancelled; async-http-client's request is cancelled).
+    static func within<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let once = ResumedOnce<T?>()
+        return try await withCheckedThrowingContinuation { continuation in
+            once.continuation.withLock { $0 = continuation }
+            let task = Task {
+                do { _ = once.finish(.success(try await work())) } catch { _ = once.finish(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if once.finish(.success(nil)) { task.cancel() }
+            }
         }
     }
 
     /// The address to connect to: every address the host resolves to must be allowed (one that
     /// is not means the name cannot be trusted), and the first is used.
-    private func checkedAddress(host: String, port: Int) async throws(Refusal) -> String {
+    private func checkedAddress(host: String, port: Int) async throws -> String {
         let addresses: [String]
         if GlobalAddress.bytes(of: host) != nil {
             addresses = [host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))]
         } else {
-            do {
-                addresses = try await NIOThreadPool.singleton.runIfActive { try Self.resolve(host, port: port) }
-            } catch {
-                throw Refusal("The host name \(host) could not be resolved.")
-            }
+            addresses = try await Self.resolve(host, port: port)
         }
         guard let first = addresses.first else { throw Refusal("The host name \(host) could not be resolved.") }
         if !allowPrivate {
             for address in addresses where !(GlobalAddress.bytes(of: address).map(GlobalAddress.isGlobal) ?? false) {
-                throw Refusal("\(host) resolves to \(address), which is not a public internet address.")
+                throw Refusal("The document's host is not a public internet address.", detail: "\(host) resolves to \(address)")
             }
         }
         return first
@@ -130,13 +154,24 @@ public struct OutboundFetcher: Sendable {
         }
     }
 
-    /// Every address `host` resolves to (getaddrinfo; blocking, so run on the thread pool).
-    private static func resolve(_ host: String, port: Int) throws -> [String] {
+    /// Every address `host` resolves to (getaddrinfo, which blocks: on a thread of Dispatch's, never
+    /// on the pool that hashes passwords).
+    private static func resolve(_ host: String, port: Int) async throws -> [String] {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result { try resolveNow(host, port: port) })
+            }
+        }
+    }
+
+    private static func resolveNow(_ host: String, port: Int) throws -> [String] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let list else { throw Refusal("unresolvable") }
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let list else {
+            throw Refusal("The host name \(host) could not be resolved.")
+        }
         defer { freeaddrinfo(list) }
         var addresses: [String] = []
         var next: UnsafeMutablePointer<addrinfo>? = list
@@ -162,5 +197,16 @@ public struct OutboundFetcher: Sendable {
             next = entry.pointee.ai_next
         }
         return addresses
+    }
+}
+
+/// A continuation resumed by whichever of two tasks finishes first.
+private final class ResumedOnce<T: Sendable>: Sendable {
+    let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        guard let continuation = continuation.withLock({ $0.take() }) else { return false }
+        continuation.resume(with: result)
+        return true
     }
 }
