@@ -119,3 +119,63 @@ import Testing
         #expect(throws: IconProblem.notADataURI) { try Icon.fromDataURI("https://example.com/icon.png").get() }
     }
 }
+
+/// What the fuzzers found in the icon reader (issue 18, Fuzz/icon): raster files accepted from their
+/// first bytes though pngcheck or djpeg cannot read them, and an SVG processing instruction without
+/// data, on which FoundationXML crashed the process.
+@Suite struct IconFuzzFindingTests {
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    /// The test PNG with IHDR's data changed by `change` and its CRC made right again.
+    static func png(header change: (inout [UInt8]) -> Void) -> Data {
+        var bytes = [UInt8](TestImages.png(width: 32, height: 32))
+        var header = Array(bytes[16..<29])
+        change(&header)
+        bytes.replaceSubrange(16..<29, with: header)
+        let crc = crc32(Array(bytes[12..<29]))
+        bytes.replaceSubrange(29..<33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
+        return Data(bytes)
+    }
+
+    @Test func wellFormedRasterIconsAreAccepted() throws {
+        #expect(try Icon.validate(TestImages.png(width: 32, height: 32)).get().format == .png)
+        #expect(try Icon.validate(TestImages.jpeg(width: 32, height: 32)).get().format == .jpeg)
+        #expect(try Icon.validate(Self.png { $0[12] = 1 }).get().format == .png)  // Adam7 interlacing is a known method
+    }
+
+    @Test(arguments: [
+        ("a PNG cut before IEND", Data(TestImages.png(width: 32, height: 32).dropLast(12))),
+        ("a PNG whose IEND CRC is wrong", Data(TestImages.png(width: 32, height: 32).dropLast(1) + [0x00])),
+        ("a PNG with bytes after IEND", TestImages.png(width: 32, height: 32) + Data([0])),
+        ("a PNG with interlace method 24", png { $0[12] = 24 }),
+        ("a PNG with filter method 252", png { $0[11] = 252 }),
+        ("a PNG with bit depth 3", png { $0[8] = 3 }),
+        ("a JPEG of headers only (no tables, no scan)", Data([0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x20, 0x00, 0x20, 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9])),
+        ("a JPEG cut before EOI", Data(TestImages.jpeg(width: 32, height: 32).dropLast(2))),
+        ("a JPEG with a Huffman table of three 1-bit codes", {
+            var bytes = [UInt8](TestImages.jpeg(width: 32, height: 32))
+            let table = (0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC4 }!
+            bytes[table + 5] = 3
+            return Data(bytes)
+        }()),
+    ] as [(String, Data)])
+    func rasterFilesOtherReadersRefuseAreRefused(_ name: String, _ bytes: Data) {
+        #expect(throws: IconProblem.unreadable, "\(name)") { try Icon.validate(bytes).get() }
+    }
+
+    @Test func processingInstructionsAreRefusedWithoutCrashing() {
+        let instruction = Data(#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><?ion?></svg>"#.utf8)
+        #expect(throws: IconProblem.svgUnsafe("a processing instruction")) { try Icon.validate(instruction).get() }
+        let stylesheet = Data(#"<?xml version="1.0"?><?xml-stylesheet href="https://evil.example/a.css"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"/>"#.utf8)
+        #expect(throws: IconProblem.svgUnsafe("a processing instruction")) { try Icon.validate(stylesheet).get() }
+        let declared = Data(#"<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"/>"#.utf8)
+        #expect(throws: Never.self) { try Icon.validate(declared).get() }
+    }
+}

@@ -38,10 +38,14 @@ public struct Icon: Sendable, Equatable {
         let format: Format
         if let size = PNGHeader.size(of: bytes) {
             guard size == (rasterSide, rasterSide) else { return .failure(.wrongSize(width: size.0, height: size.1)) }
+            // The whole file, as an independent decoder would read it (fuzzed against pngcheck).
+            guard PNGStructure.isWellFormed([UInt8](bytes)) else { return .failure(.unreadable) }
             format = .png
         } else if JPEGHeader.isJPEG(bytes) {
             guard let size = JPEGHeader.size(of: bytes) else { return .failure(.unreadable) }
             guard size == (rasterSide, rasterSide) else { return .failure(.wrongSize(width: size.0, height: size.1)) }
+            // The whole file, as libjpeg would read it (fuzzed against djpeg).
+            guard JPEGStructure.isWellFormed([UInt8](bytes)) else { return .failure(.unreadable) }
             format = .jpeg
         } else if let problem = SVGSafety.problem(in: bytes) {
             return .failure(problem)
@@ -174,6 +178,13 @@ enum SVGSafety {
         let lower = text.lowercased()
         guard lower.contains("<svg") else { return .notAnImage }
         if lower.contains("<!doctype") || lower.contains("<!entity") { return .svgUnsafe("a DOCTYPE or entity declaration") }
+        // No processing instruction but the XML declaration at the very start. Beyond that no icon needs
+        // one (xml-stylesheet would load a style sheet), and FoundationXML on Linux crashes the process
+        // on one without data (`<?x?>`: strlen of a null pointer; found by Fuzz/icon).
+        var rest = lower[...]
+        if rest.hasPrefix("\u{FEFF}") { rest = rest.dropFirst() }
+        if rest.hasPrefix("<?xml "), let end = rest.range(of: "?>") { rest = rest[end.upperBound...] }
+        if rest.contains("<?") { return .svgUnsafe("a processing instruction") }
         let parser = XMLParser(data: data)
         let inspector = Inspector()
         parser.delegate = inspector

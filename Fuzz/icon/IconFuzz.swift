@@ -1,0 +1,116 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import OAuthCore
+
+/// The icon reader (PNG, JPEG) and SVG checker. Promises, checked here by a reader of the harness's own:
+/// an accepted SVG is well-formed XML whose every element and attribute is on the allowlist, with no
+/// DOCTYPE, no script or event handler, every href pointing inside the icon and every CSS url(…) too
+/// (escapes decoded); an accepted PNG or JPEG starts with its signature and is 32 × 32. With
+/// GATEHOUSE_FUZZ_VERDICT set, each input's verdict is printed for Fuzz/icon/differential.py, which
+/// compares accepted PNGs and JPEGs with pngcheck and djpeg.
+func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
+    let data = Data(UnsafeBufferPointer(start: start, count: count))
+    let result = Icon.validate(data)
+    if ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ_VERDICT"] != nil {
+        // On standard error, unbuffered, so that it follows libFuzzer's "Running: <file>" line.
+        let verdict = switch result {
+        case .success(let icon): "verdict: accepted \(icon.format.rawValue)\n"
+        case .failure(let problem): "verdict: refused \(problem)\n"
+        }
+        FileHandle.standardError.write(Data(verdict.utf8))
+    }
+    guard case .success(let icon) = result else { return 0 }
+    switch icon.format {
+    case .png:
+        guard data.prefix(8).elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else { fatalError("promise broken: PNG without signature") }
+    case .jpeg:
+        guard data.prefix(3).elementsEqual([0xFF, 0xD8, 0xFF]) else { fatalError("promise broken: JPEG without SOI") }
+    case .svg:
+        let oracle = SVGOracle()
+        let parser = XMLParser(data: data)
+        parser.delegate = oracle
+        parser.shouldResolveExternalEntities = false
+        guard parser.parse() else { fatalError("promise broken: an accepted SVG is not well-formed XML") }
+        if let problem = oracle.problem { fatalError("promise broken: accepted SVG has \(problem)") }
+        let lower = String(decoding: data, as: UTF8.self).lowercased()
+        if lower.contains("<!doctype") || lower.contains("<!entity") || lower.contains("<script") { fatalError("promise broken: DOCTYPE or script") }
+    }
+    return 0
+}
+
+/// Checks every element and attribute against the allowlist and every reference against the icon itself.
+private final class SVGOracle: NSObject, XMLParserDelegate {
+    var problem: String?
+    private var inStyle = false
+    /// A style sheet's text, whole (comments and CDATA sections split it into several pieces).
+    private var sheet = ""
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        let name = elementName.lowercased()
+        if !Icon.allowedSVGElements.contains(name) { problem = problem ?? "element <\(name)>" }
+        inStyle = name == "style"
+        sheet = ""
+        for (attribute, value) in attributes {
+            let key = attribute.lowercased()
+            if !Icon.allowedSVGAttributes.contains(key) { problem = problem ?? "attribute \(key)" }
+            if key == "href" || key == "xlink:href" {
+                if !value.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("#") { problem = problem ?? "href \(value)" }
+            }
+            if let reference = outsideReference(value) { problem = problem ?? "\(key)=\(reference)" }
+        }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        if inStyle, let reference = outsideReference(sheet) { problem = problem ?? "style \(reference)" }
+        inStyle = false
+        sheet = ""
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inStyle { sheet += string }
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        if inStyle { sheet += String(decoding: CDATABlock, as: UTF8.self) }
+    }
+
+    /// A CSS reference that leaves the icon: `url(` not followed by `#`, `@import`, `image-set(`,
+    /// `javascript:` — after CSS escapes (backslash and hex digits, or backslash and a character) are
+    /// decoded, comments dropped and white space removed.
+    private func outsideReference(_ text: String) -> String? {
+        var decoded = ""
+        var scalars = Array(text.unicodeScalars)[...]
+        while let first = scalars.first {
+            scalars = scalars.dropFirst()
+            guard first == "\\" else { decoded.unicodeScalars.append(first); continue }
+            var hex = ""
+            while hex.count < 6, let next = scalars.first, next.properties.isASCIIHexDigit { hex.unicodeScalars.append(next); scalars = scalars.dropFirst() }
+            if !hex.isEmpty {
+                if let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) { decoded.unicodeScalars.append(scalar) }
+                if let space = scalars.first, space == " " || space == "\t" || space == "\n" { scalars = scalars.dropFirst() }
+            } else if let next = scalars.first {
+                decoded.unicodeScalars.append(next)
+                scalars = scalars.dropFirst()
+            }
+        }
+        // Checked with comments dropped and kept: "/*" inside a quoted string is no comment to a browser.
+        var uncommented = decoded.lowercased()
+        while let open = uncommented.range(of: "/*") {
+            let close = uncommented.range(of: "*/", range: open.upperBound..<uncommented.endIndex)?.upperBound ?? uncommented.endIndex
+            uncommented.removeSubrange(open.lowerBound..<close)
+        }
+        for candidate in [uncommented, decoded.lowercased()] {
+            let plain = String(candidate.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != "\"" && $0 != "'" }.map(Character.init))
+            if plain.contains("@import") || plain.contains("image-set(") || plain.contains("javascript:") { return plain }
+            var rest = plain[...]
+            while let found = rest.range(of: "url(") {
+                rest = rest[found.upperBound...]
+                if !rest.hasPrefix("#") { return plain }
+            }
+        }
+        return nil
+    }
+}

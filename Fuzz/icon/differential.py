@@ -1,0 +1,90 @@
+"""Differential check of the icon reader (issue 18): every PNG or JPEG that Gatehouse accepts must be
+read the same by an independent reader — pngcheck (structure, CRCs, 32 × 32) and libjpeg's djpeg (no
+fatal error, 32 × 32). Inputs: the raster files of the given corpora, and mutants of them (bytes
+flipped, cut, repeated, inserted), since the fuzzer keeps only inputs that reach new code.
+Usage: differential.py FUZZ_BINARY FINDINGS_DIR CORPUS_DIR...  (exit 1 and the input kept on a disagreement)"""
+import hashlib
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+binary, findings, corpora = sys.argv[1], sys.argv[2], sys.argv[3:]
+PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+seeds = []
+for folder in corpora:
+    for name in sorted(os.listdir(folder)):
+        data = open(os.path.join(folder, name), "rb").read()
+        if data.startswith(PNG) or data.startswith(JPEG):
+            seeds.append(data)
+rng = random.Random(18)
+inputs = list(seeds)
+for _ in range(3000):
+    data = bytearray(rng.choice(seeds))
+    for _ in range(rng.randint(1, 3)):
+        kind, at = rng.randrange(5), rng.randrange(len(data))
+        if kind == 0:
+            data[at] = rng.randrange(256)
+        elif kind == 1:
+            del data[at:]
+        elif kind == 2:
+            data[at:at] = data[at:at + rng.randint(1, 64)]
+        elif kind == 3:
+            data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        else:
+            del data[at:at + rng.randint(1, 16)]
+        if len(data) < 4:
+            break
+    if bytes(data).startswith(PNG) or bytes(data).startswith(JPEG):
+        inputs.append(bytes(data))
+
+work = tempfile.mkdtemp(prefix="icon-differential-")
+paths = []
+for index, data in enumerate(inputs):
+    path = os.path.join(work, f"{index:05d}")
+    open(path, "wb").write(data)
+    paths.append(path)
+verdicts = {}
+for start in range(0, len(paths), 500):
+    batch = paths[start:start + 500]
+    out = subprocess.run([binary, "-detect_leaks=0"] + batch, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env={**os.environ, "GATEHOUSE_FUZZ_VERDICT": "1"}).stderr.decode(errors="replace")
+    current = None
+    for line in out.splitlines():
+        if line.startswith("Running: "):
+            current = line[len("Running: "):].strip()
+        elif line.startswith("verdict: ") and current:
+            verdicts[current] = line[len("verdict: "):]
+            current = None
+
+disagreements = 0
+accepted = 0
+for path in paths:
+    verdict = verdicts.get(path, "")
+    if not verdict.startswith("accepted "):
+        continue
+    accepted += 1
+    problem = None
+    if verdict == "accepted png":
+        check = subprocess.run(["pngcheck", path], capture_output=True)
+        said = (check.stdout + check.stderr).decode(errors="replace")
+        if check.returncode != 0 or "(32x32," not in said:
+            problem = "pngcheck: " + said.strip()[:300]
+    elif verdict == "accepted jpeg":
+        decoded = subprocess.run(["djpeg", "-pnm", path], capture_output=True)
+        header = re.match(rb"P[56]\s+(\d+)\s+(\d+)", decoded.stdout)
+        if decoded.returncode == 1 or not header or header.groups() != (b"32", b"32"):
+            problem = "djpeg: " + decoded.stderr.decode(errors="replace").strip()[:300]
+    if problem:
+        disagreements += 1
+        os.makedirs(findings, exist_ok=True)
+        kept = os.path.join(findings, "icon-differential-" + hashlib.sha1(open(path, "rb").read()).hexdigest()[:12])
+        shutil.copy(path, kept)
+        if disagreements <= 5:
+            print(f"DISAGREEMENT: Gatehouse {verdict}, {problem}\n  reproduce: GATEHOUSE_FUZZ_VERDICT=1 {binary} {kept}; pngcheck/djpeg {kept}")
+shutil.rmtree(work)
+print(f"icon differential: {len(paths)} raster inputs, {accepted} accepted by Gatehouse, {disagreements} disagreements with pngcheck/djpeg")
+sys.exit(1 if disagreements else 0)
