@@ -9,14 +9,14 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     for scheme in ["Bearer", "Basic", "DPoP"] {
         guard let credential = AuthorizationHeader.credentials(header, scheme: scheme) else { continue }
         let bytes = Array(credential.utf8)
-        guard !bytes.isEmpty, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") }) else {
-            fatalError("promise broken: credential \(String(credential).debugDescription) has a separator or control byte")
+        guard isToken68(bytes) else {
+            fatalError("promise broken: credential \(String(credential).debugDescription) is not one token68")
         }
         // What follows "<scheme> ": optional spaces or tabs, the credential, optional spaces or tabs; nothing else.
         let rest = Array(header.utf8.dropFirst(scheme.utf8.count + 1))
         let trimmed = rest.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
         guard Array(trimmed) == bytes else { fatalError("promise broken: \(header.debugDescription) carried more than one credential") }
-        guard Array(header.utf8.prefix(scheme.utf8.count)).map(AuthorizationHeader.lowercase) == Array(scheme.lowercased().utf8) else {
+        guard Array(header.utf8.prefix(scheme.utf8.count)).map({ (65...90).contains($0) ? $0 + 32 : $0 }) == Array(scheme.lowercased().utf8) else {
             fatalError("promise broken: scheme of \(header.debugDescription) is not \(scheme)")
         }
     }
@@ -27,4 +27,12 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         fatalError("promise broken: media type \(media.debugDescription)")
     }
     return 0
+}
+
+/// RFC 9110 §11.2, written out: one or more of ALPHA DIGIT - . _ ~ + /, then any number of "=".
+private func isToken68(_ bytes: [UInt8]) -> Bool {
+    let body = bytes.prefix { $0 != UInt8(ascii: "=") }
+    let padding = bytes.dropFirst(body.count)
+    let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/".utf8)
+    return !body.isEmpty && body.allSatisfy(alphabet.contains) && padding.allSatisfy { $0 == UInt8(ascii: "=") }
 }

@@ -14,7 +14,8 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     if case .success(let decided) = ClientMetadataDocument.read(data, url: url) {
         guard count <= ClientMetadataDocument.maximumSize,
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              object["client_id"] as? String == url, object["client_secret"] == nil, object["client_secret_expires_at"] == nil
+              (object["client_id"] as? String).map({ Array($0.utf8) == Array(url.utf8) }) == true,
+              object["client_secret"] == nil, object["client_secret_expires_at"] == nil
         else { fatalError("promise broken: accepted a document that is not this app's, or has a secret") }
         guard decided.authMethod == "none", !decided.confidential, decided.registration.allowPKCE else {
             fatalError("promise broken: a document's app is not a public client")
@@ -38,7 +39,9 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         for segment in segments where [".", ".."].contains(segment.removingPercentEncoding ?? String(segment)) {
             fatalError("promise broken: \(text.debugDescription) has a dot segment")
         }
-        guard ClientID(validating: text)?.rawValue == text else { fatalError("promise broken: ClientID changed \(text.debugDescription)") }
+        guard let id = ClientID(validating: text), Array(id.rawValue.utf8) == Array(text.utf8) else {
+            fatalError("promise broken: ClientID changed \(text.debugDescription)")
+        }
     }
     return 0
 }

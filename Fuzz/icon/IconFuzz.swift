@@ -10,10 +10,12 @@ import OAuthCore
 /// (escapes decoded); an accepted PNG or JPEG starts with its signature and is 32 × 32. With
 /// GATEHOUSE_FUZZ_VERDICT set, each input's verdict is printed for Fuzz/icon/differential.py, which
 /// compares accepted PNGs and JPEGs with pngcheck and djpeg.
+private let printsVerdicts = ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ_VERDICT"] != nil
+
 func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let data = Data(UnsafeBufferPointer(start: start, count: count))
     let result = Icon.validate(data)
-    if ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ_VERDICT"] != nil {
+    if printsVerdicts {
         // On standard error, unbuffered, so that it follows libFuzzer's "Running: <file>" line.
         let verdict = switch result {
         case .success(let icon): "verdict: accepted \(icon.format.rawValue)\n"
@@ -24,9 +26,14 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     guard case .success(let icon) = result else { return 0 }
     switch icon.format {
     case .png:
-        guard data.prefix(8).elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else { fatalError("promise broken: PNG without signature") }
+        // The size, read here from IHDR; the rest of the structure is pngcheck's to judge (differential.py).
+        let bytes = [UInt8](data)
+        guard bytes.count > 24, bytes[12...15].elementsEqual("IHDR".utf8),
+              bytes[16...19].elementsEqual([0, 0, 0, 32]), bytes[20...23].elementsEqual([0, 0, 0, 32])
+        else { fatalError("promise broken: an accepted PNG is not 32 × 32") }
     case .jpeg:
-        guard data.prefix(3).elementsEqual([0xFF, 0xD8, 0xFF]) else { fatalError("promise broken: JPEG without SOI") }
+        // The size, read here from the first start-of-frame a plain marker walk finds.
+        guard jpegSize([UInt8](data)) == [32, 32] else { fatalError("promise broken: an accepted JPEG is not 32 × 32") }
     case .svg:
         let oracle = SVGOracle()
         let parser = XMLParser(data: data)
@@ -43,16 +50,15 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
 /// Checks every element and attribute against the allowlist and every reference against the icon itself.
 private final class SVGOracle: NSObject, XMLParserDelegate {
     var problem: String?
-    private var inStyle = false
-    /// A style sheet's text, whole (comments and CDATA sections split it into several pieces).
-    private var sheet = ""
+    /// Per open element, its own text (a browser joins a style element's text nodes, across children,
+    /// comments and CDATA sections), so each is checked whole when it ends.
+    private var texts: [String] = []
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
         let name = elementName.lowercased()
         if !Icon.allowedSVGElements.contains(name) { problem = problem ?? "element <\(name)>" }
-        inStyle = name == "style"
-        sheet = ""
+        texts.append("")
         for (attribute, value) in attributes {
             let key = attribute.lowercased()
             if !Icon.allowedSVGAttributes.contains(key) { problem = problem ?? "attribute \(key)" }
@@ -60,21 +66,24 @@ private final class SVGOracle: NSObject, XMLParserDelegate {
                 if !value.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("#") { problem = problem ?? "href \(value)" }
             }
             if let reference = outsideReference(value) { problem = problem ?? "\(key)=\(reference)" }
+            let namespaces = ["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"]
+            if key.hasPrefix("xmlns"), !namespaces.contains(where: { Array($0.utf8) == Array(value.utf8) }) {
+                problem = problem ?? "namespace \(value)"
+            }
         }
     }
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
-        if inStyle, let reference = outsideReference(sheet) { problem = problem ?? "style \(reference)" }
-        inStyle = false
-        sheet = ""
+        if let text = texts.popLast(), let reference = outsideReference(text) { problem = problem ?? "text \(reference)" }
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if inStyle { sheet += string }
+        if texts.isEmpty { texts.append("") }
+        texts[texts.count - 1] += string
     }
 
     func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        if inStyle { sheet += String(decoding: CDATABlock, as: UTF8.self) }
+        self.parser(parser, foundCharacters: String(decoding: CDATABlock, as: UTF8.self))
     }
 
     /// A CSS reference that leaves the icon: `url(` not followed by `#`, `@import`, `image-set(`,
@@ -104,7 +113,8 @@ private final class SVGOracle: NSObject, XMLParserDelegate {
         }
         for candidate in [uncommented, decoded.lowercased()] {
             let plain = String(candidate.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != "\"" && $0 != "'" }.map(Character.init))
-            if plain.contains("@import") || plain.contains("image-set(") || plain.contains("javascript:") { return plain }
+            let fetching = ["@import", "image-set(", "image(", "cross-fade(", "element(", "paint(", "src(", "expression(", "javascript:"]
+            if fetching.contains(where: plain.contains) { return plain }
             var rest = plain[...]
             while let found = rest.range(of: "url(") {
                 rest = rest[found.upperBound...]
@@ -113,4 +123,18 @@ private final class SVGOracle: NSObject, XMLParserDelegate {
         }
         return nil
     }
+}
+
+/// Width and height from the first SOFn segment, walking the marker segments from SOI.
+private func jpegSize(_ bytes: [UInt8]) -> [Int]? {
+    var at = 2
+    while at + 9 < bytes.count {
+        guard bytes[at] == 0xFF else { return nil }
+        let marker = bytes[at + 1]
+        if marker == 0xFF { at += 1; continue }
+        let length = Int(bytes[at + 2]) * 256 + Int(bytes[at + 3])
+        if [0xC0, 0xC1, 0xC2].contains(marker) { return [Int(bytes[at + 7]) * 256 + Int(bytes[at + 8]), Int(bytes[at + 5]) * 256 + Int(bytes[at + 6])] }
+        at += 2 + length
+    }
+    return nil
 }

@@ -1,9 +1,11 @@
+import CLibFuzzer
 import HTTPParsing
 
 /// The multipart/form-data reader (RFC 7578). The input's first line (up to 70 bytes) is the boundary,
 /// the rest the body. Promises: each part's content lies inside the body, right after a blank line and
-/// right before CRLF--boundary, and holds no delimiter; never more parts than allowed; and parse →
-/// serialize → parse gives the same parts.
+/// right before CRLF--boundary, and holds no delimiter; parts are in order and do not overlap; never
+/// more parts than allowed; the parse allocates at most 64 bytes per input byte (plus 64 KiB); and
+/// parse → serialize → parse gives the same parts.
 func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: start, count: count))
     guard let newline = input.prefix(71).firstIndex(of: 0x0A), newline > 0 else { return 0 }
@@ -12,20 +14,28 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let body = Array(input[(newline + 1)...])
     let maximumParts = 16
     let parts: [MultipartBody.Part]
+    gatehouse_count_allocations(1)
     do {
         parts = try body.withUnsafeBytes { try MultipartBody.parse($0, boundary: boundary, maximumParts: maximumParts) }
     } catch {
+        gatehouse_count_allocations(0)
         return 0
     }
+    let allocated = gatehouse_allocated_bytes()
+    gatehouse_count_allocations(0)
+    guard allocated <= 64 * body.count + 65_536 else { fatalError("promise broken: \(body.count) bytes allocated \(allocated)") }
+    for (earlier, later) in zip(parts, parts.dropFirst()) where earlier.content.upperBound + delimiter(boundary).count > later.content.lowerBound {
+        fatalError("promise broken: parts out of order or overlapping (\(earlier.content), \(later.content))")
+    }
     guard parts.count <= maximumParts else { fatalError("promise broken: \(parts.count) parts") }
-    let delimiter = Array("\r\n--\(boundary)".utf8)
+    let separator = delimiter(boundary)
     for part in parts {
         let range = part.content
-        guard range.lowerBound >= 4, range.upperBound + delimiter.count <= body.count,
+        guard range.lowerBound >= 4, range.upperBound + separator.count <= body.count,
               Array(body[(range.lowerBound - 4)..<range.lowerBound]) == Array("\r\n\r\n".utf8),
-              Array(body[range.upperBound..<(range.upperBound + delimiter.count)]) == delimiter
+              Array(body[range.upperBound..<(range.upperBound + separator.count)]) == separator
         else { fatalError("promise broken: part \(part.name.debugDescription) at \(range) is not between its boundaries") }
-        if contains(body[range], delimiter) { fatalError("promise broken: a part's content holds the delimiter") }
+        if contains(body[range], separator) { fatalError("promise broken: a part's content holds the delimiter") }
     }
     // Serialize what was read and read it again.
     var serialized: [UInt8] = []
@@ -61,3 +71,5 @@ private func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool 
     }
     return false
 }
+
+private func delimiter(_ boundary: String) -> [UInt8] { Array("\r\n--\(boundary)".utf8) }

@@ -167,3 +167,42 @@ def test_authlib_finds_the_server_from_the_api_and_binds_its_token_with_resource
         raise AssertionError("a resource that was not granted gave a token")
     except OAuthError as error:
         assert error.error == "invalid_target"
+
+
+def test_authlib_gets_a_token_for_each_resource_granted_and_narrows_on_refresh(server):
+    """RFC 8707 with both of the portal's resources granted at once: the code exchange asks for the API
+    only, a refresh for /mcp only, another for both; each token's `aud` is what was asked, each resource
+    refuses the other's token (401 with its challenge), and an unknown resource is `invalid_target`."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from authlib.integrations.base_client.errors import OAuthError
+
+    meta = discovery(server)
+    api, mcp = server.base_url + "/api/2.0", server.base_url + "/mcp"
+    session = signed_in_session(server)
+    app = register_app(server, session, [REDIRECT], scopes=("files:read", "accounts.self:read", "openid"))
+    client = OAuth2Session(app["client_id"], app["client_secret"], scope="files:read accounts.self:read", redirect_uri=REDIRECT,
+                           code_challenge_method="S256")
+    verifier = secrets.token_urlsafe(48)
+    url, _ = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, resource=api)
+    url += "&" + urllib.parse.urlencode({"resource": mcp})  # RFC 8707 §2: the parameter may be repeated
+    location = follow_authorize(server, session, url)
+    token = client.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier, resource=api)
+    assert verify_with_pyjwt(server, token["access_token"], api, "ES256")["aud"] == api
+    for_mcp = client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"], resource=mcp)
+    assert verify_with_pyjwt(server, for_mcp["access_token"], mcp, "ES256")["aud"] == mcp
+    both = client.refresh_token(meta["token_endpoint"], refresh_token=for_mcp["refresh_token"])
+    assert sorted(verify_with_pyjwt(server, both["access_token"], api, "ES256")["aud"]) == sorted([api, mcp])
+
+    whoami = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    refused = requests.post(mcp, json=whoami, headers={**headers, "Authorization": "Bearer " + token["access_token"]})
+    assert refused.status_code == 401 and 'resource_metadata="' + server.base_url + '/.well-known/oauth-protected-resource/mcp"' in refused.headers["WWW-Authenticate"]
+    assert requests.post(mcp, json=whoami, headers={**headers, "Authorization": "Bearer " + for_mcp["access_token"]}).status_code == 200
+    refused = requests.get(api + "/people/@self", headers={"Authorization": "Bearer " + for_mcp["access_token"]})
+    assert refused.status_code == 401 and "resource_metadata=" in refused.headers["WWW-Authenticate"]
+    assert requests.get(api + "/people/@self", headers={"Authorization": "Bearer " + token["access_token"]}).status_code == 200
+    try:
+        client.refresh_token(meta["token_endpoint"], refresh_token=both["refresh_token"], resource="https://elsewhere.example/api")
+        raise AssertionError("an unknown resource gave a token")
+    except OAuthError as error:
+        assert error.error == "invalid_target"

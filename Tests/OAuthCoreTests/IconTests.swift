@@ -144,10 +144,20 @@ import Testing
         return Data(bytes)
     }
 
+    /// The test JPEG with a change made at its first DHT marker's offset.
+    static func jpeg(_ change: (inout [UInt8], Int) -> Void) -> Data {
+        var bytes = [UInt8](TestImages.jpeg(width: 32, height: 32))
+        let table = (0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC4 }!
+        change(&bytes, table)
+        return Data(bytes)
+    }
+
     @Test func wellFormedRasterIconsAreAccepted() throws {
         #expect(try Icon.validate(TestImages.png(width: 32, height: 32)).get().format == .png)
         #expect(try Icon.validate(TestImages.jpeg(width: 32, height: 32)).get().format == .jpeg)
         #expect(try Icon.validate(Self.png { $0[12] = 1 }).get().format == .png)  // Adam7 interlacing is a known method
+        // Bytes after EOI are ignored by libjpeg (cameras append data), so here too.
+        #expect(try Icon.validate(TestImages.jpeg(width: 32, height: 32) + Data("trailer".utf8)).get().format == .jpeg)
     }
 
     @Test(arguments: [
@@ -159,12 +169,22 @@ import Testing
         ("a PNG with bit depth 3", png { $0[8] = 3 }),
         ("a JPEG of headers only (no tables, no scan)", Data([0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x20, 0x00, 0x20, 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9])),
         ("a JPEG cut before EOI", Data(TestImages.jpeg(width: 32, height: 32).dropLast(2))),
-        ("a JPEG with a Huffman table of three 1-bit codes", {
-            var bytes = [UInt8](TestImages.jpeg(width: 32, height: 32))
-            let table = (0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC4 }!
-            bytes[table + 5] = 3
-            return Data(bytes)
+        // cjpeg's DC table 0 has codes of lengths 2, 3, 3, 3, 3, 3 (counts 0, 1, 5, …); the changes keep the total.
+        ("a JPEG with a Huffman table of three 1-bit codes", jpeg { $0[$1 + 5] = 3; $0[$1 + 6] = 0; $0[$1 + 7] = 3 }),
+        // libjpeg keeps the all-ones code free: four 3-bit and eight 4-bit codes fill the whole code space
+        // (Kraft sum 1), which a check of "fits" alone let through (found by the review of the harnesses).
+        ("a JPEG with a Huffman table that uses every code", jpeg { bytes, table in
+            bytes.replaceSubrange((table + 5)..<(table + 21), with: [0, 0, 4, 8] + [UInt8](repeating: 0, count: 12))
+        }),
+        ("a baseline JPEG with its scan twice", {
+            let bytes = [UInt8](TestImages.jpeg(width: 32, height: 32))
+            let scan = (0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA }!
+            return Data(bytes[..<(bytes.count - 2)] + bytes[scan..<(bytes.count - 2)] + [0xFF, 0xD9])
         }()),
+        ("a JPEG whose DC table holds a value above 15", jpeg { bytes, table in
+            // The first DHT is cjpeg's DC table 0; its first value follows the 16 counts.
+            bytes[table + 5 + 16] = 16
+        }),
     ] as [(String, Data)])
     func rasterFilesOtherReadersRefuseAreRefused(_ name: String, _ bytes: Data) {
         #expect(throws: IconProblem.unreadable, "\(name)") { try Icon.validate(bytes).get() }

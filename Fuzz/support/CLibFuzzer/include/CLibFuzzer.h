@@ -5,4 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*UserCb)(const uint8_t *Data, size_t Size));
+
+/// Starts (1) or stops (0) counting the bytes malloc hands out; starting resets the count.
+void gatehouse_count_allocations(int on);
+/// The bytes allocated since counting started.
+size_t gatehouse_allocated_bytes(void);
 #endif
