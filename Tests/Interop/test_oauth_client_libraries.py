@@ -185,7 +185,15 @@ def test_authlib_gets_a_token_for_each_resource_granted_and_narrows_on_refresh(s
     verifier = secrets.token_urlsafe(48)
     url, _ = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, resource=api)
     url += "&" + urllib.parse.urlencode({"resource": mcp})  # RFC 8707 §2: the parameter may be repeated
-    location = follow_authorize(server, session, url)
+    # The consent form carries both resource fields; posted back as a list (a dict would keep one).
+    import html
+    import re
+    page = session.get(url, allow_redirects=False)
+    fields = [(name, html.unescape(value)) for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)]
+    assert [value for name, value in fields if name == "resource"] == [api, mcp], fields
+    answer = session.post(server.base_url + "/oauth2/authorize", data=fields + [("consent", "allow")], allow_redirects=False)
+    assert answer.status_code == 302, answer.text[:300]
+    location = answer.headers["Location"]
     token = client.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier, resource=api)
     assert verify_with_pyjwt(server, token["access_token"], api, "ES256")["aud"] == api
     for_mcp = client.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"], resource=mcp)
