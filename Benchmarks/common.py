@@ -1,5 +1,7 @@
 """Helpers for the benchmarks: start a release build of Gatehouse on a scratch data folder."""
+import base64
 import json
+import re
 import os
 import socket
 import subprocess
@@ -59,6 +61,25 @@ class Gatehouse:
             request.add_header("Authorization", "Bearer " + token)
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"null")
+
+    def signed_in_browser(self):
+        """A requests session signed in as the owner through the sign-in page."""
+        import requests
+        browser = requests.Session()
+        page = browser.get(self.base + "/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        browser.post(self.base + "/login", data={"csrf_token": csrf, "email": OWNER[0], "password": OWNER[1]}, allow_redirects=False)
+        return browser
+
+    def register_app(self, token, redirect_uri, scopes):
+        """An app registered through the clients API (with a secret and PKCE allowed)."""
+        _, app = self.call("POST", "/api/2.0/clients", {
+            "name": "Bench", "website_url": "https://bench.example.com", "allow_pkce": True, "redirect_uris": [redirect_uri],
+            "allowed_origins": ["https://bench.example.com"], "scopes": list(scopes),
+            "policy_url": "https://bench.example.com/p", "terms_url": "https://bench.example.com/t",
+            "logo": "data:image/svg+xml;base64," + base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>').decode(),
+        }, token)
+        return app
 
     def portal_token(self):
         _, body = self.call("POST", "/api/2.0/authentication", {"userName": OWNER[0], "password": OWNER[1]})

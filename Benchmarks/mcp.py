@@ -22,10 +22,7 @@ REDIRECT = "http://127.0.0.1:9/cb"
 
 def mcp_token(server, portal):
     """The code flow with resource=<public>/mcp (RFC 8707) for an app registered by hand."""
-    browser = requests.Session()
-    page = browser.get(server.base + "/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    browser.post(server.base + "/login", data={"csrf_token": csrf, "email": OWNER[0], "password": OWNER[1]}, allow_redirects=False)
+    browser = server.signed_in_browser()
     registered = requests.post(server.base + "/oauth2/register", json={
         "redirect_uris": [REDIRECT], "client_name": "Bench MCP", "token_endpoint_auth_method": "none", "scope": "accounts.self:read"}).json()
     query = urllib.parse.urlencode({"response_type": "code", "client_id": registered["client_id"], "redirect_uri": REDIRECT,

@@ -35,16 +35,8 @@ def main():
     server = Gatehouse({"GATEHOUSE_OUTBOUND_ALLOW_PRIVATE": "1", "GATEHOUSE_OUTBOUND_CA_FILE": documents.ca_file})
     oauth_endpoints.SERVER_PID = server.process.pid
     try:
-        browser = requests.Session()
-        page = browser.get(server.base + "/login")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        browser.post(server.base + "/login", data={"csrf_token": csrf, "email": OWNER[0], "password": OWNER[1]}, allow_redirects=False)
-        _, app = server.call("POST", "/api/2.0/clients", {
-            "name": "Bench", "website_url": "https://bench.example.com", "allow_pkce": True, "redirect_uris": [REDIRECT],
-            "allowed_origins": ["https://bench.example.com"], "scopes": ["openid", "files:read"],
-            "policy_url": "https://bench.example.com/p", "terms_url": "https://bench.example.com/t",
-            "logo": "data:image/svg+xml;base64," + base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>').decode(),
-        }, server.portal_token())
+        browser = server.signed_in_browser()
+        app = server.register_app(server.portal_token(), REDIRECT, ["openid", "files:read"])
         cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
 
         def url(client_id, **extra):

@@ -82,17 +82,9 @@ def main():
     SERVER_PID = server.process.pid
     work = Path(tempfile.mkdtemp(prefix="gatehouse-wrk-"))
     try:
-        browser = requests.Session()
-        page = browser.get(server.base + "/login")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        browser.post(server.base + "/login", data={"csrf_token": csrf, "email": OWNER[0], "password": OWNER[1]}, allow_redirects=False)
+        browser = server.signed_in_browser()
         token = server.portal_token()
-        _, app = server.call("POST", "/api/2.0/clients", {
-            "name": "Bench", "website_url": "https://bench.example.com", "allow_pkce": True, "redirect_uris": [REDIRECT],
-            "allowed_origins": ["https://bench.example.com"], "scopes": ["openid", "files:read"],
-            "policy_url": "https://bench.example.com/p", "terms_url": "https://bench.example.com/t",
-            "logo": "data:image/svg+xml;base64," + base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>').decode(),
-        }, token)
+        app = server.register_app(token, REDIRECT, ["openid", "files:read"])
         query = urllib.parse.urlencode({"response_type": "code", "client_id": app["client_id"], "redirect_uri": REDIRECT,
                                         "scope": "openid files:read", "state": "s", "nonce": "n", "code_challenge": CHALLENGE,
                                         "code_challenge_method": "S256"})

@@ -88,14 +88,12 @@ private func highS(_ signature: Data) -> Data {
         0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
     ]
     guard signature.count == 64 else { return signature }
-    let s = [UInt8](signature.suffix(32))
-    var out = [UInt8](repeating: 0, count: 32)
+    // Schoolbook subtraction from the last byte up, as a fold (written apart from JWS.swift's on purpose).
     var borrow = 0
-    for index in stride(from: 31, through: 0, by: -1) {
-        var digit = Int(n[index]) - Int(s[index]) - borrow
-        borrow = digit < 0 ? 1 : 0
-        if digit < 0 { digit += 256 }
-        out[index] = UInt8(digit)
-    }
-    return signature.prefix(32) + Data(out)
+    let difference: [UInt8] = zip(n, signature.suffix(32)).reversed().map { pair in
+        let digit = Int(pair.0) - Int(pair.1) - borrow + 256
+        borrow = digit < 256 ? 1 : 0
+        return UInt8(digit & 0xFF)
+    }.reversed()
+    return signature.prefix(32) + Data(difference)
 }

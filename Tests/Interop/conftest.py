@@ -76,7 +76,8 @@ def running_gatehouse(prefix: str, **settings: str):
 @pytest.fixture(scope="session")
 def server():
     # Tests pace nothing: the budgets are set far above what any test sends, on any machine.
-    with running_gatehouse("gatehouse-interop-", GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000",
+    with running_gatehouse("gatehouse-interop-", GATEHOUSE_CLIENTS_PER_PERSON="1000", GATEHOUSE_CLIENTS_PER_PORTAL="2000",
+                           GATEHOUSE_CLIENTS_API_POSTS_PER_MINUTE="1000",
                            GATEHOUSE_CLIENTS_API_CHANGES_PER_MINUTE="1000", GATEHOUSE_CLIENTS_API_READS_PER_MINUTE="100000") as running:
         yield running
 

@@ -109,6 +109,9 @@ def test_phone_sized_registration_form(server, browser, screenshots):
     browser.set_window_size(390, 844)
     sign_in(browser, server)
     browser.get(server.base_url + "/developer-tools/oauth/new")
+    # Measured once the window has its phone size and the page is laid out (a resize can lag on a busy machine).
+    WebDriverWait(browser, 10).until(lambda b: b.execute_script(
+        "return document.readyState === 'complete' && window.innerWidth <= 390 && !!document.querySelector('form')"))
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390 + 1, f"the form overflows a phone screen ({width}px)"
     shot(browser, screenshots, "11-registration-form-phone")
