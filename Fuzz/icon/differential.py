@@ -104,9 +104,13 @@ for path in paths:
         said = (check.stdout + check.stderr).decode(errors="replace")
         # The compressed pixels are not inflated by Gatehouse (it never decodes an icon): pngcheck's
         # complaints about them alone are not structure. Everything else must agree.
-        complaints = [line for line in said.splitlines() if line.strip() and not line.startswith("OK:") and not line.startswith("ERROR:")]
-        structural = [line for line in complaints if not re.search(r"zlib|inflate|compressed|IDAT.*(data|length)", line)]
-        if (check.returncode != 0 and structural) or (check.returncode == 0 and "(32x32," not in said) or (not complaints and check.returncode != 0):
+        # Its summary lines (OK:, WARN:, ERROR:) aside, each line is one complaint; those about the
+        # inflated pixels (zlib errors, row-filter types, the amount of data) are not structure.
+        complaints = [line for line in said.splitlines() if line.strip() and not re.match(r"(OK|WARN|ERROR):", line)]
+        pixels = r"zlib|inflate|compress|row-filter|IDAT.*(data|length|stream)|too (much|little) image data"
+        structural = [line for line in complaints if not re.search(pixels, line)]
+        summary = [line for line in said.splitlines() if re.match(r"(OK|WARN):", line)]
+        if structural or (summary and "(32x32," not in summary[0]) or (check.returncode != 0 and not complaints):
             problem = "pngcheck: " + said.strip()[:300]
     elif verdict == "accepted jpeg":
         decoded = subprocess.run(["djpeg", "-pnm", path], capture_output=True)
