@@ -112,13 +112,15 @@ private final class SVGOracle: NSObject, XMLParserDelegate {
             uncommented.removeSubrange(open.lowerBound..<close)
         }
         for candidate in [uncommented, decoded.lowercased()] {
-            let plain = String(candidate.unicodeScalars.filter { !$0.properties.isWhitespace && $0 != "\"" && $0 != "'" }.map(Character.init))
+            // White space dropped, quotes kept: a quote ends an identifier (`@impo"rt …"` is no @import).
+            let plain = String(candidate.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
             let fetching = ["@import", "image-set(", "image(", "cross-fade(", "element(", "paint(", "src(", "expression(", "javascript:"]
             if fetching.contains(where: plain.contains) { return plain }
             var rest = plain[...]
             while let found = rest.range(of: "url(") {
                 rest = rest[found.upperBound...]
-                if !rest.hasPrefix("#") { return plain }
+                let target = rest.first == "\"" || rest.first == "'" ? rest.dropFirst() : rest
+                if !target.hasPrefix("#") { return plain }
             }
         }
         return nil
