@@ -119,8 +119,9 @@ private final class SVGOracle: NSObject, XMLParserDelegate {
             var rest = plain[...]
             while let found = rest.range(of: "url(") {
                 rest = rest[found.upperBound...]
-                let target = rest.first == "\"" || rest.first == "'" ? rest.dropFirst() : rest
-                if !target.hasPrefix("#") { return plain }
+                // Quotes open strings: url("") is this document, and url("" "…") is no value at all.
+                let target = rest.drop { $0 == "\"" || $0 == "'" }
+                if !target.hasPrefix("#"), !target.hasPrefix(")") { return plain }
             }
         }
         return nil
