@@ -124,22 +124,13 @@ import Testing
 /// first bytes though pngcheck or djpeg cannot read them, and an SVG processing instruction without
 /// data, on which FoundationXML crashed the process.
 @Suite struct IconFuzzFindingTests {
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
-        }
-        return crc ^ 0xFFFF_FFFF
-    }
-
     /// The test PNG with IHDR's data changed by `change` and its CRC made right again.
     static func png(header change: (inout [UInt8]) -> Void) -> Data {
         var bytes = [UInt8](TestImages.png(width: 32, height: 32))
         var header = Array(bytes[16..<29])
         change(&header)
         bytes.replaceSubrange(16..<29, with: header)
-        let crc = crc32(Array(bytes[12..<29]))
+        let crc = TestImages.crc32(Array(bytes[12..<29]))
         bytes.replaceSubrange(29..<33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
         return Data(bytes)
     }

@@ -71,7 +71,8 @@ public enum TestImages {
         [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
     }
 
-    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+    /// CRC-32 as PNG chunks carry it (the tests' own, apart from the reader under test).
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
             crc ^= UInt32(byte)

@@ -186,16 +186,23 @@ import Testing
         }
     }
 
+    /// An app for every scope, and /mcp tokens for the owner and for Bob (a user added here) with the scopes given.
+    static func ownerAndBob(_ client: any TestClientProtocol, _ scratch: ScratchDatabase, ownerScope: String, bobScope: String)
+        async throws -> (owner: String, bob: String)
+    {
+        let app = try await registerApp(client, scopes: everyScope)
+        _ = try await addPerson(scratch, email: "bob@example.com", role: .user)
+        var owner = Browser()
+        let ownerToken = try await mcpToken(client, browser: &owner, app: app, scope: ownerScope)
+        var bob = Browser()
+        _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")
+        return (ownerToken, try await mcpToken(client, browser: &bob, app: app, scope: bobScope))
+    }
+
     /// Two people calling at once with the same JSON-RPC ids each get their own answers.
     @Test func twoPeopleWithTheSameIDsGetTheirOwnAnswers() async throws {
         try await withTestApp { client, scratch in
-            let app = try await registerApp(client, scopes: Self.everyScope)
-            _ = try await addPerson(scratch, email: "bob@example.com", role: .user)
-            var owner = Browser()
-            let ownerToken = try await Self.mcpToken(client, browser: &owner, app: app, scope: "accounts.self:read")
-            var bob = Browser()
-            _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")
-            let bobToken = try await Self.mcpToken(client, browser: &bob, app: app, scope: "accounts.self:read")
+            let (ownerToken, bobToken) = try await Self.ownerAndBob(client, scratch, ownerScope: "accounts.self:read", bobScope: "accounts.self:read")
             let answers = try await withThrowingTaskGroup(of: (String, String).self) { group in
                 for round in 0..<20 {
                     for (who, token) in [("owner", ownerToken), ("bob", bobToken)] {
@@ -274,13 +281,8 @@ import Testing
     /// room's viewer cannot write in it.
     @Test func toolsKeepTheAPIsAccessRules() async throws {
         try await withTestApp { client, scratch in
-            let app = try await registerApp(client, scopes: Self.everyScope)
-            _ = try await addPerson(scratch, email: "bob@example.com", role: .user)
-            var owner = Browser()
-            let ownerToken = try await Self.mcpToken(client, browser: &owner, app: app, scope: "files:write rooms:write")
-            var bob = Browser()
-            _ = try await bob.signIn(client, email: "bob@example.com", password: "person-password-1")
-            let bobToken = try await Self.mcpToken(client, browser: &bob, app: app, scope: "files:write accounts.self:read")
+            let (ownerToken, bobToken) = try await Self.ownerAndBob(client, scratch, ownerScope: "files:write rooms:write",
+                                                                    bobScope: "files:write accounts.self:read")
             let bobID = try #require(try Self.object(try await Self.call(client, token: bobToken, "whoami").text)["id"] as? String)
             let home = try await Self.call(client, token: ownerToken, "list_folder")
             let folderID = try Self.id(home.text, listing: true)

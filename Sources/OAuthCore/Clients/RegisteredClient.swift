@@ -18,6 +18,11 @@ public struct ClientID: RawRepresentable, Hashable, Sendable, Codable, CustomStr
             return nil
         }
     }
+    /// `text` as a stored client_id compares: a metadata document's URL exactly, anything else
+    /// lowercased (ids given here are lowercase UUIDs). Unchecked: for filters and cursors.
+    public init(normalizing text: String) {
+        rawValue = text.hasPrefix("https://") ? text : text.lowercased()
+    }
     /// Whether this is the URL of a metadata document rather than an id given here.
     public var isDocumentURL: Bool { rawValue.hasPrefix("https://") }
     public var description: String { rawValue }

@@ -18,6 +18,17 @@ public enum ClientLimitReached: Error, Equatable, Sendable {
     case selfRegistered(Int)
 }
 
+extension ClientLimitReached {
+    /// The refusal told to an app that registers itself or is known by its metadata document (SPEC §6);
+    /// `whose` names such apps ("that registers itself", "it has not registered").
+    public func sentence(forAppsThat whose: String) -> String {
+        switch self {
+        case .selfRegistered(let n): "This portal has no room for another app \(whose) (at most \(n)); ask its admin."
+        case .portal(let n), .person(let n): "This portal has its maximum of \(n) apps; ask its admin."
+        }
+    }
+}
+
 /// Registration attempts per client address, counted in the database so that every process shares
 /// the count (SPEC §6: dynamic registration and metadata fetches are rate-limited per address).
 public protocol RegistrationThrottle: Sendable {
@@ -49,6 +60,15 @@ public struct ClientAuditFilter: Sendable {
         self.action = action
         self.since = since
         self.until = until
+    }
+}
+
+extension ClientStore {
+    /// The app a path of the clients API or Developer Tools names (SPEC §6 `id`: a UUID in any case);
+    /// `nil` for anything else, without asking the store.
+    public func find(managedID text: String) async throws -> RegisteredClient? {
+        guard UUID(uuidString: text) != nil else { return nil }
+        return try await find(id: text.lowercased())
     }
 }
 

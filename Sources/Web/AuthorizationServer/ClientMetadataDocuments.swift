@@ -78,11 +78,7 @@ public final class ClientMetadataDocuments: Sendable {
         do {
             try await store.create(client, logo: logo, limits: limits)
         } catch let reached as ClientLimitReached {
-            let message = switch reached {
-            case .selfRegistered(let n): "This portal has no room for another app it has not registered (at most \(n)); ask its admin."
-            case .portal(let n), .person(let n): "This portal has its maximum of \(n) apps; ask its admin."
-            }
-            throw OAuthError("unauthorized_client", message)
+            throw OAuthError("unauthorized_client", reached.sentence(forAppsThat: "it has not registered"))
         } catch {
             // Another request (or process) made the row at the same moment: theirs stands.
             guard try await store.find(client.clientID) != nil else { throw error }

@@ -139,11 +139,7 @@ struct DynamicRegistrationEndpoint {
         do {
             try await store.create(client, logo: registration.logo, limits: limits)
         } catch let reached as ClientLimitReached {
-            let message = switch reached {
-            case .selfRegistered(let n): "This portal has no room for another app that registers itself (at most \(n)); ask its admin."
-            case .portal(let n), .person(let n): "This portal has its maximum of \(n) apps; ask its admin."
-            }
-            throw OAuthError("invalid_client_metadata", message)
+            throw OAuthError("invalid_client_metadata", reached.sentence(forAppsThat: "that registers itself"))
         }
         return try noStoreJSON(DynamicRegistration.Response(
             client: client, secret: secret, registrationToken: registrationToken, registrationURI: Self.registrationURI(id, issuer: issuer),

@@ -23,7 +23,7 @@ struct ClientIcons {
     func addRoutes(to routes: RouteGroup) {
         routes.get("/clients/:client_id", .anyone) { _, context in
             let id = try context.parameters.require("client_id")
-            guard UUID(uuidString: id) != nil, let client = try await store.find(id: id.lowercased()),
+            guard let client = try await store.find(managedID: id),
                   let icon = try await store.logo(client.clientID) else {
                 throw AppError.notFound
             }

@@ -42,7 +42,7 @@ struct ClientManagement: Sendable {
 
     /// The app if `person` may manage it; 404 otherwise, so that nobody learns which ids exist.
     func manageable(_ rawID: String, by person: Person) async throws -> RegisteredClient {
-        guard UUID(uuidString: rawID) != nil, let client = try await store.find(id: rawID.lowercased()),
+        guard let client = try await store.find(managedID: rawID),
               Self.mayManage(client, person)
         else { throw AppError.notFound }
         return client

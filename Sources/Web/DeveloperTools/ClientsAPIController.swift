@@ -148,8 +148,7 @@ struct ClientsAPIController {
     /// by the API and the admin page; 400 naming the parameter at fault.
     static func auditFilter(_ query: FlatDictionary<Substring, Substring>) throws -> (filter: ClientAuditFilter, limit: Int) {
         var filter = ClientAuditFilter()
-        // A metadata document's client_id is a URL, kept exactly; the others are lowercase UUIDs.
-        filter.clientID = query["client_id"].flatMap { $0.isEmpty ? nil : ClientID(rawValue: $0.hasPrefix("https://") ? String($0) : String($0).lowercased()) }
+        filter.clientID = query["client_id"].flatMap { $0.isEmpty ? nil : ClientID(normalizing: String($0)) }
         filter.actorID = query["actor_id"].flatMap { $0.isEmpty ? nil : String($0) }
         if let action = query["action"], !action.isEmpty {
             guard let parsed = ClientAuditAction(rawValue: String(action)) else {
@@ -193,8 +192,7 @@ struct ClientsAPIController {
                 guard let text = query["last_created_on"].map(String.init), let createdOn = Self.parseDate(text) else {
                     throw AppError.badRequest("last_client_id needs last_created_on as an ISO-8601 date.")
                 }
-                // A metadata document's client_id is a URL, kept exactly; the others are lowercase UUIDs.
-                cursor = ClientPageCursor(createdOn: createdOn, clientID: ClientID(rawValue: lastID.hasPrefix("https://") ? lastID : lastID.lowercased()))
+                cursor = ClientPageCursor(createdOn: createdOn, clientID: ClientID(normalizing: lastID))
             }
             let page = try await management.list(for: person, after: cursor, limit: limit)
             let last = page.count == limit ? page.last : nil
@@ -248,7 +246,7 @@ struct ClientsAPIController {
         }
         routes.get("/clients/:client_id/public/info", .api(oauth: nil, budget: .clientsRead)) { _, context in
             let id = try context.parameters.require("client_id")
-            guard UUID(uuidString: id) != nil, let client = try await management.store.find(id: id.lowercased()),
+            guard let client = try await management.store.find(managedID: id),
                   client.enabled
             else { throw AppError.notFound }
             return try JSONResponse.make(PublicInfo(
