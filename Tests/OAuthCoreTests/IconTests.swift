@@ -176,6 +176,18 @@ import Testing
             // The first DHT is cjpeg's DC table 0; its first value follows the 16 counts.
             bytes[table + 5 + 16] = 16
         }),
+        // libjpeg supplies the standard Huffman tables to sequential frames only (the differential's).
+        ("a progressive JPEG whose DC scan names a table never defined", Data([
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x04, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0xFF, 0xDB, 0x00, 0x43,
+            0x00, 0x03, 0x02, 0x02, 0x03, 0x02, 0x02, 0x03, 0x03, 0x03, 0x03, 0x04, 0x03, 0x03, 0x04, 0x05, 0x08, 0x05, 0x05, 0x04, 0x04, 0x05, 0x0A, 0x07,
+            0x07, 0x06, 0x08, 0xB5, 0x0A, 0x0C, 0x0C, 0x0B, 0x0A, 0x0B, 0x0B, 0x0D, 0x0E, 0x12, 0x10, 0x0D, 0x0E, 0x11, 0x0E, 0x0B, 0x0B, 0x10, 0x16, 0x10,
+            0x11, 0x13, 0x14, 0x15, 0x15, 0x6F, 0x6E, 0x0F, 0x17, 0x09, 0x2A, 0x2F, 0x18, 0x12, 0x14, 0x15, 0x14, 0xFF, 0xDB, 0x00, 0x43, 0x01, 0x03, 0x04,
+            0x04, 0x05, 0x04, 0x05, 0x09, 0x05, 0x05, 0x09, 0x14, 0x0D, 0x0B, 0x0D, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14,
+            0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14,
+            0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0x14, 0xFF, 0xC2, 0x00, 0x11, 0x08, 0x00, 0x20, 0x00, 0x20, 0x03,
+            0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xFF, 0xDA, 0x00, 0x0C, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0xBF, 0x31, 0x3F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xD9,
+        ])),
     ] as [(String, Data)])
     func rasterFilesOtherReadersRefuseAreRefused(_ name: String, _ bytes: Data) {
         #expect(throws: IconProblem.unreadable, "\(name)") { try Icon.validate(bytes).get() }
@@ -188,5 +200,45 @@ import Testing
         #expect(throws: IconProblem.svgUnsafe("a processing instruction")) { try Icon.validate(stylesheet).get() }
         let declared = Data(#"<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"/>"#.utf8)
         #expect(throws: Never.self) { try Icon.validate(declared).get() }
+    }
+
+    /// Documents libxml2 recovers from, so that FoundationXML's `parse()` returned true for them, but
+    /// that are not well-formed XML (a browser shows an error instead): the first is the fuzzer's.
+    static let recoveredSVGs: [(String, String)] = [
+        ("the fuzzer's input", ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><defs><linearGradient id="g"><stop offset=wBox="02   3303"><rect style="fill:u\   3303"><rect style="fill:u\73l(https://evil.exlm/ppe)a"/></svgd"/></linw offset="0" stop-color="red"/></linearGr`dient></defs><rect width="3============s=&"url(""""""""""""""""""""""""""#t""ample/p)"/></svgd"/></linp offset="0" 32">&x;sdient></=&http://wdefww.w3s>.or"##),
+        ("unquoted attribute value", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width=32 height="32"/></svg>"#),
+        ("stray ampersand", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><text>a & b</text></svg>"#),
+        ("less-than in a value", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect id="a<b"/></svg>"#),
+        ("attribute given twice", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect fill="red" fill="blue"/></svg>"#),
+        ("undeclared prefix", ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><use xlink:href="#a"/></svg>"##),
+        ("content after the root", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"></svg><rect/>"#),
+        ("end tag of another name", #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><g></gg></svg>"#),
+    ]
+
+    @Test(arguments: recoveredSVGs)
+    func svgThatIsNotWellFormedIsRefused(_ name: String, _ svg: String) {
+        #expect(throws: IconProblem.svgMalformed, "\(name)") { try Icon.validate(Data(svg.utf8)).get() }
+    }
+
+    /// An error libxml2 raises while it detects the encoding (three zero bytes read as UCS-4): stopping
+    /// the parse from the error handler there made libxml2 read freed input and crash the process.
+    @Test func anErrorWhileTheEncodingIsDetectedIsRefusedWithoutCrashing() {
+        let bytes = Data([0, 0, 0] + Array("<svg \ntt=".utf8))
+        #expect(throws: IconProblem.svgMalformed) { try Icon.validate(bytes).get() }
+        let wide = Data([0, 0, 0] + Array(#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"/>"#.utf8))
+        #expect(throws: IconProblem.self) { try Icon.validate(wide).get() }
+    }
+
+    /// What the fuzzer's own SVG oracle once took for an outside reference (4e91fec, fcadc3b) or a
+    /// script: a quote inside an at-keyword ends it (`@impo` is an unknown at-rule, then a string),
+    /// strings inside `url(` give it no value, and `<script>` in a CDATA section is text. All harmless,
+    /// and accepted.
+    @Test func whatTheOracleMistookIsAccepted() {
+        let text = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style><![CDATA[/* <script>alert(1)</script> */]]></style></svg>"#
+        #expect(throws: Never.self) { try Icon.validate(Data(text.utf8)).get() }
+        let keyword = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>a{--a:"/*"}@impo"rt https://evil.example/x.css";b{--b:"*/"}</style></svg>"#
+        #expect(throws: Never.self) { try Icon.validate(Data(keyword.utf8)).get() }
+        let strings = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" fill="url(&quot;&quot;&quot;#t&quot;)"/></svg>"##
+        #expect(throws: Never.self) { try Icon.validate(Data(strings.utf8)).get() }
     }
 }

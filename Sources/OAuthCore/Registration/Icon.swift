@@ -190,9 +190,9 @@ enum SVGSafety {
         parser.delegate = inspector
         parser.shouldResolveExternalEntities = false
         parser.shouldProcessNamespaces = false
-        let wellFormed = parser.parse()
+        let parsed = parser.parse()
         if let found = inspector.problem { return found }
-        guard wellFormed, inspector.sawRoot, inspector.balanced else { return .svgMalformed }
+        guard parsed, !inspector.sawError, parser.parserError == nil, inspector.sawRoot, inspector.balanced else { return .svgMalformed }
         return inspector.isSquare ? nil : .svgNotSquare
     }
 
@@ -378,8 +378,22 @@ enum SVGSafety {
             if target.lowercased() == "xml-stylesheet" { fail(.svgUnsafe("an external stylesheet"), parser) }
         }
 
+        /// FoundationXML runs libxml2 in recovery mode (`XML_PARSE_RECOVER`), so `parse()` returns true for
+        /// much that is not well-formed XML (an unquoted attribute value, a stray `&`): only this callback
+        /// tells. A browser refuses such a document (XML 1.0 §1.2: a fatal error ends normal processing),
+        /// so an icon with any error is malformed, and nothing the recovering parser guessed is checked
+        /// further (found by Fuzz/icon). The parse is not aborted here: libxml2 2.9's push parser reads
+        /// the input it has just freed when stopped from its error handler (a crash Fuzz/icon found on
+        /// `\0\0\0<svg` within seconds), so it runs to the end and the flag decides.
+        private(set) var sawError = false
+
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+            sawError = true
+        }
+
         private func fail(_ found: IconProblem, _ parser: XMLParser) {
-            if problem == nil { problem = found }
+            // After an error, what the parser reports is its guess: the icon is malformed, nothing else.
+            if problem == nil, !sawError { problem = found }
             parser.abortParsing()
         }
 

@@ -91,8 +91,11 @@ enum JPEGStructure {
         var components: [(id: UInt8, table: UInt8)] = []
         var progressive = false
         var quantization = Set<UInt8>()
-        // Huffman tables defined, as class << 4 | id; libjpeg supplies the standard tables 0 and 1 when missing.
-        var huffman: Set<UInt8> = [0x00, 0x01, 0x10, 0x11]
+        // Huffman tables defined, as class << 4 | id. libjpeg's sequential decoder supplies the standard
+        // tables 0 and 1 when missing (jdhuff.c, std_huff_tables); its progressive one does not (jdphuff.c:
+        // "Huffman table 0x00 was not defined"; found by Fuzz/icon/differential.py).
+        var huffman = Set<UInt8>()
+        let standardHuffman: Set<UInt8> = [0x00, 0x01, 0x10, 0x11]
         var scans = 0
         var scanned = Set<UInt8>()
         while index + 2 <= bytes.count {
@@ -165,10 +168,11 @@ enum JPEGStructure {
                 }
                 // The Huffman tables each component names must be defined (DC unless an AC-only scan,
                 // AC unless a DC-only one).
+                let available = progressive ? huffman : huffman.union(standardHuffman)
                 for component in 0..<count {
                     let tables = segment[2 + 2 * component]
                     let needsDC = !progressive || (start == 0 && high == 0), needsAC = !progressive || start > 0
-                    guard !needsDC || huffman.contains(tables >> 4), !needsAC || huffman.contains(0x10 | tables & 0x0F) else { return false }
+                    guard !needsDC || available.contains(tables >> 4), !needsAC || available.contains(0x10 | tables & 0x0F) else { return false }
                 }
                 scans += 1
                 // Entropy-coded data: to the next marker that is neither a stuffed zero nor a restart.
