@@ -9,7 +9,7 @@ import OAuthCore
 /// DOCTYPE, no script or event handler, every href pointing inside the icon and every CSS url(…) too
 /// (escapes decoded); an accepted PNG or JPEG starts with its signature and is 32 × 32. With
 /// GATEHOUSE_FUZZ_VERDICT set, each input's verdict is printed for Fuzz/icon/differential.py, which
-/// compares accepted PNGs and JPEGs with pngcheck and djpeg.
+/// compares accepted PNGs and JPEGs with pngcheck and djpeg, and holds accepted SVGs to expat.
 private let printsVerdicts = ProcessInfo.processInfo.environment["GATEHOUSE_FUZZ_VERDICT"] != nil
 
 func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
@@ -40,9 +40,20 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         parser.delegate = oracle
         parser.shouldResolveExternalEntities = false
         // parse() alone is not enough: FoundationXML's libxml2 recovers from errors and still returns true.
-        guard parser.parse(), parser.parserError == nil else { fatalError("promise broken: an accepted SVG is not well-formed XML") }
+        guard parser.parse(), oracle.errors.isEmpty else {
+            fatalError("promise broken: an accepted SVG is not well-formed XML (libxml2 codes \(oracle.errors))")
+        }
         if let problem = oracle.problem { fatalError("promise broken: accepted SVG has \(problem)") }
+        // The raw text is what libxml2 read only if it read UTF-8: no NUL (UTF-16 or UCS-4 detected) and
+        // no other encoding declared.
+        if data.contains(0) { fatalError("promise broken: an accepted SVG has a NUL byte") }
         let lower = String(decoding: data, as: UTF8.self).lowercased()
+        if lower.hasPrefix("<?xml") || lower.hasPrefix("\u{FEFF}<?xml"), let close = lower.range(of: "?>"),
+           let named = lower[..<close.lowerBound].range(of: "encoding") {
+            let value = lower[named.upperBound..<close.lowerBound].drop(while: { " \t\r\n=\"'".contains($0) })
+                .prefix(while: { !"\"' \t\r\n".contains($0) })
+            if value != "utf-8" && value != "utf8" { fatalError("promise broken: an accepted SVG declares the encoding \(value)") }
+        }
         // Script elements are the allowlist's (above); "<script" in text or CDATA is only text.
         if lower.contains("<!doctype") || lower.contains("<!entity") { fatalError("promise broken: DOCTYPE or entity") }
     }
@@ -52,6 +63,19 @@ func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
 /// Checks every element and attribute against the allowlist and every reference against the icon itself.
 private final class SVGOracle: NSObject, XMLParserDelegate {
     var problem: String?
+    /// libxml2's codes for what it reported, but for its warnings about values (libxml/xmlerror.h:
+    /// XML_WAR_UNKNOWN_VERSION 97, XML_WAR_LANG_VALUE 98, XML_WAR_SPACE_VALUE 102), which browsers render.
+    var errors: [Int] = []
+
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+        let code = (parseError as NSError).code
+        if ![97, 98, 102].contains(code) { errors.append(code) }
+    }
+
+    /// The XML declaration is no processing instruction to the parser; any other is one an icon must not hold.
+    func parser(_ parser: XMLParser, foundProcessingInstructionWithTarget target: String, data: String?) {
+        problem = problem ?? "processing instruction <?\(target)"
+    }
     /// Per open element, its own text (a browser joins a style element's text nodes, across children,
     /// comments and CDATA sections), so each is checked whole when it ends.
     private var texts: [String] = []

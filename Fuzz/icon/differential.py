@@ -63,7 +63,7 @@ def mutant(data, text=False):
 
 rng = random.Random(int(os.environ.get("DIFFERENTIAL_SEED", "18")))
 inputs = list(seeds) + list(svgs)
-for _ in range(3000):
+for _ in range(3000 if seeds else 0):
     data = mutant(rng.choice(seeds))
     if data.startswith(PNG):
         inputs.append(data)
@@ -135,12 +135,21 @@ for path in paths:
         if decoded.returncode == 1 or not header or header.groups() != (b"32", b"32"):
             problem = "djpeg: " + decoded.stderr.decode(errors="replace").strip()[:300]
     elif verdict == "accepted svg":
-        # Namespace-aware, as a browser parses image/svg+xml (an undeclared prefix is an error there).
+        # Namespace-aware, as a browser parses image/svg+xml (an undeclared prefix is an error there), and
+        # with its own eye on what the icon must not hold at all: a DOCTYPE, an entity, a processing
+        # instruction (the XML declaration is none to expat).
         parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+        held = []
+        parser.StartDoctypeDeclHandler = lambda *args: held.append("a DOCTYPE")
+        parser.EntityDeclHandler = lambda *args: held.append("an entity declaration")
+        parser.ProcessingInstructionHandler = lambda target, data: held.append(f"the processing instruction {target}")
         try:
             parser.Parse(open(path, "rb").read(), True)
-        except xml.parsers.expat.ExpatError as error:
-            problem = f"expat: not well-formed ({error})"
+            if held:
+                problem = "expat: " + held[0]
+        except (xml.parsers.expat.ExpatError, ValueError, LookupError) as error:
+            # ValueError, LookupError: an encoding expat cannot read (UTF-7, EBCDIC), which Gatehouse must refuse.
+            problem = f"expat: not well-formed ({type(error).__name__}: {error})"
     if problem:
         disagreements += 1
         os.makedirs(findings, exist_ok=True)
