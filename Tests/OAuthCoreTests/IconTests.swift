@@ -238,6 +238,30 @@ import Testing
         #expect(throws: IconProblem.svgMalformed) { try Icon.validate(doctype).get() }
     }
 
+    /// A combining character right after markup fuses with it into one grapheme cluster, which
+    /// `String.contains` compares: `<?` U+200C was no `<?` to it, while libxml2 read a processing
+    /// instruction without data and FoundationXML crashed the process; `<!DOCTYPE` U+200C let DOCTYPEs
+    /// through (two of them crashed the process too). Found by an attack review; markup is now looked
+    /// for in bytes.
+    @Test(arguments: [
+        ("a processing instruction behind U+200C", "<?\u{200C}?>", IconProblem.svgUnsafe("a processing instruction")),
+        ("a processing instruction behind U+1DC0", "<?\u{1DC0}?>", IconProblem.svgUnsafe("a processing instruction")),
+        ("an ATTLIST behind U+200C", "", IconProblem.svgUnsafe("a DOCTYPE or entity declaration")),
+    ])
+    func markupBehindACombiningCharacterIsRefused(_ name: String, _ inside: String, _ problem: IconProblem) {
+        let svg = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">"# + inside + "</svg>"
+        let document = name.hasPrefix("an ATTLIST") ? "<!DOCTYPE\u{200C}svg [<!ATTLIST svg a CDATA #IMPLIED>]>" + svg : svg
+        #expect(throws: problem, "\(name)") { try Icon.validate(Data(document.utf8)).get() }
+    }
+
+    @Test func doctypesBehindACombiningCharacterAreRefused() {
+        let svg = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"/>"#
+        for subset in ["<!NOTATION n SYSTEM \"x\">", "<!ELEMENT svg ANY>"] {
+            let document = Data(("<!DOCTYPE\u{200C}svg [" + subset + "]>" + svg).utf8)
+            #expect(throws: IconProblem.svgUnsafe("a DOCTYPE or entity declaration"), "\(subset)") { try Icon.validate(document).get() }
+        }
+    }
+
     /// A declared encoding other than UTF-8 would make libxml2 read another text too: UTF-7 spells a
     /// processing instruction `+ADw-?x?+AD4-`. UTF-8 may be declared, in either spelling and case.
     @Test func onlyUTF8MayBeDeclared() {

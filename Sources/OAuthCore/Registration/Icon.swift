@@ -174,25 +174,31 @@ enum JPEGHeader {
 /// (CSS Syntax §4.3.7), and no DOCTYPE or entities (billion laughs, XXE).
 enum SVGSafety {
     static func problem(in data: Data) -> IconProblem? {
-        guard let text = String(data: data, encoding: .utf8) else { return .notAnImage }
-        let lower = text.lowercased()
-        guard lower.contains("<svg") else { return .notAnImage }
-        // The checks on the text below hold only if libxml2 reads the same text: UTF-8. A NUL byte (no XML
-        // character, XML 1.0 §2.2) is how it detects UTF-16 or UCS-4 without a byte order mark, and a
-        // declared encoding switches it too (UTF-7 spells `<?` as `+ADw-?`), either hiding a processing
-        // instruction or DOCTYPE from this text (found by a review of the fuzzing).
+        guard String(data: data, encoding: .utf8) != nil else { return .notAnImage }
+        // Markup is looked for in the bytes, ASCII letters folded, never with String.contains: that compares
+        // grapheme clusters, and a combining character after `?` (`<?` U+200C) or in `<!DOCTYPE` U+200C hid
+        // from it what libxml2 reads as markup — and FoundationXML crashed the process on the processing
+        // instruction (found by an attack review of the fuzzing).
+        let folded = data.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        var rest = folded[...]
+        guard Self.find("<svg", in: rest) != nil else { return .notAnImage }
+        // The checks below hold only if libxml2 reads the same text: UTF-8. A NUL byte (no XML character,
+        // XML 1.0 §2.2) is how it detects UTF-16 or UCS-4 without a byte order mark, and a declared
+        // encoding switches it too (UTF-7 spells `<?` as `+ADw-?`), either hiding a processing instruction
+        // or DOCTYPE from this text (found by a review of the fuzzing).
         if data.contains(0) { return .svgMalformed }
-        if lower.contains("<!doctype") || lower.contains("<!entity") { return .svgUnsafe("a DOCTYPE or entity declaration") }
+        if Self.find("<!doctype", in: rest) != nil || Self.find("<!entity", in: rest) != nil {
+            return .svgUnsafe("a DOCTYPE or entity declaration")
+        }
         // No processing instruction but the XML declaration at the very start. Beyond that no icon needs
         // one (xml-stylesheet would load a style sheet), and FoundationXML on Linux crashes the process
         // on one without data (`<?x?>`: strlen of a null pointer; found by Fuzz/icon).
-        var rest = lower[...]
-        if rest.hasPrefix("\u{FEFF}") { rest = rest.dropFirst() }
-        if rest.hasPrefix("<?xml "), let end = rest.range(of: "?>") {
+        if rest.starts(with: [0xEF, 0xBB, 0xBF]) { rest = rest.dropFirst(3) }
+        if rest.starts(with: Array("<?xml ".utf8)), let end = Self.find("?>", in: rest) {
             if !declaresUTF8OrNothing(rest[..<end.lowerBound]) { return .svgUnsafe("an encoding other than UTF-8") }
             rest = rest[end.upperBound...]
         }
-        if rest.contains("<?") { return .svgUnsafe("a processing instruction") }
+        if Self.find("<?", in: rest) != nil { return .svgUnsafe("a processing instruction") }
         let parser = XMLParser(data: data)
         let inspector = Inspector()
         parser.delegate = inspector
@@ -204,13 +210,32 @@ enum SVGSafety {
         return inspector.isSquare ? nil : .svgNotSquare
     }
 
-    /// Whether an XML declaration (lowercased, without its `?>`) names no encoding or UTF-8 once
-    /// (XML 1.0 §4.3.3, `EncodingDecl`).
-    static func declaresUTF8OrNothing(_ declaration: Substring) -> Bool {
-        let compact = declaration.filter { !$0.isWhitespace }
-        let named = compact.components(separatedBy: "encoding").count - 1
+    /// Whether an XML declaration (ASCII letters folded, without its `?>`) names no encoding or UTF-8
+    /// once (XML 1.0 §4.3.3, `EncodingDecl`), compared byte for byte.
+    static func declaresUTF8OrNothing(_ declaration: ArraySlice<UInt8>) -> Bool {
+        let compact = declaration.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }[...]
+        var named = 0
+        var search = compact
+        while let found = find("encoding", in: search) {
+            named += 1
+            search = search[found.upperBound...]
+        }
         let utf8 = [#"encoding="utf-8""#, "encoding='utf-8'", #"encoding="utf8""#, "encoding='utf8'"]
-        return named == 0 || (named == 1 && utf8.contains { compact.contains($0) })
+        return named == 0 || (named == 1 && utf8.contains { find($0, in: compact) != nil })
+    }
+
+    /// Where `needle`'s bytes first occur in `bytes`: the first byte found by `firstIndex(of:)`, the rest
+    /// compared byte for byte.
+    static func find(_ needle: String, in bytes: ArraySlice<UInt8>) -> Range<Int>? {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first, bytes.count >= pattern.count else { return nil }
+        let last = bytes.endIndex - pattern.count
+        var start = bytes.startIndex
+        while start <= last, let at = bytes[start...last].firstIndex(of: first) {
+            if bytes[at..<(at + pattern.count)].elementsEqual(pattern) { return at..<(at + pattern.count) }
+            start = at + 1
+        }
+        return nil
     }
 
     /// Warnings libxml2 gives about values in a well-formed document, which browsers render: an unknown
