@@ -427,9 +427,10 @@ enum SVGSafety {
 
         /// FoundationXML runs libxml2 in recovery mode (`XML_PARSE_RECOVER`), so `parse()` returns true for
         /// much that is not well-formed XML (an unquoted attribute value, an undeclared prefix, content
-        /// after the root): only this callback tells, and it hears warnings too (`harmlessWarnings`). A browser refuses such a document (XML 1.0 §1.2: a fatal error ends normal processing),
-        /// so an icon with any error is malformed, and nothing the recovering parser guessed is checked
-        /// further (found by Fuzz/icon). The parse stops at the first error: FoundationXML leaks each
+        /// after the root): only this callback tells, and it hears warnings too (`harmlessWarnings`). A
+        /// browser refuses such a document (XML 1.0 §1.2: a fatal error ends normal processing), so an icon
+        /// with any error is malformed, and nothing the recovering parser guessed is checked further
+        /// (found by Fuzz/icon). The parse stops at the first error: FoundationXML leaks each
         /// report (a `CFError` of 72 bytes), and recovering libxml2 reports every error there is — 250 KB
         /// of `&` leaked 18 MB a check. Stopping from here is safe only because the input is UTF-8 by then
         /// (no NUL, no other encoding): libxml2 2.9 read the input it had just freed when stopped during
